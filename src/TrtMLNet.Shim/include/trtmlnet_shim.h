@@ -145,7 +145,8 @@ TRTS_API void trts_set_log_callback(trts_log_callback callback, void* user_data,
  * neither for contexts). */
 TRTS_API trts_status trts_runtime_create(trts_runtime** out);
 TRTS_API void trts_runtime_release(trts_runtime* runtime);
-/* Bytes currently allocated through the runtime's allocator: weights, persistent context memory. */
+/* Bytes currently allocated through the runtime's allocator: weights, persistent context memory.
+ * -1 (with trts_last_error set) for a null runtime. */
 TRTS_API int64_t trts_runtime_allocated_bytes(const trts_runtime* runtime);
 
 /* ---- engine ------------------------------------------------------------------------------- */
@@ -163,6 +164,7 @@ typedef struct trts_tensor_desc
     trts_dims shape;    /* -1 for dynamic dimensions */
 } trts_tensor_desc;
 
+/* trts_engine_io_count and trts_engine_profile_count answer -1 (with trts_last_error set) for a null engine. */
 TRTS_API int32_t trts_engine_io_count(const trts_engine* engine);
 TRTS_API trts_status trts_engine_io_tensor(const trts_engine* engine, int32_t index, trts_tensor_desc* out);
 TRTS_API int32_t trts_engine_profile_count(const trts_engine* engine);
@@ -177,8 +179,9 @@ TRTS_API trts_status trts_engine_weights_size(const trts_engine* engine, int64_t
 /* ---- execution context -------------------------------------------------------------------- */
 
 /* A context created with ExecutionContextAllocationStrategy::kUSER_MANAGED, on the given optimization
- * profile (selected with setOptimizationProfileAsync on stream, which is synchronized before return).
- * persistent_bytes receives what its creation allocated through the runtime's allocator. */
+ * profile (a new context starts on profile 0; any other is selected with setOptimizationProfileAsync on
+ * stream, which is synchronized before return). persistent_bytes (may be null) receives what its
+ * creation allocated through the runtime's allocator. */
 TRTS_API trts_status trts_context_create(trts_engine* engine, int32_t profile, void* stream, trts_context** out,
                                          int64_t* persistent_bytes);
 TRTS_API void trts_context_release(trts_context* context);
