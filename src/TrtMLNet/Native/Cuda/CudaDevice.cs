@@ -1,0 +1,119 @@
+using System.Text;
+
+namespace TrtMLNet.Native.Cuda;
+
+/// <summary>
+/// One GPU and its primary context. The primary context is the one the CUDA runtime (and so ONNX
+/// Runtime and TensorRT) uses, so memory and streams made here are usable by them. It is retained
+/// for the life of the process and never released: other libraries in the process share it, and
+/// releasing the last reference would destroy their allocations with it.
+/// </summary>
+internal sealed class CudaDevice
+{
+    private readonly IntPtr _context;
+
+    internal CudaDevice(int ordinal)
+    {
+        Ordinal = ordinal;
+        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGet(out var device, ordinal), $"cuDeviceGet({ordinal})");
+        Handle = device;
+        Name = ReadName(device);
+        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGetAttribute(out var major, CudaDeviceAttribute.ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
+        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGetAttribute(out var minor, CudaDeviceAttribute.ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
+        ComputeCapability = new Version(major, minor);
+        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceTotalMem(out var total, device), "cuDeviceTotalMem");
+        TotalMemory = (long)total;
+        CudaException.ThrowIfFailed(CudaDriverApi.cuDevicePrimaryCtxRetain(out _context, device), $"cuDevicePrimaryCtxRetain(GPU {ordinal})");
+    }
+
+    public int Ordinal { get; }
+
+    internal int Handle { get; }
+
+    public string Name { get; }
+
+    public Version ComputeCapability { get; }
+
+    public long TotalMemory { get; }
+
+    internal IntPtr Context => _context;
+
+    /// <summary>
+    /// Makes the primary context current on the calling thread. Driver calls act on the current
+    /// context, and lanes, cursors and finalizers run on threads of their own.
+    /// </summary>
+    public void MakeCurrent() =>
+        CudaException.ThrowIfFailed(CudaDriverApi.cuCtxSetCurrent(_context), $"cuCtxSetCurrent(GPU {Ordinal})");
+
+    /// <summary>Free and total device memory as the driver sees it (all processes included).</summary>
+    public (long Free, long Total) GetMemoryInfo()
+    {
+        MakeCurrent();
+        CudaException.ThrowIfFailed(CudaDriverApi.cuMemGetInfo(out var free, out var total), "cuMemGetInfo");
+        return ((long)free, (long)total);
+    }
+
+    public CudaDeviceMemory Allocate(long bytes, string purpose)
+    {
+        MakeCurrent();
+        var result = CudaDriverApi.cuMemAlloc(out var pointer, (nuint)Math.Max(bytes, 1));
+        if (result == CudaError.OutOfMemory)
+        {
+            var (free, total) = SafeMemoryInfo();
+            throw new CudaException(result, "CUDA_ERROR_OUT_OF_MEMORY",
+                $"Out of GPU memory on GPU {Ordinal} ({Name}) allocating {Bytes.Format(bytes)} for {purpose}; " +
+                $"free {Bytes.Format(free)} of {Bytes.Format(total)}.");
+        }
+        CudaException.ThrowIfFailed(result, $"cuMemAlloc({Bytes.Format(bytes)} for {purpose})");
+        return new CudaDeviceMemory(pointer, bytes, _context);
+    }
+
+    public CudaPinnedMemory AllocatePinned(long bytes, string purpose)
+    {
+        MakeCurrent();
+        // Portable: the pinned buffer is used from the threads of every lane, not only this context's.
+        var result = CudaDriverApi.cuMemHostAlloc(out var pointer, (nuint)Math.Max(bytes, 1), CudaDriverApi.HostAllocPortable);
+        CudaException.ThrowIfFailed(result, $"cuMemHostAlloc({Bytes.Format(bytes)} of pinned host memory for {purpose})");
+        return new CudaPinnedMemory(pointer, bytes, _context);
+    }
+
+    public CudaStream CreateStream()
+    {
+        MakeCurrent();
+        // Non-blocking: lanes must not serialize behind the legacy default stream other libraries may use.
+        CudaException.ThrowIfFailed(CudaDriverApi.cuStreamCreate(out var stream, CudaDriverApi.StreamNonBlocking), "cuStreamCreate");
+        return new CudaStream(stream, _context);
+    }
+
+    /// <summary>An event; blocking-sync so a host waiting on it sleeps instead of spinning a core.</summary>
+    public CudaEvent CreateEvent(bool timing = false)
+    {
+        MakeCurrent();
+        var flags = CudaDriverApi.EventBlockingSync | (timing ? 0 : CudaDriverApi.EventDisableTiming);
+        CudaException.ThrowIfFailed(CudaDriverApi.cuEventCreate(out var ev, flags), "cuEventCreate");
+        return new CudaEvent(ev, _context);
+    }
+
+    public CudaModule LoadModule(string ptx)
+    {
+        MakeCurrent();
+        return CudaModule.Load(ptx, _context);
+    }
+
+    private (long Free, long Total) SafeMemoryInfo()
+    {
+        try { return GetMemoryInfo(); }
+        catch (CudaException) { return (0, TotalMemory); }
+    }
+
+    private static unsafe string ReadName(int device)
+    {
+        var buffer = stackalloc byte[256];
+        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGetName(buffer, 256, device), "cuDeviceGetName");
+        var length = 0;
+        while (length < 256 && buffer[length] != 0) length++;
+        return Encoding.UTF8.GetString(buffer, length);
+    }
+
+    public override string ToString() => $"GPU {Ordinal}: {Name} (compute {ComputeCapability}, {Bytes.Format(TotalMemory)})";
+}
