@@ -1,0 +1,121 @@
+using Microsoft.ML.OnnxRuntime;
+using TrtMLNet.Backends.OnnxRuntime;
+using TrtMLNet.Native;
+using TrtMLNet.Native.Cuda;
+
+namespace TrtMLNet.Backends;
+
+/// <summary>
+/// Picks the backend and makes the engine. <see cref="TensorRtBackend.Auto"/> walks TensorRT, ONNX
+/// Runtime's TensorRT provider, ONNX Runtime CUDA and the CPU, and every step it skips is reported with
+/// the reason and what to install; an explicit backend that cannot run is an error naming why, unless
+/// falling back to the CPU was asked for.
+/// </summary>
+internal static class EngineFactory
+{
+    private static readonly TensorRtBackend[] AutoOrder =
+        [TensorRtBackend.TensorRt, TensorRtBackend.OnnxRuntimeTensorRt, TensorRtBackend.OnnxRuntimeCuda, TensorRtBackend.OnnxRuntimeCpu];
+
+    /// <summary>
+    /// Makes an engine for <paramref name="requested"/>, trying the next backend where allowed.
+    /// <paramref name="makeOptions"/> completes the options for a backend (profiles depend on it).
+    /// </summary>
+    public static IInferenceEngine Create(
+        ModelSource model,
+        TensorRtBackend requested,
+        bool? fallbackToCpu,
+        int deviceId,
+        Func<TensorRtBackend, EngineOptions> makeOptions,
+        Action<string> warn)
+    {
+        var candidates = requested == TensorRtBackend.Auto ? AutoOrder : [requested];
+        var cpuAllowed = requested == TensorRtBackend.Auto ? fallbackToCpu != false : fallbackToCpu == true;
+        if (requested != TensorRtBackend.Auto && requested != TensorRtBackend.OnnxRuntimeCpu && cpuAllowed)
+            candidates = [requested, TensorRtBackend.OnnxRuntimeCpu];
+        var reasons = new List<string>();
+        foreach (var backend in candidates)
+        {
+            if (backend == TensorRtBackend.OnnxRuntimeCpu && requested != TensorRtBackend.OnnxRuntimeCpu && !cpuAllowed)
+                break;
+            var why = WhyUnavailable(backend, deviceId);
+            if (why is null)
+            {
+                try
+                {
+                    var engine = Make(model, makeOptions(backend));
+                    if (reasons.Count > 0)
+                        warn($"{model.Name} runs on {engine.Description}. Skipped: {string.Join(" ", reasons)}");
+                    return engine;
+                }
+                catch (Exception e) when (candidates.Length > 1 && backend != candidates[^1] && IsUnavailability(e))
+                {
+                    why = e.Message;
+                }
+            }
+            reasons.Add($"[{backend}] {why}");
+        }
+        throw new InvalidOperationException(
+            $"No backend can run {model.Name} (asked for {requested}{(cpuAllowed ? "" : ", without falling back to the CPU")}): {string.Join(" ", reasons)}" +
+            (cpuAllowed || requested == TensorRtBackend.OnnxRuntimeCpu ? "" : " Set FallbackToCpu = true to run on the CPU instead."));
+    }
+
+    /// <summary>Why a backend cannot run here, with what to install; null when it may.</summary>
+    public static string? WhyUnavailable(TensorRtBackend backend, int deviceId)
+    {
+        switch (backend)
+        {
+            case TensorRtBackend.OnnxRuntimeCpu:
+                return null;
+            case TensorRtBackend.OnnxRuntimeCuda:
+                return WhyNoGpu(deviceId) ?? WhyNoProvider("CUDAExecutionProvider", "Microsoft.ML.OnnxRuntime.Gpu (or .Gpu.Linux / .Gpu.Windows)");
+            case TensorRtBackend.OnnxRuntimeTensorRt:
+                return WhyNoGpu(deviceId)
+                    ?? WhyNoProvider("TensorrtExecutionProvider", "Microsoft.ML.OnnxRuntime.Gpu (or .Gpu.Linux / .Gpu.Windows)")
+                    ?? WhyNoNvInfer();
+            case TensorRtBackend.TensorRt:
+                return WhyNoGpu(deviceId)
+                    ?? TensorRt.TensorRtEngineLoader.WhyUnavailable();
+            default:
+                return $"{backend} is not a backend.";
+        }
+    }
+
+    private static IInferenceEngine Make(ModelSource model, EngineOptions options) => options.Backend switch
+    {
+        TensorRtBackend.TensorRt => TensorRt.TensorRtEngineLoader.Create(model, options),
+        _ => OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name),
+    };
+
+    /// <summary>Failures that mean "this backend cannot run here" rather than "this model is wrong".</summary>
+    private static bool IsUnavailability(Exception e) =>
+        e is DllNotFoundException or EntryPointNotFoundException or CudaException or OnnxRuntimeException
+        || e.InnerException is OnnxRuntimeException or DllNotFoundException;
+
+    private static string? WhyNoGpu(int deviceId)
+    {
+        if (!CudaDriver.IsAvailable(out var reason))
+            return $"No GPU: {reason}";
+        if (deviceId < 0 || deviceId >= CudaDriver.DeviceCount)
+            return $"GPU {deviceId} does not exist: this machine has {CudaDriver.DeviceCount} CUDA device(s).";
+        return null;
+    }
+
+    private static string? WhyNoProvider(string provider, string package)
+    {
+        var available = OrtEnv.Instance().GetAvailableProviders();
+        return available.Contains(provider)
+            ? null
+            : $"The ONNX Runtime in this application has no {provider} (it has {string.Join(", ", available)}): reference the {package} package instead of Microsoft.ML.OnnxRuntime.";
+    }
+
+    private static string? WhyNoNvInfer()
+    {
+        string? failure = null;
+        foreach (var major in new[] { 10, 11 })
+            if (NativeLibraries.TryProbe(NativeLibraries.NvInferFileName(major), out failure))
+                return null;
+        return $"TensorRT's runtime ({NativeLibraries.NvInferFileName(10)} or {NativeLibraries.NvInferFileName(11)}) is not installed or not on the library path" +
+            $" ({failure}): install TensorRT 10 for CUDA 12/13 (for example the 'tensorrt' packages from NVIDIA's repository) and add its lib folder to " +
+            (OperatingSystem.IsWindows() ? "PATH." : "LD_LIBRARY_PATH.");
+    }
+}

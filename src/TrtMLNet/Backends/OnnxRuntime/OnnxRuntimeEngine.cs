@@ -1,0 +1,205 @@
+using Microsoft.ML.OnnxRuntime;
+using TrtMLNet.Native.Cuda;
+using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
+
+namespace TrtMLNet.Backends.OnnxRuntime;
+
+/// <summary>
+/// A model in one ONNX Runtime session, on the CPU, on CUDA or on ONNX Runtime's TensorRT provider.
+/// One session serves every context and lane (its Run is thread-safe), so the weights are on the
+/// device once. ONNX Runtime keeps its own arena for activations, so scratch is not the caller's and
+/// its size is not known; what can be measured (weights on a GPU) is.
+/// </summary>
+internal sealed class OnnxRuntimeEngine : IInferenceEngine
+{
+    // Weights are measured as the drop in free device memory around session creation; two creations
+    // at once would blur each other's figures.
+    private static readonly Lock s_measureLock = new();
+
+    private readonly InferenceSession _session;
+    private readonly OrtMemoryInfo _ioMemory;
+    private readonly RunOptions _runOptions = new();
+
+    private OnnxRuntimeEngine(InferenceSession session, EngineOptions options, OnnxModelFile file, long? measuredWeights, string description)
+    {
+        _session = session;
+        Backend = options.Backend;
+        DeviceId = options.Backend == TensorRtBackend.OnnxRuntimeCpu ? -1 : options.DeviceId;
+        _ioMemory = DeviceId < 0
+            ? OrtMemoryInfo.DefaultInstance
+            : new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, DeviceId, OrtMemType.Default);
+        Description = description;
+        Inputs = session.InputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
+        Outputs = session.OutputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
+        Weights = new EngineWeights(file.InitializerBytes, measuredWeights);
+    }
+
+    public TensorRtBackend Backend { get; }
+
+    public string Description { get; }
+
+    public int DeviceId { get; }
+
+    public IReadOnlyList<TensorInfo> Inputs { get; }
+
+    public IReadOnlyList<TensorInfo> Outputs { get; }
+
+    public IReadOnlyList<EngineProfile> Profiles { get; } = [EngineProfile.Unbounded];
+
+    public EngineWeights Weights { get; }
+
+    public bool UsesCallerScratch => false;
+
+    public long? ScratchBytes(int profile) => null;
+
+    /// <summary>Loads <paramref name="model"/> (already checked to be ONNX) into a session for the chosen backend.</summary>
+    public static OnnxRuntimeEngine Create(byte[] model, OnnxModelFile file, EngineOptions options, string source)
+    {
+        using var sessionOptions = OnnxRuntimeSessionOptions.Create(options);
+        var onGpu = options.Backend != TensorRtBackend.OnnxRuntimeCpu;
+        var device = onGpu ? CudaDriver.GetDevice(options.DeviceId) : null;
+        lock (s_measureLock)
+        {
+            var before = device?.GetMemoryInfo().Free;
+            InferenceSession session;
+            try
+            {
+                session = new InferenceSession(model, sessionOptions);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new InvalidOperationException($"ONNX Runtime could not load {source} on {Where(options)}: {e.Message}", e);
+            }
+            var measured = before is { } b ? b - device!.GetMemoryInfo().Free : (long?)null;
+            var description = $"ONNX Runtime {OnnxRuntimeSessionOptions.ProviderName(options.Backend)} on {(device is null ? "the CPU" : $"GPU {device.Ordinal} ({device.Name})")}";
+            return new OnnxRuntimeEngine(session, options, file, measured, description);
+        }
+    }
+
+    private static string Where(EngineOptions options) =>
+        options.Backend == TensorRtBackend.OnnxRuntimeCpu ? "the CPU" : $"GPU {options.DeviceId} ({OnnxRuntimeSessionOptions.ProviderName(options.Backend)})";
+
+    public IEngineContext CreateContext(int profile, IntPtr stream) => new OnnxRuntimeContext(this);
+
+    public IReadOnlyDictionary<string, long[]> InferOutputShapes(IReadOnlyDictionary<string, long[]> inputShapes)
+    {
+        // ONNX Runtime offers no shape inference through its API, so run the model once on zeros.
+        var names = new List<string>();
+        var values = new List<OrtValue>();
+        try
+        {
+            foreach (var input in Inputs)
+            {
+                var shape = inputShapes[input.Name];
+                var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, ToOrt(input.ElementType), shape);
+                value.GetTensorMutableRawData().Clear();
+                names.Add(input.Name);
+                values.Add(value);
+            }
+            using var results = _session.Run(_runOptions, names, values, Outputs.Select(o => o.Name).ToList());
+            return Outputs.Zip(results).ToDictionary(p => p.First.Name, p => p.Second.GetTensorTypeAndShape().Shape);
+        }
+        finally
+        {
+            foreach (var value in values)
+                value.Dispose();
+        }
+    }
+
+    internal void Run(ExecutionRequest request, OrtIoBinding? binding)
+    {
+        var inputs = new OrtValue[request.Inputs.Length];
+        var outputs = new OrtValue[request.Outputs.Length];
+        try
+        {
+            for (var i = 0; i < inputs.Length; i++)
+                inputs[i] = Wrap(request.Inputs[i]);
+            for (var i = 0; i < outputs.Length; i++)
+                outputs[i] = Wrap(request.Outputs[i]);
+            if (binding is null)
+            {
+                _session.Run(_runOptions, request.Inputs.Select(t => t.Name).ToArray(), inputs,
+                    request.Outputs.Select(t => t.Name).ToArray(), outputs);
+                return;
+            }
+            // Device-resident IO: the lane's input copies must have landed before ONNX Runtime, which
+            // runs on streams of its own, reads them.
+            CudaException.ThrowIfFailed(CudaDriverApi.cuStreamSynchronize(request.Stream), "cuStreamSynchronize");
+            binding.ClearBoundInputs();
+            binding.ClearBoundOutputs();
+            for (var i = 0; i < inputs.Length; i++)
+                binding.BindInput(request.Inputs[i].Name, inputs[i]);
+            for (var i = 0; i < outputs.Length; i++)
+                binding.BindOutput(request.Outputs[i].Name, outputs[i]);
+            _session.RunWithBinding(_runOptions, binding);
+            // ONNX Runtime's own streams must be done writing before the lane copies outputs back.
+            binding.SynchronizeBoundOutputs();
+        }
+        finally
+        {
+            foreach (var value in inputs) value?.Dispose();
+            foreach (var value in outputs) value?.Dispose();
+        }
+    }
+
+    internal OrtIoBinding? CreateBinding() => DeviceId < 0 ? null : _session.CreateIoBinding();
+
+    private OrtValue Wrap(TensorBuffer tensor) =>
+        OrtValue.CreateTensorValueWithData(_ioMemory, ToOrt(tensor.ElementType), tensor.Shape, tensor.Data, tensor.Bytes);
+
+    private static TensorInfo ToTensorInfo(string name, NodeMetadata metadata)
+    {
+        if (!metadata.IsTensor)
+            return new TensorInfo(name, TensorElementType.Unsupported, [], []) { TypeName = metadata.OnnxValueType.ToString() };
+        var (type, typeName) = FromOrt(metadata.ElementDataType);
+        var shape = metadata.Dimensions.Select(d => d > 0 ? (long)d : -1).ToArray();
+        var names = metadata.SymbolicDimensions.Select(s => string.IsNullOrEmpty(s) ? null : s).ToArray();
+        return new TensorInfo(name, type, shape, names) { TypeName = typeName };
+    }
+
+    private static (TensorElementType, string) FromOrt(OrtElementType type) => type switch
+    {
+        OrtElementType.Float => (TensorElementType.Float32, "float"),
+        OrtElementType.Double => (TensorElementType.Float64, "double"),
+        OrtElementType.Int32 => (TensorElementType.Int32, "int32"),
+        OrtElementType.Int64 => (TensorElementType.Int64, "int64"),
+        OrtElementType.Bool => (TensorElementType.Bool, "bool"),
+        OrtElementType.UInt8 => (TensorElementType.UInt8, "uint8"),
+        _ => (TensorElementType.Unsupported, type.ToString().ToLowerInvariant()),
+    };
+
+    private static OrtElementType ToOrt(TensorElementType type) => type switch
+    {
+        TensorElementType.Float32 => OrtElementType.Float,
+        TensorElementType.Float64 => OrtElementType.Double,
+        TensorElementType.Int32 => OrtElementType.Int32,
+        TensorElementType.Int64 => OrtElementType.Int64,
+        TensorElementType.Bool => OrtElementType.Bool,
+        TensorElementType.UInt8 => OrtElementType.UInt8,
+        _ => throw new NotSupportedException($"Tensors of type {type} cannot be fed to ONNX Runtime from ML.NET columns."),
+    };
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        if (DeviceId >= 0) _ioMemory.Dispose();
+        _session.Dispose();
+    }
+}
+
+/// <summary>
+/// An ONNX Runtime "context": the session is shared, so a context is only what one execution at a
+/// time may own, the IO binding on a GPU. It holds no device memory of its own that can be known.
+/// </summary>
+internal sealed class OnnxRuntimeContext(OnnxRuntimeEngine engine) : IEngineContext
+{
+    private readonly OrtIoBinding? _binding = engine.CreateBinding();
+
+    public int Profile => 0;
+
+    public long? PersistentBytes => null;
+
+    public void Enqueue(ExecutionRequest request) => engine.Run(request, _binding);
+
+    public void Dispose() => _binding?.Dispose();
+}

@@ -1,0 +1,136 @@
+namespace TrtMLNet;
+
+/// <summary>
+/// Everything <c>ApplyTensorRt</c> takes. The first group mirrors ML.NET's <c>OnnxOptions</c>, so a
+/// pipeline moves from <c>ApplyOnnxModel</c> by renaming; the rest is what batching, the GPU and
+/// TensorRT add.
+/// </summary>
+public sealed class TensorRtOptions
+{
+    /// <summary>The default for <see cref="BatchSize"/>.</summary>
+    public const int DefaultBatchSize = 128;
+
+    // ---- as in ApplyOnnxModel ----
+
+    /// <summary>The ONNX model. Needed unless <see cref="EngineFile"/> names a prebuilt TensorRT plan.</summary>
+    public string? ModelFile { get; set; }
+
+    /// <summary>
+    /// Names of the input columns, which are also the model's input tensor names (as in
+    /// ApplyOnnxModel); null or empty means every model input.
+    /// </summary>
+    public string[]? InputColumns { get; set; }
+
+    /// <summary>Names of the output columns, which are the model's output tensor names; null or empty means every output.</summary>
+    public string[]? OutputColumns { get; set; }
+
+    /// <summary>
+    /// The GPU to run on. Null takes <c>MLContext.GpuDeviceId</c>, and GPU 0 when that is null too
+    /// (unlike ApplyOnnxModel, where null means the CPU: a GPU is what this library is for).
+    /// </summary>
+    public int? DeviceId { get; set; }
+
+    /// <summary>
+    /// Whether to run on the CPU when the GPU backend cannot be used. Null (the default): <see cref="TensorRtBackend.Auto"/>
+    /// may end on the CPU, with a warning, and an explicitly chosen GPU backend may not. True: any backend
+    /// falls back. False: never, the error says why each GPU backend could not be used.
+    /// </summary>
+    public bool? FallbackToCpu { get; set; }
+
+    /// <summary>
+    /// Shapes for inputs whose dimensions the model leaves open and the columns cannot tell (as in
+    /// ApplyOnnxModel): tensor name to its full shape. A leading batch dimension given here is
+    /// replaced by the batch being run.
+    /// </summary>
+    public IDictionary<string, int[]>? ShapeDictionary { get; set; }
+
+    // ---- batching and concurrency ----
+
+    /// <summary>Rows per batch. A model with a fixed batch dimension runs at that size whatever this says.</summary>
+    public int BatchSize { get; set; } = DefaultBatchSize;
+
+    public TensorRtBackend Backend { get; set; } = TensorRtBackend.Auto;
+
+    /// <summary>
+    /// Lanes: how many batches may be in flight on the device at once (each lane is a stream with its
+    /// own IO buffers). At least 2 lets one batch's copies overlap another's compute.
+    /// </summary>
+    public int MaxConcurrency { get; set; } = 2;
+
+    /// <summary>Execution contexts per engine (per optimization profile); null means one per lane.</summary>
+    public int? ContextsPerEngine { get; set; }
+
+    /// <summary>
+    /// Whether contexts take their scratch from the device's shared arena (the default) or each keep
+    /// their own, as TensorRT's default allocation does. Off is for comparison: it costs more memory.
+    /// </summary>
+    public bool ShareScratch { get; set; } = true;
+
+    /// <summary>
+    /// Scratch slabs in the shared arena; null means one per lane. Fewer slabs than lanes saves memory
+    /// while copies still overlap compute: executions then wait for a slab on the device.
+    /// </summary>
+    public int? ScratchSlabs { get; set; }
+
+    // ---- engines (TensorRT and ONNX Runtime's TensorRT provider) ----
+
+    /// <summary>A prebuilt TensorRT plan to load instead of building one from <see cref="ModelFile"/>.</summary>
+    public string? EngineFile { get; set; }
+
+    public TensorRtPrecision Precision { get; set; } = TensorRtPrecision.Fp32;
+
+    /// <summary>Limit of the builder's workspace pool (setMemoryPoolLimit(kWORKSPACE)); null is TensorRT's default.</summary>
+    public long? WorkspaceBytes { get; set; }
+
+    public TensorRtTacticSources EnableTactics { get; set; }
+
+    public TensorRtTacticSources DisableTactics { get; set; }
+
+    /// <summary>Builder optimization level, 0 to 5; null is TensorRT's default (3).</summary>
+    public int? BuilderOptimizationLevel { get; set; }
+
+    /// <summary>Most auxiliary streams an engine may use; null lets TensorRT decide, 0 uses the least memory.</summary>
+    public int? MaxAuxStreams { get; set; }
+
+    /// <summary>
+    /// Optimization profiles. Null: one profile from batch 1 up to <see cref="BatchSize"/>, optimal at
+    /// <see cref="BatchSize"/>, with every other dimension as the columns fix it.
+    /// </summary>
+    public IList<TensorRtProfile>? Profiles { get; set; }
+
+    /// <summary>Where built engines are cached; null is the user's cache folder (for example ~/.cache/trtmlnet/engines).</summary>
+    public string? EngineCacheDirectory { get; set; }
+
+    /// <summary>A timing cache file to start builds from and update; null for none.</summary>
+    public string? TimingCacheFile { get; set; }
+
+    /// <summary>Capture CUDA graphs (ONNX Runtime's TensorRT provider only).</summary>
+    public bool CudaGraphs { get; set; }
+
+    // ---- ONNX Runtime ----
+
+    /// <summary>Threads ONNX Runtime uses inside one CPU execution; null is ONNX Runtime's default.</summary>
+    public int? IntraOpThreads { get; set; }
+
+    internal TensorRtOptions Clone()
+    {
+        var copy = (TensorRtOptions)MemberwiseClone();
+        copy.InputColumns = InputColumns?.ToArray();
+        copy.OutputColumns = OutputColumns?.ToArray();
+        copy.ShapeDictionary = ShapeDictionary?.ToDictionary(p => p.Key, p => p.Value.ToArray());
+        copy.Profiles = Profiles?.ToList();
+        return copy;
+    }
+}
+
+/// <summary>One optimization profile: per input tensor, the smallest, the best and the largest shape it accepts.</summary>
+public sealed class TensorRtProfile
+{
+    public IDictionary<string, (int[] Min, int[] Opt, int[] Max)> Shapes { get; } = new Dictionary<string, (int[], int[], int[])>();
+
+    public TensorRtProfile Add(string tensor, int[] min, int[] opt, int[] max)
+    {
+        Shapes[tensor] = (min, opt, max);
+        return this;
+    }
+}
