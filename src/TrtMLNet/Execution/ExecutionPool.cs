@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+
+namespace TrtMLNet.Execution;
+
+/// <summary>
+/// Everything one device shares among the models on it: the lanes (batches in flight), the scratch
+/// arena and the staging buffers. There is one pool per device per process, whatever the number of
+/// <c>ApplyTensorRt</c> stages or models; it lives while a model uses it and frees all it holds when
+/// the last one leaves, so device memory returns to where it started.
+/// </summary>
+internal sealed class ExecutionPool
+{
+    private static readonly Lock s_poolsLock = new();
+    private static readonly Dictionary<int, ExecutionPool> s_pools = [];
+
+    private readonly BlockingCollection<BatchJob> _queue = new();
+    private readonly List<Lane> _lanes = [];
+    private readonly List<ModelRuntime> _models = [];
+    private readonly Dictionary<ModelRuntime, (int Lanes, long IoBytes)> _laneNeeds = [];
+    private readonly object _gate = new();
+    private int _activeJobs;
+    private bool _quiesced;
+    private int _references;
+
+    private ExecutionPool(ComputeDevice device)
+    {
+        Device = device;
+        Arena = new ScratchArena(device);
+        Staging = new StagingPool(device);
+        BaselineFreeBytes = device.MemoryInfo()?.Free;
+    }
+
+    public ComputeDevice Device { get; }
+
+    public ScratchArena Arena { get; }
+
+    public StagingPool Staging { get; }
+
+    /// <summary>Free device memory when the pool started, before any model of it allocated anything.</summary>
+    public long? BaselineFreeBytes { get; }
+
+    public IReadOnlyList<Lane> Lanes
+    {
+        get { lock (_gate) return [.. _lanes]; }
+    }
+
+    public IReadOnlyList<ModelRuntime> Models
+    {
+        get { lock (_gate) return [.. _models]; }
+    }
+
+    /// <summary>The device's pool, started if none runs; pair with <see cref="Release"/>.</summary>
+    public static ExecutionPool Acquire(ComputeDevice device)
+    {
+        lock (s_poolsLock)
+        {
+            if (!s_pools.TryGetValue(device.Id, out var pool))
+                s_pools[device.Id] = pool = new ExecutionPool(device);
+            pool._references++;
+            return pool;
+        }
+    }
+
+    public void Release()
+    {
+        lock (s_poolsLock)
+        {
+            if (--_references > 0)
+                return;
+            s_pools.Remove(Device.Id);
+        }
+        Shutdown();
+    }
+
+    /// <summary>
+    /// Makes room for a model: enough lanes, IO buffers for its batch in every lane, and its scratch in
+    /// the arena. Lanes are paused between jobs while buffers change. On failure nothing is kept.
+    /// </summary>
+    public void Register(ModelRuntime model, int lanes, long ioBytesPerLane, long scratchBytes, int scratchSlabs)
+    {
+        Quiesce(() =>
+        {
+            _laneNeeds[model] = (lanes, ioBytesPerLane);
+            try
+            {
+                while (_lanes.Count < _laneNeeds.Values.Max(n => n.Lanes))
+                    _lanes.Add(new Lane(this, _lanes.Count, _queue));
+                var io = _laneNeeds.Values.Max(n => n.IoBytes);
+                foreach (var lane in _lanes)
+                    lane.EnsureIoCapacity(io);
+                if (scratchBytes > 0)
+                    Arena.Register(model, scratchBytes, scratchSlabs);
+                _models.Add(model);
+            }
+            catch
+            {
+                _laneNeeds.Remove(model);
+                throw;
+            }
+        });
+    }
+
+    public void Unregister(ModelRuntime model)
+    {
+        Quiesce(() =>
+        {
+            _laneNeeds.Remove(model);
+            _models.Remove(model);
+            Arena.Unregister(model);
+        });
+    }
+
+    public void Submit(BatchJob job)
+    {
+        job.Start();
+        try
+        {
+            _queue.Add(job);
+        }
+        catch (InvalidOperationException)
+        {
+            job.Complete(new ObjectDisposedException($"The execution pool of {Device}", "The pool was shut down: its models were disposed."));
+        }
+    }
+
+    internal void EnterJob()
+    {
+        lock (_gate)
+        {
+            while (_quiesced)
+                Monitor.Wait(_gate);
+            _activeJobs++;
+        }
+    }
+
+    internal void ExitJob()
+    {
+        lock (_gate)
+        {
+            _activeJobs--;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Runs <paramref name="change"/> while no lane runs a job: jobs queued meanwhile wait.</summary>
+    private void Quiesce(Action change)
+    {
+        lock (_gate)
+        {
+            while (_quiesced)
+                Monitor.Wait(_gate);
+            _quiesced = true;
+            while (_activeJobs > 0)
+                Monitor.Wait(_gate);
+            try
+            {
+                Device.MakeCurrent();
+                change();
+            }
+            finally
+            {
+                _quiesced = false;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private void Shutdown()
+    {
+        _queue.CompleteAdding();
+        foreach (var lane in _lanes)
+            lane.Dispose();
+        _lanes.Clear();
+        Arena.Dispose();
+        Staging.Dispose();
+        _queue.Dispose();
+    }
+}

@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using TrtMLNet.Backends;
+
+namespace TrtMLNet.Execution;
+
+/// <summary>
+/// One batch in flight on a device: a worker thread, a stream and device IO buffers. The worker takes
+/// a job, queues its input copies, the execution and the output copies on the stream, waits for the
+/// stream, and signals the job. While it waits, other lanes' copies and executions proceed, and the
+/// cursors fill their next batches: that is where the overlap comes from.
+///
+/// A lane's IO buffers serve one job at a time (the worker runs jobs one after another and waits for
+/// each to complete), so they need no fence; scratch is borrowed per execution from the arena, under
+/// the arena's fence rules.
+/// </summary>
+internal sealed class Lane : IDisposable
+{
+    private const int TimerMarks = 4;
+    private readonly ExecutionPool _pool;
+    private readonly Thread _thread;
+    private NativeBuffer? _io;
+    private StreamTimer? _timer;
+
+    public Lane(ExecutionPool pool, int index, BlockingCollection<BatchJob> queue)
+    {
+        _pool = pool;
+        Index = index;
+        pool.Device.MakeCurrent();
+        Stream = pool.Device.CreateStream();
+        _thread = new Thread(() => Work(queue))
+        {
+            IsBackground = true,
+            Name = $"TrtMLNet lane {index} ({pool.Device})",
+        };
+        _thread.Start();
+    }
+
+    public int Index { get; }
+
+    public ExecutionStream Stream { get; }
+
+    /// <summary>Bytes of device IO buffers this lane holds (zero on the CPU, where staging serves as IO).</summary>
+    public long IoBytes => _io?.Bytes ?? 0;
+
+    /// <summary>Grows the IO buffers; call only while the lane runs no job (the pool quiesces lanes first).</summary>
+    public void EnsureIoCapacity(long bytes)
+    {
+        if (_pool.Device.SharesHostMemory || bytes <= IoBytes)
+            return;
+        _io?.Dispose();
+        _io = null;
+        _io = _pool.Device.AllocateDevice(bytes, $"IO buffers of lane {Index}");
+    }
+
+    private void Work(BlockingCollection<BatchJob> queue)
+    {
+        foreach (var job in queue.GetConsumingEnumerable())
+        {
+            _pool.EnterJob();
+            Exception? error = null;
+            try
+            {
+                Run(job);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            finally
+            {
+                _pool.ExitJob();
+            }
+            job.Complete(error);
+        }
+    }
+
+    private void Run(BatchJob job)
+    {
+        var device = _pool.Device;
+        device.MakeCurrent();
+        var model = job.Model;
+        var inputs = ToDevice(job.Inputs, 0, out var offset);
+        var outputs = ToDevice(job.Outputs, offset, out _);
+
+        var timer = job.CollectTimings ? _timer ??= Stream.CreateTimer(TimerMarks) : null;
+        timer?.Mark(0);
+        for (var i = 0; i < inputs.Length; i++)
+            Stream.CopyToDevice(inputs[i].Data, job.Inputs[i].Data, inputs[i].Bytes);
+        timer?.Mark(1);
+
+        var context = model.Contexts.Rent(job.Profile);
+        try
+        {
+            var scratchNeed = model.ScratchNeed(job.Profile);
+            // The lease's Dispose places the fence right after the execution: see ScratchArena.
+            using (var lease = model.SharesScratch && scratchNeed > 0 ? _pool.Arena.Acquire(Stream, scratchNeed) : null)
+            {
+                context.Context.Enqueue(new ExecutionRequest
+                {
+                    Inputs = inputs,
+                    Outputs = outputs,
+                    Stream = Stream.Handle,
+                    Scratch = lease?.Pointer ?? context.OwnScratch?.Pointer ?? IntPtr.Zero,
+                    ScratchBytes = lease?.Bytes ?? context.OwnScratch?.Bytes ?? 0,
+                });
+            }
+            timer?.Mark(2);
+            for (var i = 0; i < outputs.Length; i++)
+                Stream.CopyToHost(job.Outputs[i].Data, outputs[i].Data, outputs[i].Bytes);
+            timer?.Mark(3);
+            Stream.WaitForCompletion();
+        }
+        finally
+        {
+            // Only now, with the stream's work complete, may the context serve another lane.
+            model.Contexts.Return(context);
+        }
+
+        if (timer is not null)
+        {
+            job.Timings.HostToDeviceMs = timer.Elapsed(0, 1);
+            job.Timings.ComputeMs = timer.Elapsed(1, 2);
+            job.Timings.DeviceToHostMs = timer.Elapsed(2, 3);
+        }
+    }
+
+    /// <summary>Where the tensors live on the device: the staging itself on the CPU, slices of the IO buffers on a GPU.</summary>
+    private TensorBuffer[] ToDevice(TensorBuffer[] host, long start, out long end)
+    {
+        end = start;
+        if (_pool.Device.SharesHostMemory)
+            return host;
+        var device = new TensorBuffer[host.Length];
+        for (var i = 0; i < host.Length; i++)
+        {
+            var bytes = host[i].Bytes;
+            if (end + bytes > IoBytes)
+                throw new InvalidOperationException(
+                    $"Lane {Index} has {Bytes.Format(IoBytes)} of IO buffers but a batch needs more: its model was not registered for this batch size.");
+            device[i] = host[i] with { Data = _io!.Pointer + (nint)end };
+            end += AlignUp(bytes);
+        }
+        return device;
+    }
+
+    /// <summary>TensorRT wants 256-byte aligned tensor addresses.</summary>
+    public static long AlignUp(long bytes) => (bytes + 255) & ~255L;
+
+    /// <summary>Waits for the worker to drain and stop; the queue must have been completed first.</summary>
+    public void Dispose()
+    {
+        _thread.Join();
+        _pool.Device.MakeCurrent();
+        _timer?.Dispose();
+        _io?.Dispose();
+        Stream.Dispose();
+    }
+}

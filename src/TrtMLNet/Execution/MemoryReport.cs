@@ -1,0 +1,143 @@
+using System.Text;
+
+namespace TrtMLNet.Execution;
+
+/// <summary>
+/// Where one device's memory goes, as the backends state it and as the driver measures it. A figure a
+/// backend does not state (ONNX Runtime keeps its activations and contexts to itself) is null, "not
+/// known", never zero; totals then count only what is known and say so.
+/// </summary>
+public sealed class MemoryReport
+{
+    /// <summary>The device, e.g. "GPU 0 (NVIDIA H100 80GB HBM3)" or "CPU".</summary>
+    public required string Device { get; init; }
+
+    public required IReadOnlyList<EngineMemory> Engines { get; init; }
+
+    /// <summary>Device IO buffers per lane (zero on the CPU, where staging serves as IO).</summary>
+    public required IReadOnlyList<long> LaneIoBytes { get; init; }
+
+    public required int ScratchSlabs { get; init; }
+
+    /// <summary>Size of each shared scratch slab: the largest need among the engines sharing them.</summary>
+    public required long ScratchSlabBytes { get; init; }
+
+    /// <summary>Host staging memory (pinned on a GPU) held by the device's pool.</summary>
+    public required long PinnedHostBytes { get; init; }
+
+    /// <summary>
+    /// Weights + persistent context memory + shared scratch slabs + context-owned scratch + lane IO:
+    /// what this layout takes on the device, counting the terms that are known.
+    /// </summary>
+    public long SharedTotalBytes =>
+        Engines.Sum(e => (e.WeightsBytes ?? 0) + e.Contexts.Sum(c => (c.PersistentBytes ?? 0) + (c.OwnScratchBytes ?? 0)))
+        + ScratchSlabs * ScratchSlabBytes + LaneIoBytes.Sum();
+
+    /// <summary>The same with every context owning scratch for its profile, as TensorRT's default allocation would.</summary>
+    public long NaiveTotalBytes =>
+        Engines.Sum(e => (e.WeightsBytes ?? 0) + e.Contexts.Sum(c => (c.PersistentBytes ?? 0) + (c.ScratchNeedBytes ?? 0)))
+        + LaneIoBytes.Sum();
+
+    /// <summary>False when a backend did not state some term, so the totals are lower bounds.</summary>
+    public bool TotalsComplete => Engines.All(e => e.WeightsBytes is not null && e.Contexts.All(c => c.PersistentBytes is not null && c.ScratchNeedBytes is not null));
+
+    /// <summary>
+    /// Device memory taken since the device's pool started, as cuMemGetInfo sees it (all allocations on
+    /// the device, by any code, ONNX Runtime's arena included); null on the CPU.
+    /// </summary>
+    public long? MeasuredDeviceBytes { get; init; }
+
+    /// <summary>Total device memory; null on the CPU.</summary>
+    public long? DeviceTotalBytes { get; init; }
+
+    internal static MemoryReport Create(ExecutionPool pool)
+    {
+        var info = pool.Device.MemoryInfo();
+        return new MemoryReport
+        {
+            Device = pool.Device.Name,
+            Engines = pool.Models.Select(EngineMemory.Create).ToList(),
+            LaneIoBytes = pool.Lanes.Select(l => l.IoBytes).ToList(),
+            ScratchSlabs = pool.Arena.SlabCount,
+            ScratchSlabBytes = pool.Arena.SlabBytes,
+            PinnedHostBytes = pool.Staging.AllocatedBytes,
+            MeasuredDeviceBytes = info is { } i && pool.BaselineFreeBytes is { } baseline ? baseline - i.Free : null,
+            DeviceTotalBytes = info?.Total,
+        };
+    }
+
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"Memory on {Device}");
+        foreach (var engine in Engines)
+        {
+            text.AppendLine($"  {engine.Model} ({engine.Backend})");
+            text.AppendLine($"    weights                 {Bytes.Format(engine.WeightsBytes),14}  (stated {Bytes.Format(engine.WeightsStatedBytes)}, measured {Bytes.Format(engine.WeightsMeasuredBytes)})");
+            foreach (var context in engine.Contexts)
+                text.AppendLine($"    context {context.Index,2} (profile {context.Profile}) persistent {Bytes.Format(context.PersistentBytes),8}, scratch need {Bytes.Format(context.ScratchNeedBytes)}{(context.OwnScratchBytes is { } own ? $", owns {Bytes.Format(own)}" : engine.SharesScratch ? ", from the shared slabs" : "")}");
+        }
+        text.AppendLine($"  scratch slabs           {ScratchSlabs} x {Bytes.Format(ScratchSlabBytes)}");
+        for (var i = 0; i < LaneIoBytes.Count; i++)
+            text.AppendLine($"  lane {i} IO buffers       {Bytes.Format(LaneIoBytes[i]),14}");
+        text.AppendLine($"  pinned host staging     {Bytes.Format(PinnedHostBytes),14}");
+        var bound = TotalsComplete ? "" : " (at least: some terms not known)";
+        text.AppendLine($"  total, shared scratch   {Bytes.Format(SharedTotalBytes),14}{bound}");
+        text.AppendLine($"  total, naive            {Bytes.Format(NaiveTotalBytes),14}{bound}");
+        text.Append($"  measured on the device  {Bytes.Format(MeasuredDeviceBytes),14}");
+        return text.ToString();
+    }
+}
+
+/// <summary>One engine's memory.</summary>
+public sealed class EngineMemory
+{
+    public required string Model { get; init; }
+
+    public required string Backend { get; init; }
+
+    /// <summary>Stated weights, else measured; null when neither is known.</summary>
+    public long? WeightsBytes => WeightsStatedBytes ?? WeightsMeasuredBytes;
+
+    public long? WeightsStatedBytes { get; init; }
+
+    public long? WeightsMeasuredBytes { get; init; }
+
+    public bool SharesScratch { get; init; }
+
+    public required IReadOnlyList<ContextMemory> Contexts { get; init; }
+
+    internal static EngineMemory Create(ModelRuntime model) => new()
+    {
+        Model = model.Settings.ModelName,
+        Backend = model.Engine.Description,
+        WeightsStatedBytes = model.Engine.Weights.Stated,
+        WeightsMeasuredBytes = model.Engine.Weights.Measured,
+        SharesScratch = model.SharesScratch,
+        Contexts = model.Contexts.All.Select((c, i) => new ContextMemory
+        {
+            Index = i,
+            Profile = c.Context.Profile,
+            PersistentBytes = c.Context.PersistentBytes,
+            ScratchNeedBytes = model.Engine.ScratchBytes(c.Context.Profile),
+            OwnScratchBytes = c.OwnScratch?.Bytes,
+        }).ToList(),
+    };
+}
+
+/// <summary>One execution context's memory.</summary>
+public sealed class ContextMemory
+{
+    public int Index { get; init; }
+
+    public int Profile { get; init; }
+
+    /// <summary>Memory the context holds for its life (measured: no API states it); null when not known.</summary>
+    public long? PersistentBytes { get; init; }
+
+    /// <summary>Scratch an execution on this context's profile needs, as the backend states it; null when not known.</summary>
+    public long? ScratchNeedBytes { get; init; }
+
+    /// <summary>Scratch the context owns when scratch is not shared.</summary>
+    public long? OwnScratchBytes { get; init; }
+}

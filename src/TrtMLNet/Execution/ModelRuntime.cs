@@ -1,0 +1,77 @@
+using TrtMLNet.Backends;
+
+namespace TrtMLNet.Execution;
+
+/// <summary>How a model uses its device's pool.</summary>
+internal sealed record RuntimeSettings(string ModelName, int Lanes, int ContextsPerProfile, bool ShareScratch, int ScratchSlabs, long IoBytesPerLane);
+
+/// <summary>
+/// An engine placed on its device's pool: its contexts, its scratch registered in the arena, IO room
+/// in every lane. It is reference counted: the transformer holds it and so does every open cursor, so
+/// disposing a transformer while a cursor still reads lets that cursor finish, and the engine's device
+/// memory goes when the last of them lets go.
+/// </summary>
+internal sealed class ModelRuntime
+{
+    private readonly ExecutionPool _pool;
+    private readonly long[] _scratchByProfile;
+    private int _references = 1;
+
+    public ModelRuntime(IInferenceEngine engine, ExecutionPool pool, RuntimeSettings settings)
+    {
+        Engine = engine;
+        _pool = pool;
+        Settings = settings;
+        _scratchByProfile = engine.Profiles.Select(p => engine.ScratchBytes(p.Index) ?? 0).ToArray();
+        SharesScratch = settings.ShareScratch && engine.UsesCallerScratch;
+
+        using var setupStream = pool.Device.CreateStream();
+        Contexts = new ContextPool(engine, pool.Device, settings.ContextsPerProfile, ownScratch: !SharesScratch, setupStream);
+        try
+        {
+            pool.Register(this, settings.Lanes, settings.IoBytesPerLane,
+                SharesScratch ? _scratchByProfile.DefaultIfEmpty(0).Max() : 0, settings.ScratchSlabs);
+        }
+        catch
+        {
+            Contexts.Dispose();
+            throw;
+        }
+    }
+
+    public IInferenceEngine Engine { get; }
+
+    public ExecutionPool Pool => _pool;
+
+    public RuntimeSettings Settings { get; }
+
+    public ContextPool Contexts { get; }
+
+    public bool SharesScratch { get; }
+
+    public long ScratchNeed(int profile) => _scratchByProfile[profile];
+
+    /// <summary>Takes a reference for a cursor; false when the model is already gone.</summary>
+    public bool TryAddReference()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _references);
+            if (current == 0)
+                return false;
+            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
+                return true;
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) != 0)
+            return;
+        _pool.Unregister(this);
+        _pool.Device.MakeCurrent();
+        Contexts.Dispose();
+        Engine.Dispose();
+        _pool.Release();
+    }
+}
