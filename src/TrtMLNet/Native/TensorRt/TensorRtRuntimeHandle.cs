@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+
+namespace TrtMLNet.Native.TensorRt;
+
+/// <summary>
+/// A TensorRT runtime (trts_runtime): deserializes engines, and counts through its GPU allocator the
+/// device memory TensorRT takes for weights and persistent context memory, which TensorRT does not
+/// state for contexts. Engines keep their runtime alive inside the shim, so disposing this handle
+/// while engines live is safe.
+/// </summary>
+internal sealed class TensorRtRuntimeHandle : SafeHandle
+{
+    /// <summary>For the P/Invoke marshaller; use <see cref="Create"/>.</summary>
+    public TensorRtRuntimeHandle()
+        : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    /// <summary>
+    /// Creates a runtime bound to the CUDA context current on the calling thread (make the device's
+    /// context current first); the shim makes that context current again for every later call, from
+    /// any thread, the finalizer's included.
+    /// </summary>
+    public static TensorRtRuntimeHandle Create()
+    {
+        var status = TensorRtShimNative.trts_runtime_create(out var runtime);
+        if (status != ShimStatus.Ok)
+        {
+            var failure = ShimStatusCheck.Failure(status, "Creating a TensorRT runtime");
+            runtime.Dispose();
+            throw failure;
+        }
+        return runtime;
+    }
+
+    /// <summary>Device bytes TensorRT currently holds through this runtime's allocator.</summary>
+    public long AllocatedBytes
+    {
+        get
+        {
+            var bytes = TensorRtShimNative.trts_runtime_allocated_bytes(this);
+            if (bytes < 0)
+                throw ShimStatusCheck.Failure(ShimStatus.Internal, "Reading the TensorRT runtime's allocated bytes");
+            return bytes;
+        }
+    }
+
+    /// <summary>Loads a serialized plan. A plan loads only into the TensorRT version and GPU it was built for.</summary>
+    public unsafe TensorRtEngineHandle DeserializeEngine(ReadOnlySpan<byte> plan)
+    {
+        ShimStatus status;
+        TensorRtEngineHandle engine;
+        fixed (byte* bytes = plan)
+            status = TensorRtShimNative.trts_engine_deserialize(this, bytes, (nuint)plan.Length, out engine);
+        if (status != ShimStatus.Ok)
+        {
+            var failure = ShimStatusCheck.Failure(status, $"Deserializing a TensorRT plan of {plan.Length} bytes");
+            engine.Dispose();
+            throw failure;
+        }
+        return engine;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        TensorRtShimNative.trts_runtime_release(handle);
+        return true;
+    }
+}
