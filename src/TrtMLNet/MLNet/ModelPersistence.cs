@@ -1,0 +1,198 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Onnx;
+using TrtMLNet.Backends;
+
+namespace TrtMLNet;
+
+/// <summary>
+/// Saving and loading. ML.NET's model-writing API is internal, so a TensorRtTransformer saves itself as
+/// the ML.NET <c>OnnxTransformer</c> over the same ONNX bytes: the model file then loads anywhere
+/// ML.NET does (as a row-by-row OnnxTransformer, on the CPU or MLContext's GPU). TrtMLNet's options
+/// travel inside those ONNX bytes as a metadata property, so <see cref="LoadWithTensorRt"/> can turn
+/// each such stage back into a TensorRtTransformer. Engines are not stored: they are rebuilt (or taken
+/// from the engine cache) for the GPU at hand.
+/// </summary>
+public static class ModelPersistence
+{
+    /// <summary>The ONNX metadata key under which the options are stored.</summary>
+    public const string OptionsMetadataKey = "trtmlnet.options";
+
+    internal static void Save(TensorRtTransformer transformer, ModelSaveContext ctx)
+    {
+        var shapes = transformer.Scorer.Shapes;
+        var options = JsonSerializer.Serialize(SavedOptions.From(transformer.Options), SavedOptionsContext.Default.SavedOptions);
+        var bytes = Backends.OnnxRuntime.OnnxModelFile.WithMetadata(transformer.Model.OnnxBytes, OptionsMetadataKey, options);
+
+        // OnnxTransformer forces the batch dimension to 1 and allows only one other open dimension, so
+        // every input's row shape is written down: models with open sequence lengths then load too.
+        var shapeDictionary = shapes.Inputs.ToDictionary(i => i.Tensor.Name, i => ModelShapes(i));
+        var context = new MLContext();
+        var estimator = context.Transforms.ApplyOnnxModel(
+            shapes.Outputs.Select(o => o.Tensor.Name).ToArray(),
+            shapes.Inputs.Select(i => i.Column).ToArray(),
+            new MemoryStream(bytes),
+            shapeDictionary,
+            gpuDeviceId: null,
+            fallbackToCpu: false,
+            recursionLimit: 100);
+        var schema = new DataViewSchema.Builder();
+        foreach (var input in shapes.Inputs)
+            schema.AddColumn(input.Column, new VectorDataViewType(input.Tensor.ElementType.ToDataViewType(), checked((int)input.RowElements)));
+        using var standIn = estimator.Fit(new EmptyDataView(schema.ToSchema()));
+        ((ICanSaveModel)standIn).Save(ctx);
+    }
+
+    private static int[] ModelShapes(Scoring.InputShape input) =>
+        input.Tensor.Rank == 0 ? [] : [1, .. input.RowShape.Select(d => checked((int)d))];
+
+    /// <summary>
+    /// Loads a model saved with <c>mlContext.Model.Save</c> and turns every stage that was an
+    /// <c>ApplyTensorRt</c> back into a <see cref="TensorRtTransformer"/>, with its saved options
+    /// (<paramref name="configure"/> may change them, e.g. the backend or the device). Other stages load
+    /// as ML.NET loads them.
+    /// </summary>
+    public static ITransformer LoadWithTensorRt(this ModelOperationsCatalog catalog, string path, out DataViewSchema inputSchema,
+        Action<TensorRtOptions>? configure = null)
+    {
+        var env = HostEnvironment.From(catalog);
+        var loaded = catalog.Load(path, out inputSchema);
+        using var zip = ZipFile.OpenRead(path);
+        return Replace(env, loaded, inputSchema, zip, "", configure);
+    }
+
+    private static ITransformer Replace(HostEnvironment env, ITransformer loaded, DataViewSchema schema, ZipArchive zip, string prefix, Action<TensorRtOptions>? configure)
+    {
+        if (loaded is TransformerChain<ITransformer> chain)
+        {
+            var stages = new List<ITransformer>();
+            var index = 0;
+            foreach (var stage in chain)
+            {
+                var replaced = Replace(env, stage, schema, zip, $"{prefix}TransformerChain/Transform_{index:000}/", configure);
+                schema = replaced.GetOutputSchema(schema);
+                stages.Add(replaced);
+                index++;
+            }
+            return new TransformerChain<ITransformer>([.. stages]);
+        }
+        if (loaded is not OnnxTransformer onnx)
+            return loaded;
+        var entry = zip.GetEntry(prefix + "OnnxModel") ?? zip.GetEntry(prefix.Replace("TransformerChain/", "", StringComparison.Ordinal) + "OnnxModel");
+        if (entry is null)
+            return loaded;
+        var bytes = ReadOnnxEntry(entry);
+        var model = ModelSource.FromBytes(bytes, $"'{entry.FullName}' in the saved model");
+        if (!model.Onnx.Metadata.TryGetValue(OptionsMetadataKey, out var saved))
+            return loaded;
+        var options = JsonSerializer.Deserialize(saved, SavedOptionsContext.Default.SavedOptions)!.ToOptions();
+        configure?.Invoke(options);
+        var transformer = TensorRtTransformer.Create(env, options, model, schema);
+        onnx.Dispose();
+        return transformer;
+    }
+
+    /// <summary>OnnxTransformer writes the bytes behind a 4-byte little-endian length.</summary>
+    private static byte[] ReadOnnxEntry(ZipArchiveEntry entry)
+    {
+        using var stream = entry.Open();
+        using var reader = new BinaryReader(stream);
+        var length = reader.ReadInt32();
+        var bytes = reader.ReadBytes(length);
+        if (bytes.Length != length)
+            throw new InvalidDataException($"'{entry.FullName}' is truncated: it says {length} bytes and holds {bytes.Length}.");
+        return bytes;
+    }
+
+    /// <summary>A source with a schema and no rows, to fit the stand-in OnnxTransformer.</summary>
+    private sealed class EmptyDataView(DataViewSchema schema) : IDataView
+    {
+        public bool CanShuffle => false;
+
+        public DataViewSchema Schema => schema;
+
+        public long? GetRowCount() => 0;
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+            throw new NotSupportedException("The stand-in is only fitted, never read.");
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+            throw new NotSupportedException("The stand-in is only fitted, never read.");
+    }
+}
+
+/// <summary>The options that travel with a saved model; the model file itself does not (its bytes do).</summary>
+internal sealed record SavedOptions
+{
+    public string[]? InputColumns { get; init; }
+    public string[]? OutputColumns { get; init; }
+    public Dictionary<string, int[]>? ShapeDictionary { get; init; }
+    public int BatchSize { get; init; }
+    public TensorRtBackend Backend { get; init; }
+    public int? DeviceId { get; init; }
+    public bool? FallbackToCpu { get; init; }
+    public int MaxConcurrency { get; init; }
+    public int? ContextsPerEngine { get; init; }
+    public bool ShareScratch { get; init; }
+    public int? ScratchSlabs { get; init; }
+    public TensorRtPrecision Precision { get; init; }
+    public long? WorkspaceBytes { get; init; }
+    public TensorRtTacticSources EnableTactics { get; init; }
+    public TensorRtTacticSources DisableTactics { get; init; }
+    public int? BuilderOptimizationLevel { get; init; }
+    public int? MaxAuxStreams { get; init; }
+    public bool CudaGraphs { get; init; }
+    public int? IntraOpThreads { get; init; }
+
+    public static SavedOptions From(TensorRtOptions o) => new()
+    {
+        InputColumns = o.InputColumns,
+        OutputColumns = o.OutputColumns,
+        ShapeDictionary = o.ShapeDictionary?.ToDictionary(p => p.Key, p => p.Value),
+        BatchSize = o.BatchSize,
+        Backend = o.Backend,
+        DeviceId = o.DeviceId,
+        FallbackToCpu = o.FallbackToCpu,
+        MaxConcurrency = o.MaxConcurrency,
+        ContextsPerEngine = o.ContextsPerEngine,
+        ShareScratch = o.ShareScratch,
+        ScratchSlabs = o.ScratchSlabs,
+        Precision = o.Precision,
+        WorkspaceBytes = o.WorkspaceBytes,
+        EnableTactics = o.EnableTactics,
+        DisableTactics = o.DisableTactics,
+        BuilderOptimizationLevel = o.BuilderOptimizationLevel,
+        MaxAuxStreams = o.MaxAuxStreams,
+        CudaGraphs = o.CudaGraphs,
+        IntraOpThreads = o.IntraOpThreads,
+    };
+
+    public TensorRtOptions ToOptions() => new()
+    {
+        InputColumns = InputColumns,
+        OutputColumns = OutputColumns,
+        ShapeDictionary = ShapeDictionary,
+        BatchSize = BatchSize,
+        Backend = Backend,
+        DeviceId = DeviceId,
+        FallbackToCpu = FallbackToCpu,
+        MaxConcurrency = MaxConcurrency,
+        ContextsPerEngine = ContextsPerEngine,
+        ShareScratch = ShareScratch,
+        ScratchSlabs = ScratchSlabs,
+        Precision = Precision,
+        WorkspaceBytes = WorkspaceBytes,
+        EnableTactics = EnableTactics,
+        DisableTactics = DisableTactics,
+        BuilderOptimizationLevel = BuilderOptimizationLevel,
+        MaxAuxStreams = MaxAuxStreams,
+        CudaGraphs = CudaGraphs,
+        IntraOpThreads = IntraOpThreads,
+    };
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(SavedOptions))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(UseStringEnumConverter = true)]
+internal sealed partial class SavedOptionsContext : System.Text.Json.Serialization.JsonSerializerContext;

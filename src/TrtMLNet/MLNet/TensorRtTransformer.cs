@@ -1,0 +1,123 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using TrtMLNet.Backends;
+using TrtMLNet.Execution;
+using TrtMLNet.Scoring;
+
+namespace TrtMLNet;
+
+/// <summary>
+/// A fitted <c>ApplyTensorRt</c> stage: an engine on its device's pool, scoring rows in batches. Input
+/// columns pass through; one vector column per model output is appended. Dispose it (or the model
+/// holding it) to give the device memory back; cursors still open when it is disposed finish first.
+/// </summary>
+public sealed class TensorRtTransformer : ITransformer, IDisposable
+{
+    private readonly HostEnvironment _env;
+    private int _disposed;
+
+    internal TensorRtTransformer(HostEnvironment env, TensorRtOptions options, ModelSource model, BatchScorer scorer)
+    {
+        _env = env;
+        Options = options;
+        Model = model;
+        Scorer = scorer;
+    }
+
+    /// <summary>The backend the engine runs on (never Auto).</summary>
+    public TensorRtBackend Backend => Scorer.Runtime.Engine.Backend;
+
+    /// <summary>Where the engine runs, in words, e.g. "ONNX Runtime CUDA on GPU 0 (NVIDIA H100 80GB HBM3)".</summary>
+    public string BackendDescription => Scorer.Runtime.Engine.Description;
+
+    /// <summary>Rows per batch (the model's own when it fixes its batch dimension).</summary>
+    public int BatchSize => Scorer.Shapes.BatchSize;
+
+    public IReadOnlyList<string> InputColumnNames => Scorer.Shapes.Inputs.Select(i => i.Column).ToList();
+
+    public IReadOnlyList<string> OutputColumnNames => Scorer.Shapes.Outputs.Select(o => o.Tensor.Name).ToList();
+
+    internal TensorRtOptions Options { get; }
+
+    internal ModelSource Model { get; }
+
+    internal BatchScorer Scorer { get; }
+
+    internal HostEnvironment Environment => _env;
+
+    bool ITransformer.IsRowToRowMapper => true;
+
+    internal static TensorRtTransformer Create(HostEnvironment env, TensorRtOptions options, ModelSource model, DataViewSchema schema) =>
+        new(env, options, model, ScorerFactory.Create(options, model, name => schema.GetColumnOrNull(name)?.Type, env.GpuDeviceId, env.FallbackToCpu, env.Warning, env.Info));
+
+    /// <summary>The input schema with the model's outputs appended; checks the columns still match what was fitted.</summary>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        CheckColumns(inputSchema);
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        foreach (var output in Scorer.Shapes.Outputs)
+            builder.AddColumn(output.Tensor.Name, output.ColumnType);
+        return builder.ToSchema();
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="schema"/> has every input column, with the type and size the engine
+    /// was fitted for (an engine is built for those shapes).
+    /// </summary>
+    internal void CheckColumns(DataViewSchema schema)
+    {
+        var fitted = Scorer.Shapes;
+        var now = ModelShapes.Bind(fitted.Inputs.Select(i => i.Tensor).ToList(), fitted.Inputs.Select(i => i.Column).ToList(),
+            name => schema.GetColumnOrNull(name)?.Type, Options.ShapeDictionary, Options.BatchSize, Model.Name);
+        foreach (var (a, b) in fitted.Inputs.Zip(now.Inputs))
+        {
+            if (!a.RowShape.SequenceEqual(b.RowShape))
+                throw new ArgumentException(
+                    $"Input column '{a.Column}' now gives rows of shape {TensorInfo.FormatShape(b.RowShape)}, but the transformer was fitted for {TensorInfo.FormatShape(a.RowShape)}: fit it again on data of this shape.");
+        }
+    }
+
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new TensorRtDataView(this, input);
+    }
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new TensorRtRowMapper(this, inputSchema);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
+
+    /// <summary>
+    /// Where the device memory goes: weights per engine, persistent memory per context, scratch per
+    /// slab, IO buffers per lane, pinned staging, the total with sharing and without, and what the
+    /// driver says is taken.
+    /// </summary>
+    public MemoryReport GetMemoryReport() => Scorer.MemoryReport();
+
+    /// <summary>
+    /// Lends an idle scratch slab of the device's arena to your code; see <see cref="ScratchLoan"/>. With
+    /// <paramref name="cudaStream"/>, that stream waits until the slab's last execution has finished;
+    /// without, this call waits on the host.
+    /// </summary>
+    public ScratchLoan BorrowScratch(long minimumBytes, IntPtr cudaStream = default) => Scorer.BorrowScratch(minimumBytes, cudaStream);
+
+    /// <summary>
+    /// Scores the first <paramref name="rows"/> rows of <paramref name="data"/> here and on a reference
+    /// backend (ONNX Runtime on the CPU unless told otherwise), and compares every output value.
+    /// </summary>
+    /// <param name="data">Rows to score; the first <paramref name="rows"/> are used.</param>
+    /// <param name="rows">How many rows to compare.</param>
+    /// <param name="relativeTolerance">A value passes when |actual - expected| &lt;= absoluteTolerance + relativeTolerance * |expected|.</param>
+    /// <param name="absoluteTolerance">See <paramref name="relativeTolerance"/>.</param>
+    /// <param name="reference">The backend to compare with.</param>
+    public ParityReport CheckParity(IDataView data, int rows = 64, double relativeTolerance = 1e-3, double absoluteTolerance = 1e-5,
+        TensorRtBackend reference = TensorRtBackend.OnnxRuntimeCpu) =>
+        ParityCheck.Run(this, data, rows, relativeTolerance, absoluteTolerance, reference);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            Scorer.Runtime.Release();
+    }
+}
