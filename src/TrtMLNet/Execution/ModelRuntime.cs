@@ -16,6 +16,7 @@ internal sealed class ModelRuntime
     private readonly ExecutionPool _pool;
     private readonly long[] _scratchByProfile;
     private int _references = 1;
+    private volatile bool _closed;
 
     public ModelRuntime(IInferenceEngine engine, ExecutionPool pool, RuntimeSettings settings)
     {
@@ -51,10 +52,10 @@ internal sealed class ModelRuntime
 
     public long ScratchNeed(int profile) => _scratchByProfile[profile];
 
-    /// <summary>Takes a reference for a cursor; false when the model is already gone.</summary>
+    /// <summary>Takes a reference for a cursor; false once its owner has closed it.</summary>
     public bool TryAddReference()
     {
-        while (true)
+        while (!_closed)
         {
             var current = Volatile.Read(ref _references);
             if (current == 0)
@@ -62,6 +63,14 @@ internal sealed class ModelRuntime
             if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
                 return true;
         }
+        return false;
+    }
+
+    /// <summary>The owner's release: no new cursor may start; open ones finish and release their own references.</summary>
+    public void Close()
+    {
+        _closed = true;
+        Release();
     }
 
     public void Release()

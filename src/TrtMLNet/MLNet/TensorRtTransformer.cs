@@ -118,6 +118,6 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            Scorer.Runtime.Release();
+            Scorer.Runtime.Close();
     }
 }
