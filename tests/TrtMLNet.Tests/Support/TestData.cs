@@ -68,6 +68,9 @@ public static class TestData
         }).ToList());
     }
 
+    /// <summary>The rows in memory, so cursors are cheap and can be split (cursor sets).</summary>
+    public static IDataView Cached(MLContext ml, IDataView data) => ml.Data.Cache(data);
+
     /// <summary>Every row's value of a vector column.</summary>
     public static List<T[]> Column<T>(IDataView data, string name)
     {
@@ -115,4 +118,12 @@ public static class TestData
             }
         }
     }
+}
+
+public static class Schemas
+{
+    /// <summary>ML.NET's SchemaShape.Create is internal; estimators' schema checks are still worth testing.</summary>
+    public static SchemaShape ShapeOf(DataViewSchema schema) =>
+        (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!
+            .Invoke(null, [schema])!;
 }
