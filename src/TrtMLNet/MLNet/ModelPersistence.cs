@@ -60,7 +60,8 @@ public static class ModelPersistence
         var env = HostEnvironment.From(catalog);
         var loaded = catalog.Load(path, out inputSchema);
         using var zip = ZipFile.OpenRead(path);
-        return Replace(env, loaded, inputSchema, zip, "", configure);
+        // ML.NET stores the model under "TransformerChain/", and a chain's stages under "Transform_NNN/" of it.
+        return Replace(env, loaded, inputSchema, zip, "TransformerChain/", configure);
     }
 
     private static ITransformer Replace(HostEnvironment env, ITransformer loaded, DataViewSchema schema, ZipArchive zip, string prefix, Action<TensorRtOptions>? configure)
@@ -71,7 +72,7 @@ public static class ModelPersistence
             var index = 0;
             foreach (var stage in chain)
             {
-                var replaced = Replace(env, stage, schema, zip, $"{prefix}TransformerChain/Transform_{index:000}/", configure);
+                var replaced = Replace(env, stage, schema, zip, $"{prefix}Transform_{index:000}/", configure);
                 schema = replaced.GetOutputSchema(schema);
                 stages.Add(replaced);
                 index++;
@@ -80,8 +81,7 @@ public static class ModelPersistence
         }
         if (loaded is not OnnxTransformer onnx)
             return loaded;
-        var entry = zip.GetEntry(prefix + "OnnxModel") ?? zip.GetEntry(prefix.Replace("TransformerChain/", "", StringComparison.Ordinal) + "OnnxModel");
-        if (entry is null)
+        if (zip.GetEntry(prefix + "OnnxModel") is not { } entry)
             return loaded;
         var bytes = ReadOnnxEntry(entry);
         var model = ModelSource.FromBytes(bytes, $"'{entry.FullName}' in the saved model");

@@ -1,0 +1,159 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using TrtMLNet.Tests.Models;
+using TrtMLNet.Tests.Support;
+
+namespace TrtMLNet.Tests;
+
+/// <summary>The IDataView contract: laziness, active columns only, row order under parallel cursors, PredictionEngine, schemas.</summary>
+public class CursorTests
+{
+    private const int Width = 5;
+
+    private sealed class Row
+    {
+        [VectorType(Width)] public float[] x { get; set; } = [];
+        public int Id { get; set; }
+    }
+
+    private static List<Row> Rows(int count, int seed = 9)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(i => new Row { Id = i, x = Enumerable.Range(0, Width).Select(_ => (float)random.NextDouble()).ToArray() }).ToList();
+    }
+
+    [Fact]
+    public void NothingRunsUntilARowIsReadAndOnlyActiveOutputsAreComputed()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Rows(100));
+        var engine = new MarkingEngine(Width);
+        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 32 });
+        var scored = transformer.Transform(data);
+        Assert.Equal(0, engine.Executions);
+
+        using (var cursor = scored.GetRowCursor([scored.Schema["Id"]]))
+            while (cursor.MoveNext()) { }
+        Assert.Equal(0, engine.Executions); // no output asked for: no scoring at all
+
+        var z = TestData.Column<float>(scored, "z");
+        Assert.Equal(100, z.Count);
+        Assert.Equal(4, engine.Executions); // 32 + 32 + 32 + 4
+        Assert.All(engine.RequestedOutputs, o => Assert.Equal(["z"], o));
+    }
+
+    [Fact]
+    public void ParallelCursorsServeEveryRowWithItsOwnOutputsAndMergeBackInOrder()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Rows(5000);
+        var data = ml.Data.Cache(ml.Data.LoadFromEnumerable(rows));
+        var engine = new MarkingEngine(Width);
+        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 64, MaxConcurrency = 3 });
+        var scored = transformer.Transform(data);
+
+        var cursors = scored.GetRowCursorSet(scored.Schema, 4);
+        Assert.True(cursors.Length > 1, "The cached source should split into several cursors.");
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(long Batch, int Order, int Id)>();
+        Parallel.ForEach(cursors, cursor =>
+        {
+            using (cursor)
+            {
+                var id = cursor.GetGetter<int>(scored.Schema["Id"]);
+                var y = cursor.GetGetter<VBuffer<float>>(scored.Schema["y"]);
+                int idValue = 0, order = 0;
+                VBuffer<float> yValue = default;
+                long lastBatch = -1;
+                while (cursor.MoveNext())
+                {
+                    id(ref idValue);
+                    y(ref yValue);
+                    Assert.Equal(rows[idValue].x.Select(v => v + 1), yValue.DenseValues());
+                    Assert.True(cursor.Batch >= lastBatch, "Batch ids of one cursor must not go back.");
+                    lastBatch = cursor.Batch;
+                    seen.Add((cursor.Batch, order++, idValue));
+                }
+            }
+        });
+        // ML.NET merges parallel cursors by their batch ids; merging that way restores the source's order.
+        var merged = seen.GroupBy(s => s.Batch).OrderBy(g => g.Key).SelectMany(g => g.OrderBy(s => s.Order)).Select(s => s.Id).ToList();
+        Assert.Equal(Enumerable.Range(0, rows.Count), merged);
+    }
+
+    [Fact]
+    public void PredictionEngineScoresSingleRows()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Mlp(ml, 40);
+        using var transformer = ml.Transforms.ApplyTensorRt(TestModels.MlpPath, batchSize: 16).Fit(data);
+        var expected = TestData.Column<float>(transformer.Transform(data), "probabilities");
+        var engine = ml.Model.CreatePredictionEngine<MlpRow, MlpPrediction>(transformer);
+        var inputs = ml.Data.CreateEnumerable<MlpRow>(data, reuseRowObject: false).ToList();
+        for (var i = 0; i < inputs.Count; i++)
+            Assert.Equal(expected[i], engine.Predict(inputs[i]).Probabilities);
+        engine.Dispose();
+    }
+
+    private sealed class MlpPrediction
+    {
+        [ColumnName("probabilities")] public float[] Probabilities { get; set; } = [];
+    }
+
+    [Fact]
+    public void EstimatorAndTransformerAgreeOnTheSchema()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.MultiIo(ml, 3);
+        var estimator = ml.Transforms.ApplyTensorRt(TestModels.MultiIoPath);
+        var shape = estimator.GetOutputSchema(Schemas.ShapeOf(data.Schema));
+        using var transformer = estimator.Fit(data);
+        var schema = transformer.GetOutputSchema(data.Schema);
+        foreach (var column in shape)
+        {
+            var actual = schema[column.Name];
+            var kind = actual.Type is VectorDataViewType { IsKnownSize: true } ? SchemaShape.Column.VectorKind.Vector : SchemaShape.Column.VectorKind.Scalar;
+            Assert.Equal(column.Kind, kind);
+            Assert.Equal(column.ItemType, actual.Type is VectorDataViewType v ? v.ItemType : actual.Type);
+        }
+        Assert.Equal(shape.Count, schema.Count);
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Int64, 4), schema["ids_next"].Type);
+    }
+
+    [Fact]
+    public void TwoStagesShareTheDevicesPool()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Mlp(ml, 50);
+        var pipeline = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = TestModels.MlpPath, OutputColumns = ["scores"], BatchSize = 8 })
+            .Append(ml.Transforms.CopyColumns("features2", "features"))
+            .Append(ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = TestModels.MlpPath, OutputColumns = ["probabilities"], BatchSize = 32 }));
+        var model = pipeline.Fit(data);
+        var scored = model.Transform(data);
+        Assert.Equal(50, TestData.Column<float>(scored, "scores").Count);
+        Assert.Equal(50, TestData.Column<float>(scored, "probabilities").Count);
+        var stages = model.OfType<TensorRtTransformer>().ToList();
+        var report = stages[0].GetMemoryReport();
+        Assert.True(report.Engines.Count >= 2, report.ToString());
+        foreach (var stage in stages)
+            stage.Dispose();
+    }
+
+    [Fact]
+    public void CpuMemoryReportStatesWhatOnnxRuntimeStatesAndNoMore()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Mlp(ml, 5);
+        // The CPU pool is shared by every test running now: find this engine by a file of its own.
+        var path = Path.Combine(TestModels.Folder, "mlp-for-memory-report.onnx");
+        File.Copy(TestModels.MlpPath, path, overwrite: true);
+        using var transformer = ml.Transforms.ApplyTensorRt(path).Fit(data);
+        var report = transformer.GetMemoryReport();
+        var engine = report.Engines.Single(e => e.Model.Contains("mlp-for-memory-report.onnx"));
+        Assert.Equal((20 * 64 + 64 + 64 * 3 + 3) * 4, engine.WeightsStatedBytes);
+        Assert.All(engine.Contexts, c => Assert.Null(c.PersistentBytes));
+        Assert.All(engine.Contexts, c => Assert.Null(c.ScratchNeedBytes));
+        Assert.False(report.TotalsComplete);
+        Assert.Null(report.MeasuredDeviceBytes);
+        Assert.Contains("not known", report.ToString());
+    }
+}
