@@ -46,6 +46,14 @@ public sealed class TensorRtOptions
 
     // ---- batching and concurrency ----
 
+    /// <summary>
+    /// For models exported with their batch fixed at 1 (such as the ResNet-18 of ML.NET's
+    /// DnnImageFeaturizer package): open the leading dimension so rows run in batches. Fitting checks
+    /// that every output still grows with the batch (a reshape baked to 1 fails there, naming the
+    /// output); compare the outputs with <see cref="TensorRtTransformer.CheckParity"/> before relying on it.
+    /// </summary>
+    public bool OpenBatchDimension { get; set; }
+
     /// <summary>Rows per batch. A model with a fixed batch dimension runs at that size whatever this says.</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
 
@@ -109,7 +117,10 @@ public sealed class TensorRtOptions
 
     // ---- ONNX Runtime ----
 
-    /// <summary>Threads ONNX Runtime uses inside one CPU execution; null is ONNX Runtime's default.</summary>
+    /// <summary>
+    /// Threads ONNX Runtime uses inside one CPU execution; null shares the cores among the lanes
+    /// (cores / <see cref="MaxConcurrency"/>), since lanes run at once.
+    /// </summary>
     public int? IntraOpThreads { get; set; }
 
     internal TensorRtOptions Clone()

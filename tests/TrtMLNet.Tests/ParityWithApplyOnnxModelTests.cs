@@ -83,6 +83,53 @@ public class ParityWithApplyOnnxModelTests
     }
 
     [Fact]
+    public void ResNet18WithItsBatchDimensionOpenedMatchesRowByRow()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Cached(ml, ResNet18.RandomImages(ml, 5, seed: 19));
+        var reference = ml.Transforms.ApplyOnnxModel(ResNet18.Output, ResNet18.Input, ResNet18.Path).Fit(data).Transform(data);
+        var options = new TensorRtOptions
+        {
+            ModelFile = ResNet18.Path,
+            InputColumns = [ResNet18.Input],
+            OutputColumns = [ResNet18.Output],
+            OpenBatchDimension = true,
+            BatchSize = 4, // a full batch and a partial one
+        };
+        using var model = ml.Transforms.ApplyTensorRt(options).Fit(data);
+        Assert.Equal(4, model.BatchSize);
+        TestData.AssertClose(TestData.Column<float>(reference, ResNet18.Output), TestData.Column<float>(model.Transform(data), ResNet18.Output), Tolerance, ResNet18.Output);
+    }
+
+    [Fact]
+    public void OpeningTheBatchOfAModelThatBakesItInFailsAtFit()
+    {
+        // Reshape to [1, 60] folds every row of a batch into one: opening the batch must be refused.
+        var path = new OnnxModelBuilder()
+            .Input("x", OnnxType.Float, 1, 20)
+            .Initializer("shape", new long[] { 1, 60 }, 2)
+            .Initializer("w", Enumerable.Repeat(0.5f, 20 * 60).ToArray(), 20, 60)
+            .Node("MatMul", ["x", "w"], ["h"])
+            .Node("Reshape", ["h", "shape"], ["y"])
+            .Output("y", OnnxType.Float, 1, 60)
+            .Save(Path.Combine(TestModels.Folder, "baked-batch.onnx"));
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 3).Select(_ => new XRow()).ToList());
+        var options = new TensorRtOptions { ModelFile = path, OpenBatchDimension = true, BatchSize = 8 };
+        var e = Assert.Throws<InvalidOperationException>(() => ml.Transforms.ApplyTensorRt(options).Fit(data));
+        Assert.Contains("OpenBatchDimension", e.Message);
+
+        options.OpenBatchDimension = false;
+        using var model = ml.Transforms.ApplyTensorRt(options).Fit(data);
+        Assert.Equal(1, model.BatchSize);
+    }
+
+    private sealed class XRow
+    {
+        [Microsoft.ML.Data.VectorType(20)] public float[] x { get; set; } = new float[20];
+    }
+
+    [Fact]
     public void FixedBatchLargerThanOneIsPaddedAndTrimmed()
     {
         var ml = new MLContext(seed: 1);

@@ -130,6 +130,7 @@ internal sealed record SavedOptions
     public string[]? OutputColumns { get; init; }
     public Dictionary<string, int[]>? ShapeDictionary { get; init; }
     public int BatchSize { get; init; }
+    public bool OpenBatchDimension { get; init; }
     public TensorRtBackend Backend { get; init; }
     public int? DeviceId { get; init; }
     public bool? FallbackToCpu { get; init; }
@@ -152,6 +153,7 @@ internal sealed record SavedOptions
         OutputColumns = o.OutputColumns,
         ShapeDictionary = o.ShapeDictionary?.ToDictionary(p => p.Key, p => p.Value),
         BatchSize = o.BatchSize,
+        OpenBatchDimension = o.OpenBatchDimension,
         Backend = o.Backend,
         DeviceId = o.DeviceId,
         FallbackToCpu = o.FallbackToCpu,
@@ -175,6 +177,7 @@ internal sealed record SavedOptions
         OutputColumns = OutputColumns,
         ShapeDictionary = ShapeDictionary,
         BatchSize = BatchSize,
+        OpenBatchDimension = OpenBatchDimension,
         Backend = Backend,
         DeviceId = DeviceId,
         FallbackToCpu = FallbackToCpu,

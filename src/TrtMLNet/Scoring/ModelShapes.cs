@@ -185,8 +185,11 @@ internal sealed class ModelShapes
     /// Settles every output's per-row shape: from the model's own dimensions, from symbolic names shared
     /// with the inputs, and otherwise from <paramref name="inferShapes"/> (the engine) at two batch sizes,
     /// which also shows that the output grows with the batch.
+    /// With <c>verifyBatching</c> the engine runs at two batch sizes even when the shapes are stated (for
+    /// a batch dimension TrtMLNet opened itself).
     /// </summary>
-    public void ResolveOutputs(IReadOnlyList<TensorInfo> modelOutputs, Func<IReadOnlyDictionary<string, long[]>, IReadOnlyDictionary<string, long[]>> inferShapes, string modelName)
+    public void ResolveOutputs(IReadOnlyList<TensorInfo> modelOutputs, Func<IReadOnlyDictionary<string, long[]>, IReadOnlyDictionary<string, long[]>> inferShapes, string modelName,
+        bool verifyBatching = false)
     {
         var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var input in Inputs)
@@ -204,7 +207,7 @@ internal sealed class ModelShapes
             for (var i = 0; i < row.Length; i++)
                 if (row[i] <= 0 && tensor.DimNames[i + 1] is { } name && symbols.TryGetValue(name, out var value))
                     row[i] = value;
-            if (row.Any(d => d <= 0))
+            if (row.Any(d => d <= 0) || verifyBatching)
             {
                 atOne ??= inferShapes(InputShapesFor(BatchKind == BatchKind.Fixed ? BatchSize : 1));
                 if (BatchKind == BatchKind.Dynamic)

@@ -22,6 +22,12 @@ internal static class ScorerFactory
         Action<string> info,
         Func<EngineOptions, IInferenceEngine>? makeEngine = null)
     {
+        var opened = options.OpenBatchDimension && model.Onnx.Inputs.Any(i => i.Rank > 0 && i.Shape[0] == 1);
+        if (opened)
+        {
+            model = ModelSource.FromBytes(Backends.OnnxRuntime.OnnxModelFile.WithOpenBatch(model.OnnxBytes), model.Name + " (batch dimension opened)");
+            info($"{model.Name}: the leading dimension of its inputs and outputs was opened so rows run in batches of {options.BatchSize}.");
+        }
         var onnx = model.Onnx;
         var inputColumns = options.InputColumns is { Length: > 0 } given ? given : onnx.Inputs.Select(i => i.Name).ToArray();
         var shapes = ModelShapes.Bind(onnx.Inputs, inputColumns, columnType, options.ShapeDictionary, options.BatchSize, model.Name);
@@ -43,7 +49,15 @@ internal static class ScorerFactory
                 ? makeEngine(EngineOptionsFor(options.Backend, options, shapes, deviceId))
                 : EngineFactory.Create(model, options.Backend, fallback, deviceId, backend => EngineOptionsFor(backend, options, shapes, deviceId), warn);
             info($"{model.Name}: {engine.Description}, batches of {shapes.BatchSize}.");
-            shapes.ResolveOutputs(SelectOutputs(options, engine.Outputs, model.Name), engine.InferOutputShapes, model.Name);
+            try
+            {
+                shapes.ResolveOutputs(SelectOutputs(options, engine.Outputs, model.Name), engine.InferOutputShapes, model.Name, verifyBatching: opened);
+            }
+            catch (Exception e) when (opened && e is not CudaException)
+            {
+                throw new InvalidOperationException(
+                    $"OpenBatchDimension does not work for {model.Name}: run at two rows, {e.Message} Leave OpenBatchDimension off (the model then runs one row at a time) or export it with an open batch dimension.", e);
+            }
 
             if (engine.DeviceId < 0)
             {
@@ -104,13 +118,15 @@ internal static class ScorerFactory
     {
         Backend = backend,
         DeviceId = deviceId,
-        IntraOpThreads = options.IntraOpThreads,
+        // Lanes run at once on the CPU too: by default they split the cores instead of each taking them all.
+        IntraOpThreads = options.IntraOpThreads ?? (backend == TensorRtBackend.OnnxRuntimeCpu ? Math.Max(1, Environment.ProcessorCount / Math.Max(1, options.MaxConcurrency)) : null),
         Precision = options.Precision,
         WorkspaceBytes = options.WorkspaceBytes,
         EnableTactics = options.EnableTactics,
         DisableTactics = options.DisableTactics,
         BuilderOptimizationLevel = options.BuilderOptimizationLevel,
         MaxAuxStreams = options.MaxAuxStreams,
+        EngineFile = options.EngineFile,
         EngineCacheDirectory = options.EngineCacheDirectory,
         TimingCacheFile = options.TimingCacheFile,
         CudaGraphs = options.CudaGraphs,
