@@ -126,12 +126,12 @@ internal sealed class CudaModule : CudaHandle
     }
 
     /// <summary>Launches a kernel; each argument is passed by address, as cuLaunchKernel wants.</summary>
-    public static unsafe void Launch(IntPtr function, (uint X, uint Y, uint Z) grid, (uint X, uint Y, uint Z) block, CudaStream stream, params ReadOnlySpan<IntPtr> argumentAddresses)
+    public static unsafe void Launch(IntPtr function, (uint X, uint Y, uint Z) grid, (uint X, uint Y, uint Z) block, IntPtr stream, params ReadOnlySpan<IntPtr> argumentAddresses)
     {
         fixed (IntPtr* arguments = argumentAddresses)
         {
             CudaException.ThrowIfFailed(
-                CudaDriverApi.cuLaunchKernel(function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, stream.Pointer, (IntPtr)arguments, IntPtr.Zero),
+                CudaDriverApi.cuLaunchKernel(function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, stream, (IntPtr)arguments, IntPtr.Zero),
                 "cuLaunchKernel");
         }
     }
