@@ -94,7 +94,11 @@ internal sealed class ExecutionPool
             }
             catch
             {
+                // A failed growth may have freed a lane's buffers: give the other models back theirs.
                 _laneNeeds.Remove(model);
+                var io = _laneNeeds.Values.Select(n => n.IoBytes).DefaultIfEmpty(0).Max();
+                foreach (var lane in _lanes)
+                    lane.EnsureIoCapacity(io);
                 throw;
             }
         });
