@@ -59,6 +59,9 @@ internal sealed class BatchJob : IDisposable
 /// <summary>Milliseconds per stage of one batch, measured on the device's own clock where there is one.</summary>
 internal sealed class BatchTimings
 {
+    /// <summary>Reading the batch's rows from the source into staging, on the cursor's thread.</summary>
+    public double HostFillMs { get; set; }
+
     public double HostToDeviceMs { get; set; }
 
     public double ComputeMs { get; set; }

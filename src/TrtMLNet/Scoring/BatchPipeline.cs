@@ -69,12 +69,6 @@ internal sealed class BatchPipeline : IDisposable
         }
     }
 
-    /// <summary>Collect device timings for every batch (benchmarks).</summary>
-    public bool CollectTimings { get; init; }
-
-    /// <summary>Called after each batch completes, with its timings (benchmarks).</summary>
-    public Action<BatchJob, int>? BatchCompleted { get; init; }
-
     /// <summary>Index of the current row within the two slots' storage.</summary>
     public int CurrentIndex => _serving!.Index * _batchSize + _row;
 
@@ -110,7 +104,7 @@ internal sealed class BatchPipeline : IDisposable
         if (_scoring)
         {
             _serving.Job.Wait();
-            BatchCompleted?.Invoke(_serving.Job, _serving.Rows);
+            _scorer.BatchTimed?.Invoke(_serving.Job.Timings, _serving.Rows);
         }
         _row = 0;
         return true;
@@ -130,6 +124,7 @@ internal sealed class BatchPipeline : IDisposable
 
     private int Fill(Slot slot)
     {
+        var started = _scorer.BatchTimed is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         if (_scoring)
             slot.EnsureStaging(_scorer);
         var rows = 0;
@@ -152,6 +147,8 @@ internal sealed class BatchPipeline : IDisposable
         if (rows < _batchSize)
             _sourceDone = true;
         slot.Rows = rows;
+        if (started != 0)
+            slot.Job.Timings.HostFillMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (rows > 0 && _scoring && _scorer.Shapes.BatchKind == BatchKind.Fixed && rows < _batchSize)
         {
             // The model only takes full batches: pad with zeros, which are harmless to any layer, and trim later.
@@ -170,7 +167,7 @@ internal sealed class BatchPipeline : IDisposable
         if (!_scoring)
             return;
         _scorer.Prepare(slot.Job, slot.Staging!, slot.Rows, _activeOutputs);
-        slot.Job.CollectTimings = CollectTimings;
+        slot.Job.CollectTimings = _scorer.BatchTimed is not null;
         _scorer.Runtime.Pool.Submit(slot.Job);
     }
 

@@ -25,6 +25,9 @@ internal sealed class BatchScorer
 
     public ModelShapes Shapes { get; }
 
+    /// <summary>Measure every batch's stages and report them here (benchmarks; costs a few events per batch).</summary>
+    internal Action<BatchTimings, int>? BatchTimed { get; set; }
+
     public ModelRuntime Runtime { get; }
 
     /// <summary>Staging bytes one batch takes; also what a lane needs for its device IO buffers.</summary>

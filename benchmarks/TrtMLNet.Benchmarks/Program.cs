@@ -1,0 +1,18 @@
+using System.CommandLine;
+using TrtMLNet.Benchmarks;
+
+// Benchmarks, not tests: they print markdown tables for docs/benchmarks.md.
+var passes = new Option<int>("--passes") { Description = "Timed passes per contender (the median is reported).", DefaultValueFactory = _ => 5 };
+var mlpRows = new Option<int>("--mlp-rows") { Description = "Rows scored by the MLP per pass.", DefaultValueFactory = _ => 200_000 };
+var images = new Option<int>("--images") { Description = "Images scored by the CNN per pass.", DefaultValueFactory = _ => 48 };
+var cpu = new Command("cpu", "ApplyTensorRt (ONNX Runtime CPU) vs ApplyOnnxModel: tabular MLP and ResNet-18.") { passes, mlpRows, images };
+cpu.SetAction(parse => CpuBenchmark.Run(parse.GetValue(mlpRows), parse.GetValue(images), parse.GetValue(passes), Console.Out));
+
+var models = new Option<string>("--models") { Description = "Folder with resnet50.onnx and bert-base.onnx (tests/TrtMLNet.GpuTests/export_models.py).", Required = true };
+var batches = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,32,128,256" };
+var rows = new Option<int>("--rows") { Description = "Rows scored per pass.", DefaultValueFactory = _ => 2048 };
+var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes };
+gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), Console.Out));
+
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu };
+return root.Parse(args).Invoke();

@@ -1,0 +1,82 @@
+using Microsoft.ML;
+using TrtMLNet.GpuTests.Support;
+using TrtMLNet.Tests.Models;
+using TrtMLNet.Tests.Support;
+
+namespace TrtMLNet.GpuTests;
+
+/// <summary>
+/// ApplyTensorRt on ONNX Runtime's CUDA provider: outputs against ONNX Runtime on the CPU through the
+/// parity check users call (1e-3 relative), on small models, a CNN (ResNet-50) and a transformer
+/// encoder (BERT-base: open batch and sequence length, int64 inputs); and Auto's choice on a GPU
+/// machine without TensorRT.
+/// </summary>
+[Collection(GpuCollection.Name)]
+public class CudaBackendTests
+{
+    private static TensorRtOptions Cuda(string model, int batch) => new()
+    {
+        ModelFile = model,
+        Backend = TensorRtBackend.OnnxRuntimeCuda,
+        BatchSize = batch,
+        FallbackToCpu = false,
+        AllowTf32 = false, // parity at 1e-3 needs full fp32 math; TF32 is a speed choice users make knowingly
+    };
+
+    [Fact]
+    public void SmallModelsMatchTheCpu()
+    {
+        Gpu.Require();
+        var ml = new MLContext(seed: 1);
+        foreach (var (path, data) in new[] { (TestModels.MlpPath, TestData.Mlp(ml, 300)), (TestModels.MultiIoPath, TestData.MultiIo(ml, 200)), (TestModels.TinyEncoderPath, TestData.Encoder(ml, 100)) })
+        {
+            using var transformer = ml.Transforms.ApplyTensorRt(Cuda(path, 64)).Fit(data);
+            Assert.Equal(TensorRtBackend.OnnxRuntimeCuda, transformer.Backend);
+            var report = transformer.CheckParity(data, rows: 100, relativeTolerance: 1e-3, absoluteTolerance: 1e-5);
+            TestContext.Current.SendDiagnosticMessage(report.ToString());
+            Assert.True(report.WithinTolerance, report.ToString());
+        }
+    }
+
+    [Fact]
+    public void ResNet50MatchesTheCpu()
+    {
+        var path = Gpu.Model("resnet50.onnx");
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.Cache(Images.Random(ml, 32, "input"));
+        using var transformer = ml.Transforms.ApplyTensorRt(Cuda(path, 16)).Fit(data);
+        var report = transformer.CheckParity(data, rows: 32, relativeTolerance: 1e-3, absoluteTolerance: 1e-4);
+        TestContext.Current.SendDiagnosticMessage(report.ToString());
+        Assert.True(report.WithinTolerance, report.ToString());
+    }
+
+    [Fact]
+    public void BertBaseWithOpenBatchAndSequenceMatchesTheCpu()
+    {
+        var path = Gpu.Model("bert-base.onnx");
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.Cache(Tokens.Random(ml, 48, sequence: 128));
+        using var transformer = ml.Transforms.ApplyTensorRt(Cuda(path, 16)).Fit(data);
+        var report = transformer.CheckParity(data, rows: 48, relativeTolerance: 1e-3, absoluteTolerance: 1e-4);
+        TestContext.Current.SendDiagnosticMessage(report.ToString());
+        Assert.True(report.WithinTolerance, report.ToString());
+    }
+
+    [Fact]
+    public void AutoPicksOnnxRuntimeCudaAndSaysWhyNotTensorRt()
+    {
+        Gpu.Require();
+        Assert.SkipWhen(Native.NativeLibraries.TryProbe(Native.NativeLibraries.NvInferFileName(10), out _), "TensorRT is installed here; this test is about GPU machines without it.");
+        var ml = new MLContext(seed: 1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        var data = TestData.Mlp(ml, 10);
+        using var transformer = ml.Transforms.ApplyTensorRt(TestModels.MlpPath).Fit(data);
+        Assert.Equal(TensorRtBackend.OnnxRuntimeCuda, transformer.Backend);
+        var log = string.Join("\n", messages);
+        TestContext.Current.SendDiagnosticMessage(log);
+        Assert.Contains("[TensorRt]", log);
+        Assert.Contains("[OnnxRuntimeTensorRt]", log);
+        Assert.Contains("libnvinfer", log);
+    }
+}

@@ -1,0 +1,54 @@
+"""Exports the GPU tests' and benchmarks' models with random weights (the GPU machine has no internet).
+
+    python3 export_models.py OUT_DIR
+
+resnet50.onnx: torchvision ResNet-50, input [N,3,224,224] float, output logits [N,1000].
+bert-base.onnx: transformers BertModel with bert-base's configuration, inputs input_ids and
+attention_mask int64 [batch, sequence], outputs last_hidden_state [batch, sequence, 768] and
+pooler_output [batch, 768].
+"""
+import os
+import sys
+
+import torch
+
+
+def export_resnet50(path):
+    import torchvision
+    model = torchvision.models.resnet50().eval()
+    torch.onnx.export(model, torch.randn(1, 3, 224, 224), path, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+
+
+class Bert(torch.nn.Module):
+    """BertModel.forward takes keyword arguments in transformers 5; export needs positional ones."""
+
+    def __init__(self):
+        super().__init__()
+        from transformers import BertConfig, BertModel
+        self.model = BertModel(BertConfig()).eval()
+
+    def forward(self, input_ids, attention_mask):
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask)
+        return out.last_hidden_state, out.pooler_output
+
+
+def export_bert(path):
+    ids = torch.randint(0, 30522, (2, 128), dtype=torch.int64)
+    mask = torch.ones(2, 128, dtype=torch.int64)
+    axes = {0: "batch", 1: "sequence"}
+    torch.onnx.export(Bert(), (ids, mask), path, input_names=["input_ids", "attention_mask"],
+                      output_names=["last_hidden_state", "pooler_output"],
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes, "pooler_output": {0: "batch"}},
+                      opset_version=17, dynamo=False)
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    for name, export in [("resnet50.onnx", export_resnet50), ("bert-base.onnx", export_bert)]:
+        path = os.path.join(out, name)
+        if not os.path.exists(path):
+            export(path)
+        print(f"{path}: {os.path.getsize(path) / 2**20:.1f} MiB")
