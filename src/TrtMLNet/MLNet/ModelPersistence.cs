@@ -139,6 +139,7 @@ internal sealed record SavedOptions
     public bool ShareScratch { get; init; }
     public int? ScratchSlabs { get; init; }
     public TensorRtPrecision Precision { get; init; }
+    public bool AllowTf32 { get; init; } = true;
     public long? WorkspaceBytes { get; init; }
     public TensorRtTacticSources EnableTactics { get; init; }
     public TensorRtTacticSources DisableTactics { get; init; }
@@ -162,6 +163,7 @@ internal sealed record SavedOptions
         ShareScratch = o.ShareScratch,
         ScratchSlabs = o.ScratchSlabs,
         Precision = o.Precision,
+        AllowTf32 = o.AllowTf32,
         WorkspaceBytes = o.WorkspaceBytes,
         EnableTactics = o.EnableTactics,
         DisableTactics = o.DisableTactics,
@@ -186,6 +188,7 @@ internal sealed record SavedOptions
         ShareScratch = ShareScratch,
         ScratchSlabs = ScratchSlabs,
         Precision = Precision,
+        AllowTf32 = AllowTf32,
         WorkspaceBytes = WorkspaceBytes,
         EnableTactics = EnableTactics,
         DisableTactics = DisableTactics,

@@ -50,6 +50,7 @@ internal static class OnnxRuntimeSessionOptions
     public static Dictionary<string, string> CudaProviderKeys(EngineOptions options) => new()
     {
         ["device_id"] = Invariant(options.DeviceId),
+        ["use_tf32"] = options.AllowTf32 ? "1" : "0",
     };
 
     /// <summary>
