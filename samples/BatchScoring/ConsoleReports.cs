@@ -1,0 +1,184 @@
+using System.Globalization;
+using Spectre.Console;
+using TrtMLNet;
+using TrtMLNet.Execution;
+
+namespace BatchScoring;
+
+/// <summary>What the job prints: the plan, the backend, the summary, the memory and parity reports, errors.</summary>
+public static class ConsoleReports
+{
+    public static void Plan(JobOptions options, ModelSignature model, InputSources.PreparedInput input)
+    {
+        AnsiConsole.MarkupLine($"[bold]Model[/]  {Markup.Escape(options.Model)}");
+        foreach (var output in model.Outputs)
+            AnsiConsole.MarkupLine($"         output {Markup.Escape(output.ToString())}");
+        AnsiConsole.MarkupLine($"[bold]Input[/]  {Markup.Escape(input.Description)}{(input.RowCount is { } n ? $", {n:N0} rows" : "")}");
+        foreach (var line in input.Mapping)
+            AnsiConsole.MarkupLine($"         {Markup.Escape(line)}");
+        if (input.PassThroughColumns.Count > 0)
+            AnsiConsole.MarkupLine($"         carried to the output: {Markup.Escape(string.Join(", ", input.PassThroughColumns))}");
+    }
+
+    /// <summary>The backend in use and, when Auto skipped the GPU backends, TrtMLNet's reasons, one per line.</summary>
+    public static void Backend(TensorRtTransformer transformer, IEnumerable<string> warnings, double setupSeconds, bool verbose)
+    {
+        AnsiConsole.MarkupLine($"[bold]Backend[/] [green]{Markup.Escape(transformer.BackendDescription)}[/], batches of {transformer.BatchSize} (ready in {setupSeconds:0.0} s)");
+        var shortened = false;
+        foreach (var warning in warnings)
+        {
+            // "... Skipped: [TensorRt] why. [OnnxRuntimeCuda] why." reads better a backend a line, and the
+            // first sentence of each reason says what is missing; the rest (paths probed, how to install) waits for --verbose.
+            var parts = warning.Split(" [", StringSplitOptions.RemoveEmptyEntries);
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(parts[0])}[/]");
+            foreach (var part in parts.Skip(1))
+            {
+                var reason = verbose ? part : FirstSentence(part);
+                shortened |= reason.Length < part.Length;
+                AnsiConsole.MarkupLine($"[yellow]  [[{Markup.Escape(reason)}[/]");
+            }
+        }
+        if (shortened)
+            Note("  (--verbose gives the full reasons, with what to install)");
+    }
+
+    /// <summary>Text up to the first full stop that ends a sentence outside parentheses.</summary>
+    private static string FirstSentence(string text)
+    {
+        var depth = 0;
+        for (var i = 0; i < text.Length - 1; i++)
+        {
+            if (text[i] == '(') depth++;
+            else if (text[i] == ')') depth = Math.Max(0, depth - 1);
+            else if (text[i] == '.' && depth == 0 && text[i + 1] == ' ') return text[..(i + 1)];
+        }
+        return text;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (which reports rows done) under a progress bar, or, where the output is
+    /// not a terminal (a log file, CI), with a line every ten seconds instead of a bar that cannot redraw.
+    /// </summary>
+    public static async Task<long> WithProgressAsync(long? expectedRows, Func<Action<long>, Task<long>> work)
+    {
+        string Done(long rows) => $"{rows:N0}{(expectedRows is { } total ? $" of {total:N0}" : "")} rows";
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var next = TimeSpan.FromSeconds(10);
+            return await work(rows =>
+            {
+                if (clock.Elapsed < next)
+                    return;
+                next = clock.Elapsed + TimeSpan.FromSeconds(10);
+                Note($"Scoring: {Done(rows)} ({rows / clock.Elapsed.TotalSeconds:N1} rows/s)");
+            });
+        }
+        return await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("Scoring", maxValue: expectedRows ?? 1);
+                task.IsIndeterminate = expectedRows is null;
+                var written = await work(rows =>
+                {
+                    task.Description = $"Scoring: {Done(rows)}";
+                    if (expectedRows is not null)
+                        task.Value = Math.Min(rows, task.MaxValue);
+                });
+                // The row count may have been an estimate (CSV line count); end the bar at what was written.
+                task.Description = $"Scored: {written:N0} rows";
+                task.IsIndeterminate = false;
+                task.MaxValue = Math.Max(1, written);
+                task.Value = task.MaxValue;
+                task.StopTask();
+                return written;
+            });
+    }
+
+    public static void Summary(long rows, double seconds, TensorRtTransformer transformer, int lanes, string output)
+    {
+        var table = new Table().Title("[bold]Summary[/]").AddColumn("").AddColumn("");
+        table.HideHeaders();
+        table.AddRow("Rows", rows.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("Seconds", seconds.ToString("0.00", CultureInfo.InvariantCulture));
+        table.AddRow("Rows/s", seconds > 0 ? (rows / seconds).ToString("N1", CultureInfo.InvariantCulture) : "-");
+        table.AddRow("Backend", Markup.Escape(transformer.BackendDescription));
+        table.AddRow("Batch size", transformer.BatchSize.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("Lanes", lanes.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("Output", Markup.Escape(Path.GetFullPath(output)));
+        AnsiConsole.Write(table);
+    }
+
+    public static void Memory(MemoryReport report)
+    {
+        var table = new Table().Title($"[bold]Memory on {Markup.Escape(report.Device)}[/]").AddColumn("What").AddColumn(new TableColumn("Bytes").RightAligned()).AddColumn("Notes");
+        foreach (var engine in report.Engines)
+        {
+            table.AddRow($"[bold]Engine[/] {Markup.Escape(engine.Model)}", "", Markup.Escape(engine.Backend));
+            table.AddRow("  weights", Bytes(engine.WeightsBytes),
+                $"stated {Bytes(engine.WeightsStatedBytes)}, measured {Bytes(engine.WeightsMeasuredBytes)}");
+            foreach (var context in engine.Contexts)
+            {
+                var scratch = context.OwnScratchBytes is { } own ? $"owns {Bytes(own)} of scratch" : engine.SharesScratch ? "scratch from the shared slabs" : "";
+                table.AddRow($"  context {context.Index} (profile {context.Profile}) persistent", Bytes(context.PersistentBytes),
+                    $"scratch need {Bytes(context.ScratchNeedBytes)}{(scratch.Length > 0 ? "; " + scratch : "")}");
+            }
+        }
+        table.AddRow("Scratch slabs", Bytes(report.ScratchSlabs * report.ScratchSlabBytes), $"{report.ScratchSlabs} x {Bytes(report.ScratchSlabBytes)}");
+        table.AddRow("Lanes (IO buffers)", Bytes(report.LaneIoBytes.Sum()), $"{report.LaneIoBytes.Count} lane(s): {string.Join(", ", report.LaneIoBytes.Select(b => Bytes(b)))}");
+        table.AddRow("Pinned host staging", Bytes(report.PinnedHostBytes), "");
+        var bound = report.TotalsComplete ? "" : "at least: some terms not known";
+        table.AddRow("[bold]Total, shared scratch[/]", Bytes(report.SharedTotalBytes), bound);
+        table.AddRow("[bold]Total, naive[/]", Bytes(report.NaiveTotalBytes), bound.Length > 0 ? bound : "every context owning its scratch");
+        table.AddRow("Measured on the device", Bytes(report.MeasuredDeviceBytes),
+            report.DeviceTotalBytes is { } total ? $"of {Bytes(total)}" : "");
+        AnsiConsole.Write(table);
+    }
+
+    public static void Parity(ParityReport report)
+    {
+        var title = $"[bold]Parity[/] of {Markup.Escape(report.Backend)} against {Markup.Escape(report.Reference)} on {report.Rows} rows " +
+            $"(relative {report.RelativeTolerance.ToString("g3", CultureInfo.InvariantCulture)}, absolute {report.AbsoluteTolerance.ToString("g3", CultureInfo.InvariantCulture)})";
+        var table = new Table().Title(title).AddColumn("Output").AddColumn("Result")
+            .AddColumn(new TableColumn("Max abs error").RightAligned()).AddColumn(new TableColumn("Max rel error").RightAligned())
+            .AddColumn(new TableColumn("Outside tolerance").RightAligned());
+        if (!report.WithinTolerance)
+            table.AddColumn("Worst rows");
+        foreach (var o in report.Outputs)
+        {
+            var worst = string.Join("\n", o.WorstRows.Take(3).Select(r =>
+                string.Create(CultureInfo.InvariantCulture, $"row {r.Row} [{r.Slot}]: expected {r.Expected:g7}, got {r.Actual:g7}")));
+            string[] cells =
+            [
+                Markup.Escape(o.Output),
+                o.WithinTolerance ? "[green]OK[/]" : "[red]MISMATCH[/]",
+                o.MaxAbsoluteError.ToString("g4", CultureInfo.InvariantCulture),
+                o.MaxRelativeError.ToString("g4", CultureInfo.InvariantCulture),
+                $"{o.Mismatches:N0} of {o.Values:N0}",
+            ];
+            table.AddRow(report.WithinTolerance ? cells : [.. cells, Markup.Escape(worst)]);
+        }
+        AnsiConsole.Write(table);
+    }
+
+    public static void Error(string message) => AnsiConsole.MarkupLine($"[red]{Markup.Escape(message)}[/]");
+
+    public static void Note(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+
+    private static string Bytes(long? bytes)
+    {
+        if (bytes is not { } value)
+            return "not known";
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double scaled = value;
+        var unit = 0;
+        while (Math.Abs(scaled) >= 1024 && unit < units.Length - 1)
+        {
+            scaled /= 1024;
+            unit++;
+        }
+        return unit == 0 ? $"{value} B" : string.Create(CultureInfo.InvariantCulture, $"{scaled:0.##} {units[unit]}");
+    }
+}

@@ -1,0 +1,57 @@
+using TrtMLNet;
+
+namespace BatchScoring;
+
+/// <summary>Everything a scoring run was asked to do, as parsed from the command line.</summary>
+public sealed record JobOptions
+{
+    /// <summary>A CSV file, a Parquet file or a folder of images.</summary>
+    public required string Input { get; init; }
+
+    public required string Model { get; init; }
+
+    /// <summary>The file to write; .parquet or .csv.</summary>
+    public required string Output { get; init; }
+
+    /// <summary>Model outputs to write; null or empty writes them all.</summary>
+    public string[]? Outputs { get; init; }
+
+    public TensorRtBackend Backend { get; init; } = TensorRtBackend.Auto;
+
+    public int? Device { get; init; }
+
+    /// <summary>Null: the model's own batch when it fixes one, else TrtMLNet's default.</summary>
+    public int? BatchSize { get; init; }
+
+    public int Concurrency { get; init; } = 2;
+
+    /// <summary>Fail instead of running on the CPU when no GPU backend can run.</summary>
+    public bool NoCpuFallback { get; init; }
+
+    /// <summary>Rows to compare against ONNX Runtime on the CPU after scoring; null for no check.</summary>
+    public int? CheckParity { get; init; }
+
+    public bool MemoryReport { get; init; }
+
+    /// <summary>Score only the first rows.</summary>
+    public long? Limit { get; init; }
+
+    /// <summary>The column that identifies a row, carried to the output; null looks for id/Id/ID.</summary>
+    public string? IdColumn { get; init; }
+
+    /// <summary>CSV field separator; null takes a tab for .tsv files and a comma otherwise.</summary>
+    public char? Separator { get; init; }
+
+    /// <summary>Width and height images are resized to; null takes the model's, else 224.</summary>
+    public int? ImageSize { get; init; }
+
+    /// <summary>Added to every pixel value (0..255) before scaling.</summary>
+    public float PixelOffset { get; init; }
+
+    public float PixelScale { get; init; } = 1f;
+
+    /// <summary>Planes in blue, green, red order (Caffe and CNTK models) instead of red, green, blue.</summary>
+    public bool Bgr { get; init; }
+
+    public bool Verbose { get; init; }
+}
