@@ -25,8 +25,8 @@ public sealed record JobOptions
 
     public int Concurrency { get; init; } = 2;
 
-    /// <summary>Fail instead of running on the CPU when no GPU backend can run.</summary>
-    public bool NoCpuFallback { get; init; }
+    /// <summary><see cref="TensorRtOptions.FallbackToCpu"/>: null leaves it to TrtMLNet (Auto may fall back, an explicit GPU backend may not).</summary>
+    public bool? CpuFallback { get; init; }
 
     /// <summary>Rows to compare against ONNX Runtime on the CPU after scoring; null for no check.</summary>
     public int? CheckParity { get; init; }

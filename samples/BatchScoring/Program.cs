@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using BatchScoring;
 using Spectre.Console;
@@ -16,7 +17,12 @@ var backend = new Option<TensorRtBackend>("--backend", "-b") { Description = "Wh
 var device = new Option<int?>("--device", "-d") { Description = "The GPU to run on (default: 0)." };
 var batchSize = new Option<int?>("--batch-size") { Description = $"Rows per batch (default: the model's own when it fixes one, else {TensorRtOptions.DefaultBatchSize})." };
 var concurrency = new Option<int>("--concurrency") { Description = "Batches in flight on the device at once (lanes).", DefaultValueFactory = _ => 2 };
-var noCpuFallback = new Option<bool>("--no-cpu-fallback") { Description = "Fail instead of running on the CPU when no GPU backend can run." };
+var cpuFallback = new Option<bool?>("--cpu-fallback")
+{
+    Description = "Whether to run on the CPU when the GPU backend cannot run: true (any --backend), false (never; fail and say why). Default: Auto may fall back, an explicit GPU backend may not.",
+    HelpName = "true|false",
+    Arity = ArgumentArity.ZeroOrOne,
+};
 var checkParity = new Option<int?>("--check-parity") { Description = "After scoring, compare the first N rows with ONNX Runtime on the CPU; exit code 2 if they differ beyond the tolerance.", HelpName = "N" };
 var memoryReport = new Option<bool>("--memory-report") { Description = "Print where the device memory goes (engines, contexts, scratch slabs, lanes, staging)." };
 var limit = new Option<long?>("--limit") { Description = "Score only the first N rows.", HelpName = "N" };
@@ -41,7 +47,7 @@ var root = new RootCommand(
     "and writes the model's outputs to Parquet or CSV. With no arguments it runs a built-in example. " +
     "Exit codes: 0 done, 1 error, 2 parity check failed, 130 cancelled.")
 {
-    input, model, output, outputs, backend, device, batchSize, concurrency, noCpuFallback, checkParity, memoryReport,
+    input, model, output, outputs, backend, device, batchSize, concurrency, cpuFallback, checkParity, memoryReport,
     limit, idColumn, separator, imageSize, pixelOffset, pixelScale, bgr, example, verbose,
 };
 
@@ -90,7 +96,13 @@ root.SetAction(async (parse, _) =>
 
 // With no arguments at all, run the example; Ctrl+C is handled above rather than by System.CommandLine.
 var arguments = args.Length == 0 ? ["--example"] : args;
-return await root.Parse(arguments).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+var parsed = root.Parse(arguments);
+if (parsed.Action is ParseErrorAction parseError)
+    parseError.ShowHelp = false;
+var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+if (parsed.Errors.Count > 0)
+    Console.Error.WriteLine("Run with --help for the options.");
+return exitCode;
 
 JobOptions Options(ParseResult parse)
 {
@@ -104,7 +116,9 @@ JobOptions Options(ParseResult parse)
         if (parse.GetValue(input) is not null)
             throw new UsageException("--example makes its own images; leave out --input (or leave out --example to score your own data).");
         inputPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, "example-images");
-        modelPath = parse.GetValue(model) ?? ExampleImages.ModelPath;
+        modelPath = parse.GetValue(model) ?? (File.Exists(ExampleImages.ModelPath)
+            ? ExampleImages.ModelPath
+            : throw new UsageException($"This build leaves out the example's model ({ExampleImages.ModelPath} is missing: it was built with -p:IncludeExampleModel=false); pass --model with an image model taking [N,3,H,W]."));
         AnsiConsole.MarkupLine("[bold]Built-in example[/]: synthetic images scored with the ResNet-18 featurizer of Microsoft.ML.DnnImageFeaturizer.ResNet18. Run with --help for your own data.");
         var count = ExampleImages.Write(inputPath);
         ConsoleReports.Note($"Drew {count} images into {inputPath}");
@@ -116,7 +130,7 @@ JobOptions Options(ParseResult parse)
     }
     else
     {
-        inputPath = parse.GetValue(input) ?? throw new UsageException("--input is missing: give a CSV or Parquet file or a folder of images (or run with no arguments for the built-in example).");
+        inputPath = parse.GetValue(input) ?? throw new UsageException("--input is missing: give a CSV or Parquet file or a folder of images (or --example, or no arguments at all, for the built-in example).");
         modelPath = parse.GetValue(model) ?? throw new UsageException("--model is missing: give an ONNX model.");
     }
 
@@ -130,7 +144,7 @@ JobOptions Options(ParseResult parse)
         Device = parse.GetValue(device),
         BatchSize = parse.GetValue(batchSize),
         Concurrency = parse.GetValue(concurrency),
-        NoCpuFallback = parse.GetValue(noCpuFallback),
+        CpuFallback = CpuFallback(parse),
         CheckParity = parse.GetValue(checkParity),
         MemoryReport = parse.GetValue(memoryReport),
         Limit = parse.GetValue(limit),
@@ -143,6 +157,14 @@ JobOptions Options(ParseResult parse)
         Verbose = parse.GetValue(verbose),
     };
 }
+
+// A bare --cpu-fallback means true; leaving it out leaves the choice to TrtMLNet.
+bool? CpuFallback(ParseResult parse) => parse.GetResult(cpuFallback) switch
+{
+    null or { Implicit: true } => null,
+    { Tokens.Count: 0 } => true,
+    _ => parse.GetValue(cpuFallback),
+};
 
 static char? Separator(string? value) => value switch
 {

@@ -50,12 +50,12 @@ public static class ScoringJob
             // A model that fixes its batch runs at that size anyway; asking for it spares a warning.
             BatchSize = options.BatchSize ?? fixedBatch ?? TensorRtOptions.DefaultBatchSize,
             MaxConcurrency = options.Concurrency,
-            FallbackToCpu = options.NoCpuFallback ? false : null,
+            FallbackToCpu = options.CpuFallback,
         };
 
         var setup = Stopwatch.StartNew();
         // Building a TensorRT engine can take minutes the first time (later runs load it from the cache).
-        using var transformer = AnsiConsole.Status().Start("Preparing the engine...", _ => mlContext.Transforms.ApplyTensorRt(trtOptions).Fit(data));
+        using var transformer = AnsiConsole.Status().Start("Preparing the engine...", _ => Fit(mlContext, trtOptions, data));
         setup.Stop();
         lock (warnings) ConsoleReports.Backend(transformer, warnings, setup.Elapsed.TotalSeconds, options.Verbose);
         cancel.ThrowIfCancellationRequested();
@@ -84,6 +84,19 @@ public static class ScoringJob
             }
         }
         return ExitOk;
+    }
+
+    private static TensorRtTransformer Fit(MLContext mlContext, TensorRtOptions options, IDataView data)
+    {
+        try
+        {
+            return mlContext.Transforms.ApplyTensorRt(options).Fit(data);
+        }
+        catch (InvalidOperationException e) when (options.FallbackToCpu != true && options.Backend != TensorRtBackend.OnnxRuntimeCpu)
+        {
+            // TrtMLNet names its own option; say what it is on this command line.
+            throw new InvalidOperationException($"{e.Message} (On this command line: --cpu-fallback, or --backend OnnxRuntimeCpu.)", e);
+        }
     }
 
     /// <summary>Checks what can be checked before anything is loaded, so mistakes fail fast with one line.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using SkiaSharp;
 
 namespace BatchScoring.InputSources;
 
@@ -21,6 +22,24 @@ public static class ImageFolderInput
         public string RelativePath { get; set; } = "";
     }
 
+    /// <summary>
+    /// Fails naming the files that are not images. ML.NET would otherwise fail mid-run, from a worker
+    /// thread, without saying which file; reading the headers costs little next to decoding.
+    /// </summary>
+    private static void CheckReadable(string folder, IReadOnlyList<string> files)
+    {
+        var bad = new List<string>();
+        foreach (var file in files)
+        {
+            using var codec = SKCodec.Create(Path.Combine(folder, file));
+            if (codec is null)
+                bad.Add(file);
+        }
+        if (bad.Count > 0)
+            throw new UsageException(
+                $"{bad.Count} of the {files.Count} files in '{folder}' are not images SkiaSharp can read: {string.Join(", ", bad.Take(5))}{(bad.Count > 5 ? ", ..." : "")}. Move them out of the folder.");
+    }
+
     public static PreparedInput Open(MLContext mlContext, JobOptions options, ModelSignature model)
     {
         var folder = Path.GetFullPath(options.Input);
@@ -31,6 +50,8 @@ public static class ImageFolderInput
             .ToList();
         if (files.Count == 0)
             throw new UsageException($"The folder '{options.Input}' holds no images ({string.Join(", ", InputSource.ImageExtensions)}).");
+
+        CheckReadable(folder, files);
 
         if (model.Inputs.Count != 1)
             throw new UsageException($"An image folder feeds models with one input; this model has {model.Inputs.Count}: {string.Join(", ", model.Inputs)}.");
