@@ -23,6 +23,10 @@ internal sealed record EngineOptions
 
     public int? MaxAuxStreams { get; init; }
 
+    /// <summary>A prebuilt TensorRT plan to load instead of building one (TensorRT backend only).</summary>
+    public string? EngineFile { get; init; }
+
+    /// <summary>Where built TensorRT engines are cached; null is the user's cache folder.</summary>
     public string? EngineCacheDirectory { get; init; }
 
     public string? TimingCacheFile { get; init; }
