@@ -42,7 +42,7 @@ internal static class EngineFactory
             {
                 try
                 {
-                    var engine = Make(model, makeOptions(backend));
+                    var engine = Make(model, makeOptions(backend), warn);
                     if (reasons.Count > 0)
                         warn($"{model.Name} runs on {engine.Description}. Skipped: {string.Join(" ", reasons)}");
                     return engine;
@@ -73,16 +73,16 @@ internal static class EngineFactory
                     ?? WhyNoProvider("TensorrtExecutionProvider", "Microsoft.ML.OnnxRuntime.Gpu (or .Gpu.Linux / .Gpu.Windows)")
                     ?? WhyNoNvInfer();
             case TensorRtBackend.TensorRt:
-                return WhyNoGpu(deviceId)
-                    ?? TensorRt.TensorRtEngineLoader.WhyUnavailable();
+                // Both reasons when both apply: someone told only "no GPU" would fix that and then meet the next.
+                return Join(TensorRt.TensorRtEngineLoader.WhyUnavailable(), WhyNoGpu(deviceId));
             default:
                 return $"{backend} is not a backend.";
         }
     }
 
-    private static IInferenceEngine Make(ModelSource model, EngineOptions options) => options.Backend switch
+    private static IInferenceEngine Make(ModelSource model, EngineOptions options, Action<string> warn) => options.Backend switch
     {
-        TensorRtBackend.TensorRt => TensorRt.TensorRtEngineLoader.Create(model, options),
+        TensorRtBackend.TensorRt => TensorRt.TensorRtEngineLoader.Create(model, options, warn),
         _ => OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name),
     };
 
@@ -90,6 +90,9 @@ internal static class EngineFactory
     private static bool IsUnavailability(Exception e) =>
         e is DllNotFoundException or EntryPointNotFoundException or CudaException or OnnxRuntimeException
         || e.InnerException is OnnxRuntimeException or DllNotFoundException;
+
+    private static string? Join(string? first, string? second) =>
+        first is null ? second : second is null ? first : $"{first} Also: {second}";
 
     private static string? WhyNoGpu(int deviceId)
     {
