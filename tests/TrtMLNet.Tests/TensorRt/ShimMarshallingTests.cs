@@ -709,6 +709,9 @@ internal static unsafe class FakeShim
     /// <summary>Makes the fake the process's shim and resets it; skips the test, saying why, when it was not built.</summary>
     public static void Require()
     {
+        // The shim binds once per process: where the real TensorRT is tested, the fake must stay out.
+        if (RealTensorRt.Available)
+            Assert.Skip($"This run tests the real TensorRT shim, which cannot share a process with the fake; set {RealTensorRt.ForceFakeVariable}=1 to run the fake-shim tests instead.");
         if (s_controls.Value is null)
             Assert.Skip(s_missingReason ?? "the fake TensorRT shim is not available");
         s_controls.Value.Reset();
