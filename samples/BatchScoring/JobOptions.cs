@@ -23,6 +23,9 @@ public sealed record JobOptions
     /// <summary>Null: the model's own batch when it fixes one, else TrtMLNet's default.</summary>
     public int? BatchSize { get; init; }
 
+    /// <summary><see cref="TensorRtOptions.OpenBatchDimension"/>: batch a model exported with a batch of 1.</summary>
+    public bool OpenBatch { get; init; }
+
     public int Concurrency { get; init; } = 2;
 
     /// <summary><see cref="TensorRtOptions.FallbackToCpu"/>: null leaves it to TrtMLNet (Auto may fall back, an explicit GPU backend may not).</summary>

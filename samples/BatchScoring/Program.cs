@@ -16,6 +16,7 @@ var outputs = new Option<string[]>("--outputs") { Description = "Model outputs t
 var backend = new Option<TensorRtBackend>("--backend", "-b") { Description = "Which engine runs the model.", DefaultValueFactory = _ => TensorRtBackend.Auto };
 var device = new Option<int?>("--device", "-d") { Description = "The GPU to run on (default: 0)." };
 var batchSize = new Option<int?>("--batch-size") { Description = $"Rows per batch (default: the model's own when it fixes one, else {TensorRtOptions.DefaultBatchSize})." };
+var openBatch = new Option<bool>("--open-batch") { Description = "For a model exported with its batch fixed at 1: open the batch dimension so rows run in batches of --batch-size (check the outputs with --check-parity)." };
 var concurrency = new Option<int>("--concurrency") { Description = "Batches in flight on the device at once (lanes).", DefaultValueFactory = _ => 2 };
 var cpuFallback = new Option<bool?>("--cpu-fallback")
 {
@@ -47,7 +48,7 @@ var root = new RootCommand(
     "and writes the model's outputs to Parquet or CSV. With no arguments it runs a built-in example. " +
     "Exit codes: 0 done, 1 error, 2 parity check failed, 130 cancelled.")
 {
-    input, model, output, outputs, backend, device, batchSize, concurrency, cpuFallback, checkParity, memoryReport,
+    input, model, output, outputs, backend, device, batchSize, openBatch, concurrency, cpuFallback, checkParity, memoryReport,
     limit, idColumn, separator, imageSize, pixelOffset, pixelScale, bgr, example, verbose,
 };
 
@@ -143,6 +144,7 @@ JobOptions Options(ParseResult parse)
         Backend = parse.GetValue(backend),
         Device = parse.GetValue(device),
         BatchSize = parse.GetValue(batchSize),
+        OpenBatch = parse.GetValue(openBatch),
         Concurrency = parse.GetValue(concurrency),
         CpuFallback = CpuFallback(parse),
         CheckParity = parse.GetValue(checkParity),

@@ -47,8 +47,9 @@ public static class ScoringJob
             OutputColumns = options.Outputs is { Length: > 0 } outputs ? outputs : null,
             Backend = options.Backend,
             DeviceId = options.Device,
-            // A model that fixes its batch runs at that size anyway; asking for it spares a warning.
-            BatchSize = options.BatchSize ?? fixedBatch ?? TensorRtOptions.DefaultBatchSize,
+            // A model that fixes its batch runs at that size anyway (unless opened); asking for it spares a warning.
+            BatchSize = options.BatchSize ?? (options.OpenBatch ? null : fixedBatch) ?? TensorRtOptions.DefaultBatchSize,
+            OpenBatchDimension = options.OpenBatch,
             MaxConcurrency = options.Concurrency,
             FallbackToCpu = options.CpuFallback,
         };
