@@ -73,7 +73,7 @@ root.SetAction(async (parse, _) =>
     }
     catch (OperationCanceledException) when (cancel.IsCancellationRequested)
     {
-        ConsoleReports.Error("Cancelled: nothing was written.");
+        ConsoleReports.Error("Cancelled. (The output file appears only once every row is written; a partial one is removed.)");
         return ScoringJob.ExitCancelled;
     }
     catch (UsageException e)
