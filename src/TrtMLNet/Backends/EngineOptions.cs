@@ -13,6 +13,8 @@ internal sealed record EngineOptions
 
     public TensorRtPrecision Precision { get; init; }
 
+    public bool AllowTf32 { get; init; } = true;
+
     public long? WorkspaceBytes { get; init; }
 
     public TensorRtTacticSources EnableTactics { get; init; }
