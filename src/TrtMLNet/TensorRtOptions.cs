@@ -65,6 +65,14 @@ public sealed class TensorRtOptions
     /// </summary>
     public int MaxConcurrency { get; set; } = 2;
 
+    /// <summary>
+    /// Batches a cursor reads and sends to the device ahead of the one it is serving. With 2 (the
+    /// default), reading the source for one batch overlaps the device's work on two; more helps when
+    /// reading rows costs nearly as much as computing them (large inputs such as images), at the price
+    /// of one more batch of pinned staging per cursor.
+    /// </summary>
+    public int ReadAheadBatches { get; set; } = 2;
+
     /// <summary>Execution contexts per engine (per optimization profile); null means one per lane.</summary>
     public int? ContextsPerEngine { get; set; }
 

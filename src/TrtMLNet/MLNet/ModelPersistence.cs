@@ -135,6 +135,7 @@ internal sealed record SavedOptions
     public int? DeviceId { get; init; }
     public bool? FallbackToCpu { get; init; }
     public int MaxConcurrency { get; init; }
+    public int ReadAheadBatches { get; init; } = 2;
     public int? ContextsPerEngine { get; init; }
     public bool ShareScratch { get; init; }
     public int? ScratchSlabs { get; init; }
@@ -159,6 +160,7 @@ internal sealed record SavedOptions
         DeviceId = o.DeviceId,
         FallbackToCpu = o.FallbackToCpu,
         MaxConcurrency = o.MaxConcurrency,
+        ReadAheadBatches = o.ReadAheadBatches,
         ContextsPerEngine = o.ContextsPerEngine,
         ShareScratch = o.ShareScratch,
         ScratchSlabs = o.ScratchSlabs,
@@ -184,6 +186,7 @@ internal sealed record SavedOptions
         DeviceId = DeviceId,
         FallbackToCpu = FallbackToCpu,
         MaxConcurrency = MaxConcurrency,
+        ReadAheadBatches = ReadAheadBatches,
         ContextsPerEngine = ContextsPerEngine,
         ShareScratch = ShareScratch,
         ScratchSlabs = ScratchSlabs,

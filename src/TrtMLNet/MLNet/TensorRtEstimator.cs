@@ -21,6 +21,8 @@ public sealed class TensorRtEstimator : IEstimator<TensorRtTransformer>
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"BatchSize must be at least 1; it is {options.BatchSize}.");
+        if (options.ReadAheadBatches <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ReadAheadBatches, $"ReadAheadBatches must be at least 1; it is {options.ReadAheadBatches}.");
         if (options.MaxConcurrency <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrency, $"MaxConcurrency must be at least 1; it is {options.MaxConcurrency}.");
         if (string.IsNullOrWhiteSpace(options.ModelFile))

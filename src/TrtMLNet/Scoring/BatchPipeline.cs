@@ -5,18 +5,16 @@ using TrtMLNet.Execution;
 namespace TrtMLNet.Scoring;
 
 /// <summary>
-/// Turns a stream of rows into batches on the device and back into rows, in order, for one cursor
-/// (or one row mapper). Two staging slots alternate: while the rows of one batch are served, the next
-/// batch has already been read from the source and is in flight, so reading and filling batch j+1 and
-/// its copy to the device overlap batch j's compute and copy back.
+/// Turns a stream of rows into batches on the device and back into rows, in order, for one cursor.
+/// Staging slots rotate: while the rows of one batch are served, the next ones (ReadAheadBatches of
+/// them) have already been read from the source and are in flight, so reading and filling batch j+1
+/// and its copy to the device overlap batch j's compute and copy back.
 ///
 /// Rows are read from the source a batch ahead of the row being served; columns that pass through
 /// are cached per row (<see cref="RowCache"/>) so they still match the row served.
 /// </summary>
 internal sealed class BatchPipeline : IDisposable
 {
-    private const int SlotCount = 2;
-
     private readonly BatchScorer _scorer;
     private readonly DataViewRow _source;
     private readonly Func<bool> _moveSource;
@@ -27,7 +25,7 @@ internal sealed class BatchPipeline : IDisposable
     private readonly ValueGetter<DataViewRowId> _idGetter;
     private readonly DataViewRowId[] _ids;
     private readonly long[] _sourceBatch;
-    private readonly Slot[] _slots = new Slot[SlotCount];
+    private readonly Slot[] _slots;
     private readonly Queue<Slot> _inFlight = new();
     private readonly Stack<Slot> _free = new();
     private readonly int _batchSize;
@@ -54,12 +52,14 @@ internal sealed class BatchPipeline : IDisposable
             _activeOutputs = activeOutputs;
             _scoring = activeOutputs.Any(a => a);
             _batchSize = scorer.Shapes.BatchSize;
+            var slotCount = 1 + Math.Max(1, scorer.ReadAheadBatches);
+            _slots = new Slot[slotCount];
             _fillers = _scoring ? scorer.Shapes.Inputs.Select(i => InputFiller.Create(source, i)).ToArray() : [];
-            _caches = passThrough.Select(c => RowCache.Create(source, c, SlotCount * _batchSize)).ToArray();
+            _caches = passThrough.Select(c => RowCache.Create(source, c, slotCount * _batchSize)).ToArray();
             _idGetter = source.GetIdGetter();
-            _ids = new DataViewRowId[SlotCount * _batchSize];
-            _sourceBatch = new long[SlotCount * _batchSize];
-            for (var i = 0; i < SlotCount; i++)
+            _ids = new DataViewRowId[slotCount * _batchSize];
+            _sourceBatch = new long[slotCount * _batchSize];
+            for (var i = 0; i < slotCount; i++)
                 _free.Push(_slots[i] = new Slot(i, new BatchJob { Model = scorer.Runtime }));
         }
         catch

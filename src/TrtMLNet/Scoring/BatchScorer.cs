@@ -13,8 +13,9 @@ internal sealed class BatchScorer
     private readonly long[] _inputOffsets;
     private readonly long[] _outputOffsets;
 
-    public BatchScorer(ModelShapes shapes, ModelRuntime runtime)
+    public BatchScorer(ModelShapes shapes, ModelRuntime runtime, int readAheadBatches = 2)
     {
+        ReadAheadBatches = readAheadBatches;
         Shapes = shapes;
         Runtime = runtime;
         long offset = 0;
@@ -24,6 +25,9 @@ internal sealed class BatchScorer
     }
 
     public ModelShapes Shapes { get; }
+
+    /// <summary>Batches each cursor keeps in flight ahead of the one it serves.</summary>
+    public int ReadAheadBatches { get; }
 
     /// <summary>Measure every batch's stages and report them here (benchmarks; costs a few events per batch).</summary>
     internal Action<BatchTimings, int>? BatchTimed { get; set; }

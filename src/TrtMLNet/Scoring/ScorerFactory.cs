@@ -88,7 +88,7 @@ internal static class ScorerFactory
                     $"Batches of {shapes.BatchSize} rows of {model.Name} do not fit on {pool!.Device}: each of the {lanes} lane(s) needs " +
                     $"{Bytes.Format(settings.IoBytesPerLane)} of IO buffers besides the engine and its scratch. Use a smaller BatchSize or MaxConcurrency. ({e.Message})");
             }
-            return new BatchScorer(shapes, runtime);
+            return new BatchScorer(shapes, runtime, options.ReadAheadBatches);
         }
         catch
         {
@@ -121,6 +121,7 @@ internal static class ScorerFactory
         // Lanes run at once on the CPU too: by default they split the cores instead of each taking them all.
         IntraOpThreads = options.IntraOpThreads ?? (backend == TensorRtBackend.OnnxRuntimeCpu ? Math.Max(1, Environment.ProcessorCount / Math.Max(1, options.MaxConcurrency)) : null),
         Precision = options.Precision,
+        AllowTf32 = options.AllowTf32,
         WorkspaceBytes = options.WorkspaceBytes,
         EnableTactics = options.EnableTactics,
         DisableTactics = options.DisableTactics,
