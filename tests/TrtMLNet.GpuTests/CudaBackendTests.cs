@@ -33,7 +33,7 @@ public class CudaBackendTests
             using var transformer = ml.Transforms.ApplyTensorRt(Cuda(path, 64)).Fit(data);
             Assert.Equal(TensorRtBackend.OnnxRuntimeCuda, transformer.Backend);
             var report = transformer.CheckParity(data, rows: 100, relativeTolerance: 1e-3, absoluteTolerance: 1e-5);
-            TestContext.Current.SendDiagnosticMessage(report.ToString());
+            Gpu.Note(report.ToString());
             Assert.True(report.WithinTolerance, report.ToString());
         }
     }
@@ -46,7 +46,7 @@ public class CudaBackendTests
         var data = ml.Data.Cache(Images.Random(ml, 32, "input"));
         using var transformer = ml.Transforms.ApplyTensorRt(Cuda(path, 16)).Fit(data);
         var report = transformer.CheckParity(data, rows: 32, relativeTolerance: 1e-3, absoluteTolerance: 1e-4);
-        TestContext.Current.SendDiagnosticMessage(report.ToString());
+        Gpu.Note(report.ToString());
         Assert.True(report.WithinTolerance, report.ToString());
     }
 
@@ -58,7 +58,7 @@ public class CudaBackendTests
         var data = ml.Data.Cache(Tokens.Random(ml, 48, sequence: 128));
         using var transformer = ml.Transforms.ApplyTensorRt(Cuda(path, 16)).Fit(data);
         var report = transformer.CheckParity(data, rows: 48, relativeTolerance: 1e-3, absoluteTolerance: 1e-4);
-        TestContext.Current.SendDiagnosticMessage(report.ToString());
+        Gpu.Note(report.ToString());
         Assert.True(report.WithinTolerance, report.ToString());
     }
 
@@ -74,7 +74,7 @@ public class CudaBackendTests
         using var transformer = ml.Transforms.ApplyTensorRt(TestModels.MlpPath).Fit(data);
         Assert.Equal(TensorRtBackend.OnnxRuntimeCuda, transformer.Backend);
         var log = string.Join("\n", messages);
-        TestContext.Current.SendDiagnosticMessage(log);
+        Gpu.Note(log);
         Assert.Contains("[TensorRt]", log);
         Assert.Contains("[OnnxRuntimeTensorRt]", log);
         Assert.Contains("libnvinfer", log);

@@ -17,7 +17,7 @@ public class CudaLayerTests
         Assert.True(CudaDriver.DriverVersion >= 12000, $"driver CUDA version {CudaDriver.DriverVersion}");
         var (free, total) = device.GetMemoryInfo();
         Assert.InRange(free, 1, total);
-        TestContext.Current.SendDiagnosticMessage($"{device}, driver CUDA {CudaDriver.DriverVersion}, free {Gpu.MiB(free)} of {Gpu.MiB(total)}");
+        Gpu.Note($"{device}, driver CUDA {CudaDriver.DriverVersion}, free {Gpu.MiB(free)} of {Gpu.MiB(total)}");
     }
 
     [Fact]

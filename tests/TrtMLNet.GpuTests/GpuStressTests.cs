@@ -71,8 +71,16 @@ public class GpuStressTests
         foreach (var t in transformers)
             t.Dispose();
         var after = Gpu.FreeBytes(cuda);
-        TestContext.Current.SendDiagnosticMessage($"{batches} batches; device memory before {Gpu.MiB(before)} free, after {Gpu.MiB(after)} free");
+        var pools = Execution.ExecutionPool.LiveCount;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var afterCollect = Gpu.FreeBytes(cuda);
+        await Task.Delay(2000, TestContext.Current.CancellationToken);
+        var later = Gpu.FreeBytes(cuda);
+        Gpu.Note($"{batches} batches; device memory free before {Gpu.MiB(before)}, after dispose {Gpu.MiB(after)} ({pools} pool(s) alive), after a GC {Gpu.MiB(afterCollect)}, 2 s later {Gpu.MiB(later)}");
         Assert.True(batches > 2000, $"only {batches} batches ran");
+        Assert.Equal(0, pools);
         Assert.InRange(before - after, -(16L << 20), 16L << 20);
     }
 

@@ -37,7 +37,7 @@ public class MemoryModelTests
         var report = transformer.GetMemoryReport();
         var measured = before - Gpu.FreeBytes(cuda);
         var expected = shareScratch ? report.SharedTotalBytes : report.NaiveTotalBytes;
-        TestContext.Current.SendDiagnosticMessage(
+        Gpu.Note(
             $"share scratch {shareScratch}: measured {Gpu.MiB(measured)}, report shared total {Gpu.MiB(report.SharedTotalBytes)}, naive total {Gpu.MiB(report.NaiveTotalBytes)}, pinned host {Gpu.MiB(report.PinnedHostBytes)}\n{report}");
         Assert.Equal(8, report.Engines.Single(e => e.Backend.StartsWith("synthetic")).Contexts.Count);
         Assert.True(report.TotalsComplete);

@@ -52,7 +52,7 @@ public class ScratchRaceTests
             ((CudaExecutionStream)streams[0]).Native.CopyToHost(host.Pointer, violations.Pointer, sizeof(uint));
             streams[0].Synchronize();
             var count = (uint)System.Runtime.InteropServices.Marshal.ReadInt32(host.Pointer);
-            TestContext.Current.SendDiagnosticMessage($"{(skipFenceWait ? "without" : "with")} fence waits: {count} corrupted block(s) in {launches} launches");
+            Gpu.Note($"{(skipFenceWait ? "without" : "with")} fence waits: {count} corrupted block(s) in {launches} launches");
             return count;
         }
         finally

@@ -32,6 +32,12 @@ internal sealed class ExecutionPool
 
     public ComputeDevice Device { get; }
 
+    /// <summary>Pools alive now (a pool lives while a model uses its device): for tests that check everything was let go.</summary>
+    internal static int LiveCount
+    {
+        get { lock (s_poolsLock) return s_pools.Count; }
+    }
+
     public ScratchArena Arena { get; }
 
     public StagingPool Staging { get; }

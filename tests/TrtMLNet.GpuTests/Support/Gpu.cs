@@ -40,4 +40,16 @@ internal static class Gpu
     public static long FreeBytes(CudaDevice device) => device.GetMemoryInfo().Free;
 
     public static string MiB(long bytes) => $"{bytes / (1024.0 * 1024):0.0} MiB";
+
+    /// <summary>Environment variable naming a file where tests append what they measured (the GPU run brings it back).</summary>
+    public const string NotesVariable = "TRTMLNET_GPU_NOTES";
+
+    /// <summary>Records a measurement: in the test's diagnostics, and in the notes file when one is named.</summary>
+    public static void Note(string text)
+    {
+        TestContext.Current.SendDiagnosticMessage(text);
+        if (Environment.GetEnvironmentVariable(NotesVariable) is { Length: > 0 } path)
+            lock (typeof(Gpu))
+                File.AppendAllText(path, $"[{TestContext.Current.Test?.TestDisplayName}]\n{text}\n\n");
+    }
 }
