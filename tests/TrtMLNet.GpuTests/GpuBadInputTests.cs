@@ -28,6 +28,9 @@ public class GpuBadInputTests
         var cuda = Gpu.Require();
         var ml = new MLContext(seed: 1);
         var data = ml.Data.Cache(TestData.Mlp(ml, 100));
+        var small = new TensorRtOptions { ModelFile = TestModels.MlpPath, Backend = TensorRtBackend.OnnxRuntimeCuda, BatchSize = 32 };
+        using (var warm = ml.Transforms.ApplyTensorRt(small).Fit(data))
+            TestData.Column<float>(warm.Transform(data), "scores");
         var before = Gpu.FreeBytes(cuda);
         // 20 floats in and 6 out per row: 10^9 rows need about 100 GB of IO buffers per lane.
         var huge = new TensorRtOptions { ModelFile = TestModels.MlpPath, Backend = TensorRtBackend.OnnxRuntimeCuda, BatchSize = 1_000_000_000 };
@@ -37,10 +40,11 @@ public class GpuBadInputTests
         Assert.Contains("GiB", e.Message);
         Gpu.Note(e.Message);
 
-        var small = new TensorRtOptions { ModelFile = TestModels.MlpPath, Backend = TensorRtBackend.OnnxRuntimeCuda, BatchSize = 32 };
+        Assert.True(before - Gpu.FreeBytes(cuda) <= 16L << 20, "The failed fit kept device memory.");
         using (var model = ml.Transforms.ApplyTensorRt(small).Fit(data))
             Assert.Equal(100, TestData.Column<float>(model.Transform(data), "scores").Count);
-        Assert.InRange(before - Gpu.FreeBytes(cuda), -(16L << 20), 16L << 20);
+        // One-sided: an allocation failure can make the driver evict code it loaded earlier, which only frees more.
+        Assert.True(before - Gpu.FreeBytes(cuda) <= 16L << 20, "Device memory was not given back after the smaller batch.");
     }
 
     [Fact]
@@ -69,6 +73,6 @@ public class GpuBadInputTests
         Assert.Equal(5000, rows);
         cursor.Dispose();
         Assert.Throws<ObjectDisposedException>(() => scored.GetRowCursor(scored.Schema).MoveNext());
-        Assert.InRange(before - Gpu.FreeBytes(cuda), -(16L << 20), 16L << 20);
+        Assert.True(before - Gpu.FreeBytes(cuda) <= 16L << 20, "Device memory was not given back once the cursor finished.");
     }
 }
