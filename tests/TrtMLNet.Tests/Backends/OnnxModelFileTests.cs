@@ -1,0 +1,69 @@
+using TrtMLNet.Backends;
+using TrtMLNet.Backends.OnnxRuntime;
+using TrtMLNet.Tests.Models;
+
+namespace TrtMLNet.Tests.Backends;
+
+/// <summary>The ONNX reader: signature, weights and metadata straight from the protobuf, and the two edits TrtMLNet makes.</summary>
+public class OnnxModelFileTests
+{
+    [Fact]
+    public void ReadsInputsOutputsAndWeights()
+    {
+        var file = OnnxModelFile.Parse(TestModels.Mlp().Build(), "mlp");
+        var input = Assert.Single(file.Inputs);
+        Assert.Equal("features", input.Name);
+        Assert.Equal(TensorElementType.Float32, input.ElementType);
+        Assert.Equal([-1, 20], input.Shape);
+        Assert.Equal(["N", null], input.DimNames);
+        Assert.Equal(["scores", "probabilities"], file.Outputs.Select(o => o.Name));
+        Assert.Equal(4, file.InitializerCount);
+        Assert.Equal((20 * 64 + 64 + 64 * 3 + 3) * 4, file.InitializerBytes);
+    }
+
+    [Fact]
+    public void TypesNoColumnCarriesAreMarkedWithTheirName()
+    {
+        var bytes = new OnnxModelBuilder().Input("half", OnnxType.Float16, "N", 4).Node("Identity", ["half"], ["out"]).Output("out", OnnxType.Float16, "N", 4).Build();
+        var tensor = Assert.Single(OnnxModelFile.Parse(bytes, "half").Inputs);
+        Assert.Equal(TensorElementType.Unsupported, tensor.ElementType);
+        Assert.Equal("float16", tensor.TypeName);
+    }
+
+    [Fact]
+    public void MetadataAppendedKeepsTheModelIntact()
+    {
+        var original = TestModels.MultiIo().Build();
+        var edited = OnnxModelFile.WithMetadata(original, "trtmlnet.options", "{\"BatchSize\":7}");
+        Assert.Equal(original, edited.Take(original.Length));
+        var file = OnnxModelFile.Parse(edited, "edited");
+        Assert.Equal("{\"BatchSize\":7}", file.Metadata["trtmlnet.options"]);
+        Assert.Equal(OnnxModelFile.Parse(original, "original").Inputs.Select(i => i.ToString()), file.Inputs.Select(i => i.ToString()));
+    }
+
+    [Fact]
+    public void OpeningTheBatchMakesEveryLeadingDimensionSymbolic()
+    {
+        var fixedBatch = TestModels.Mlp(batch: 1).Build();
+        Assert.Equal(1, OnnxModelFile.Parse(fixedBatch, "fixed").Inputs[0].Shape[0]);
+        var opened = OnnxModelFile.Parse(OnnxModelFile.WithOpenBatch(fixedBatch), "opened");
+        Assert.All(opened.Inputs.Concat(opened.Outputs), t =>
+        {
+            Assert.Equal(-1, t.Shape[0]);
+            Assert.Equal("batch", t.DimNames[0]);
+        });
+        Assert.Equal(20, opened.Inputs[0].Shape[1]);
+        Assert.Equal(OnnxModelFile.Parse(fixedBatch, "fixed").InitializerBytes, opened.InitializerBytes);
+    }
+
+    [Fact]
+    public void InputsThatAreInitializersAreNotInputs()
+    {
+        // Old exporters list initializers among the graph inputs; they are weights, not columns.
+        var bytes = new OnnxModelBuilder()
+            .Input("x", OnnxType.Float, "N", 2).Input("w", OnnxType.Float, 2, 2)
+            .Initializer("w", [1f, 0f, 0f, 1f], 2, 2)
+            .Node("MatMul", ["x", "w"], ["y"]).Output("y", OnnxType.Float, "N", 2).Build();
+        Assert.Equal(["x"], OnnxModelFile.Parse(bytes, "old").Inputs.Select(i => i.Name));
+    }
+}

@@ -1,0 +1,92 @@
+using TrtMLNet.Execution;
+
+namespace TrtMLNet.Tests.Execution;
+
+/// <summary>The arena's sizing and lending rules, on the CPU device.</summary>
+public class ScratchArenaTests
+{
+    private static ScratchArena NewArena() => new(ComputeDevice.Cpu);
+
+    [Fact]
+    public void SlabsTakeTheLargestNeedAndTheMostSlabsAsked()
+    {
+        using var arena = NewArena();
+        object a = new(), b = new();
+        arena.Register(a, 1000, slabs: 2);
+        arena.Register(b, 5000, slabs: 1);
+        Assert.Equal(5000, arena.SlabBytes);
+        Assert.Equal(2, arena.SlabCount);
+        Assert.Equal(10_000, arena.TotalBytes);
+    }
+
+    [Fact]
+    public void LeavingKeepsMemoryUntilTrimmedAndTheLastToLeaveFreesAll()
+    {
+        using var arena = NewArena();
+        object small = new(), large = new();
+        arena.Register(small, 1000, slabs: 2);
+        arena.Register(large, 8000, slabs: 3);
+        arena.Unregister(large);
+        Assert.Equal(8000, arena.SlabBytes); // no shrinking behind anyone's back
+        arena.Trim();
+        Assert.Equal(1000, arena.SlabBytes);
+        Assert.Equal(2, arena.SlabCount);
+        arena.Unregister(small);
+        Assert.Equal(0, arena.TotalBytes);
+    }
+
+    [Fact]
+    public void AnExecutionNeedingMoreThanTheSlabsIsRefused()
+    {
+        using var arena = NewArena();
+        arena.Register(new object(), 1000, slabs: 1);
+        using var stream = new HostStream();
+        var e = Assert.Throws<InvalidOperationException>(() => arena.Acquire(stream, 2000));
+        Assert.Contains("not registered", e.Message);
+    }
+
+    [Fact]
+    public void LendingKeepsOneSlabForTheExecutionsAndReturnsMakeThemAvailable()
+    {
+        using var arena = NewArena();
+        arena.Register(new object(), 4096, slabs: 2);
+        using var loan = arena.Borrow(1024, stream: null);
+        Assert.Equal(4096, loan.Bytes);
+        var e = Assert.Throws<InvalidOperationException>(() => arena.Borrow(1024, stream: null));
+        Assert.Contains("one always stays", e.Message);
+
+        // The slab left still serves executions, and the lent one is not handed out meanwhile.
+        using var stream = new HostStream();
+        using (var lease = arena.Acquire(stream, 4096))
+            Assert.NotEqual(loan.Pointer, lease.Pointer);
+        loan.Dispose();
+        using var again = arena.Borrow(1024, stream: null);
+        Assert.Equal(4096, again.Bytes);
+    }
+
+    [Fact]
+    public void ALentSlabGrowsWhenItComesBack()
+    {
+        using var arena = NewArena();
+        arena.Register(new object(), 1000, slabs: 2);
+        var loan = arena.Borrow(1000, stream: null);
+        arena.Register(new object(), 3000, slabs: 2);
+        Assert.Equal(1000 + 3000, arena.TotalBytes); // the lent one keeps its size while lent
+        loan.Dispose();
+        Assert.Equal(2 * 3000, arena.TotalBytes);
+    }
+
+    [Fact]
+    public void AFailedGrowthLeavesTheArenaAsItWas()
+    {
+        using var arena = NewArena();
+        var owner = new object();
+        arena.Register(owner, 1000, slabs: 1);
+        // More than any machine can give: the allocation fails and the arena goes back to its old size.
+        Assert.ThrowsAny<Exception>(() => arena.Register(new object(), long.MaxValue / 2, slabs: 1));
+        Assert.Equal(1000, arena.SlabBytes);
+        using var stream = new HostStream();
+        using var lease = arena.Acquire(stream, 1000);
+        Assert.NotEqual(IntPtr.Zero, lease.Pointer);
+    }
+}
