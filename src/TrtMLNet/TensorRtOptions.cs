@@ -121,7 +121,10 @@ public sealed class TensorRtOptions
     /// </summary>
     public IList<TensorRtProfile>? Profiles { get; set; }
 
-    /// <summary>Where built engines are cached; null is the user's cache folder (for example ~/.cache/trtmlnet/engines).</summary>
+    /// <summary>
+    /// Where built engines are cached; null is a folder per user (LocalApplicationData/trtmlnet/engines:
+    /// ~/.local/share/trtmlnet/engines on Linux, %LOCALAPPDATA%\trtmlnet\engines on Windows).
+    /// </summary>
     public string? EngineCacheDirectory { get; set; }
 
     /// <summary>A timing cache file to start builds from and update; null for none.</summary>

@@ -63,7 +63,7 @@ internal static class OnnxRuntimeSessionOptions
         {
             ["device_id"] = Invariant(options.DeviceId),
             ["trt_engine_cache_enable"] = "1",
-            ["trt_engine_cache_path"] = EngineCacheDirectory(options.EngineCacheDirectory),
+            ["trt_engine_cache_path"] = options.EngineCacheDirectory ?? TensorRt.EngineCache.DefaultDirectory,
             ["trt_context_memory_sharing_enable"] = options.ShareScratch ? "1" : "0",
         };
         if (options.WorkspaceBytes is { } workspace)
@@ -95,10 +95,6 @@ internal static class OnnxRuntimeSessionOptions
         }
         return keys;
     }
-
-    /// <summary>The default engine cache: a folder per user, as ONNX Runtime would otherwise write into the working directory.</summary>
-    public static string EngineCacheDirectory(string? configured) =>
-        configured ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "trtmlnet", "engines");
 
     private static string? TacticSources(TensorRtTacticSources enable, TensorRtTacticSources disable)
     {
