@@ -103,6 +103,13 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     public ScratchLoan BorrowScratch(long minimumBytes, IntPtr cudaStream = default) => Scorer.BorrowScratch(minimumBytes, cudaStream);
 
     /// <summary>
+    /// Gives back device memory this device's pool holds beyond what its models need now: scratch slabs
+    /// grown for an engine since disposed, and staging buffers no cursor holds. The pool only ever grows
+    /// on its own (between batches), so this is the way to shrink it while models stay loaded.
+    /// </summary>
+    public void TrimMemory() => Scorer.TrimMemory();
+
+    /// <summary>
     /// Scores the first <paramref name="rows"/> rows of <paramref name="data"/> here and on a reference
     /// backend (ONNX Runtime on the CPU unless told otherwise), and compares every output value.
     /// </summary>

@@ -52,6 +52,14 @@ internal sealed class BatchScorer
 
     public MemoryReport MemoryReport() => Execution.MemoryReport.Create(Runtime.Pool);
 
+    public void TrimMemory()
+    {
+        var pool = Runtime.Pool;
+        pool.Device.MakeCurrent();
+        pool.Arena.Trim();
+        pool.Staging.Trim();
+    }
+
     public ScratchLoan BorrowScratch(long minimumBytes, IntPtr cudaStream)
     {
         var pool = Runtime.Pool;

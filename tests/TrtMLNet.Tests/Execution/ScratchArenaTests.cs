@@ -89,4 +89,24 @@ public class ScratchArenaTests
         using var lease = arena.Acquire(stream, 1000);
         Assert.NotEqual(IntPtr.Zero, lease.Pointer);
     }
+
+    [Fact]
+    public void TransformerTrimsWhatADisposedLargerEngineLeft()
+    {
+        var ml = new Microsoft.ML.MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 10).Select(_ => new WideRow()).ToList());
+        // Engines of their own sizes, so other tests sharing the CPU pool do not change what is measured.
+        using var small = Support.TestEngines.Fit(new Support.MarkingEngine(8, scratchBytes: 3 * 1024 * 1024), Support.MarkingEngine.Signature(8), data, new TensorRtOptions { BatchSize = 4 });
+        var large = Support.TestEngines.Fit(new Support.MarkingEngine(8, scratchBytes: 9 * 1024 * 1024), Support.MarkingEngine.Signature(8), data, new TensorRtOptions { BatchSize = 4 });
+        var arena = small.Scorer.Runtime.Pool.Arena;
+        Assert.True(arena.SlabBytes >= 9 * 1024 * 1024);
+        large.Dispose();
+        small.TrimMemory();
+        Assert.True(arena.SlabBytes < 9 * 1024 * 1024, $"slabs still hold {arena.SlabBytes} bytes");
+    }
+
+    private sealed class WideRow
+    {
+        [Microsoft.ML.Data.VectorType(8)] public float[] x { get; set; } = new float[8];
+    }
 }
