@@ -79,4 +79,33 @@ public class CudaBackendTests
         Assert.Contains("[OnnxRuntimeTensorRt]", log);
         Assert.Contains("libnvinfer", log);
     }
+
+    [Fact]
+    public void WeightsAreOnTheDeviceOnceWhateverTheNumberOfLanes()
+    {
+        var path = Gpu.Model("resnet50.onnx");
+        var cuda = Gpu.Require();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.Cache(Images.Random(ml, 64, "input"));
+        var atFit = new Dictionary<int, long>();
+        var afterScoring = new Dictionary<int, long>();
+        var laneIo = 0L;
+        foreach (var lanes in new[] { 1, 4, 1, 4 }) // twice each: the first ones also load the CUDA libraries' code
+        {
+            var before = Gpu.FreeBytes(cuda);
+            var options = Cuda(path, 32);
+            options.MaxConcurrency = lanes;
+            using var transformer = ml.Transforms.ApplyTensorRt(options).Fit(data);
+            atFit[lanes] = before - Gpu.FreeBytes(cuda);
+            laneIo = transformer.GetMemoryReport().LaneIoBytes.FirstOrDefault();
+            TestData.Column<float>(transformer.Transform(data), "logits");
+            afterScoring[lanes] = before - Gpu.FreeBytes(cuda);
+        }
+        var weights = new FileInfo(path).Length;
+        Gpu.Note($"ResNet-50 ({Gpu.MiB(weights)} of weights), lanes of {Gpu.MiB(laneIo)} IO each: at fit 1 lane takes {Gpu.MiB(atFit[1])}, 4 lanes {Gpu.MiB(atFit[4])}; " +
+            $"after scoring 1 lane {Gpu.MiB(afterScoring[1])}, 4 lanes {Gpu.MiB(afterScoring[4])} (ONNX Runtime's activations grow with the runs in flight)");
+        // Three more lanes add three more IO buffers, not three more copies of the weights.
+        var extra = atFit[4] - atFit[1] - 3 * laneIo;
+        Assert.True(Math.Abs(extra) < weights / 2, $"4 lanes took {Gpu.MiB(atFit[4] - atFit[1])} more than 1 at fit, {Gpu.MiB(extra)} beyond their IO buffers.");
+    }
 }
