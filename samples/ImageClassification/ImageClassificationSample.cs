@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -24,12 +25,12 @@ public static class ImageClassificationSample
             throw new FileNotFoundException($"The ResNet-18 model '{modelFile}' is missing; it comes with the Microsoft.ML.DnnImageFeaturizer.ResNet18 package.", modelFile);
         Directory.CreateDirectory(options.OutputFolder);
         var timings = new List<(string Step, TimeSpan Took)>();
-        T Step<T>(string step, Func<T> work, Func<T, string> done)
+        T Step<T>(string step, Func<T> work, Func<T, FormattableString> done)
         {
             var clock = Stopwatch.StartNew();
             var result = work();
             timings.Add((step, clock.Elapsed));
-            log.WriteLine($"{step,-22}{clock.Elapsed.TotalSeconds,6:0.0} s  {done(result)}");
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step,-22}{clock.Elapsed.TotalSeconds,6:0.0} s  {done(result).ToString(CultureInfo.InvariantCulture)}"));
             return result;
         }
 
@@ -61,7 +62,7 @@ public static class ImageClassificationSample
         var classes = KeyValues(scored.Schema[nameof(ImageInput.Label)]);
 
         var modelPath = Path.Combine(options.OutputFolder, ModelFileName);
-        Step("Save", () => { ml.Model.Save(model, trainData.Schema, modelPath); return modelPath; }, path => path);
+        Step("Save", () => { ml.Model.Save(model, trainData.Schema, modelPath); return modelPath; }, path => $"{path}");
 
         // ML.NET alone reads the file: the ApplyTensorRt stage comes back as an OnnxTransformer over the
         // same ONNX bytes, which scores one image at a time on the CPU (or MLContext.GpuDeviceId's GPU).

@@ -31,7 +31,8 @@ public static class ShapeImages
         for (var c = 0; c < classes; c++)
         {
             var label = Classes[c];
-            var classFolder = Path.Combine(folder, label);
+            // Full paths: the model's LoadImages has no folder of its own (see ImageInput.ImagePath).
+            var classFolder = Path.GetFullPath(Path.Combine(folder, label));
             Directory.CreateDirectory(classFolder);
             for (var i = 0; i < imagesPerClass; i++)
             {
