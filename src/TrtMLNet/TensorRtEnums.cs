@@ -23,6 +23,12 @@ public enum TensorRtBackend
     OnnxRuntimeCpu,
 }
 
+/// <summary>A backend that <see cref="TensorRtBackend.Auto"/> (or a fallback) passed over, and why, with what to install.</summary>
+public sealed record SkippedBackend(TensorRtBackend Backend, string Reason)
+{
+    public override string ToString() => $"[{Backend}] {Reason}";
+}
+
 /// <summary>Precision TensorRT may use for layers when it builds an engine.</summary>
 public enum TensorRtPrecision
 {

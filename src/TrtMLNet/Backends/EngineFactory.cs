@@ -26,13 +26,14 @@ internal static class EngineFactory
         bool? fallbackToCpu,
         int deviceId,
         Func<TensorRtBackend, EngineOptions> makeOptions,
-        Action<string> warn)
+        Action<string> warn,
+        List<SkippedBackend>? skipped = null)
     {
         var candidates = requested == TensorRtBackend.Auto ? AutoOrder : [requested];
         var cpuAllowed = requested == TensorRtBackend.Auto ? fallbackToCpu != false : fallbackToCpu == true;
         if (requested != TensorRtBackend.Auto && requested != TensorRtBackend.OnnxRuntimeCpu && cpuAllowed)
             candidates = [requested, TensorRtBackend.OnnxRuntimeCpu];
-        var reasons = new List<string>();
+        var reasons = skipped ?? [];
         foreach (var backend in candidates)
         {
             if (backend == TensorRtBackend.OnnxRuntimeCpu && requested != TensorRtBackend.OnnxRuntimeCpu && !cpuAllowed)
@@ -52,7 +53,7 @@ internal static class EngineFactory
                     why = e.Message;
                 }
             }
-            reasons.Add($"[{backend}] {why}");
+            reasons.Add(new SkippedBackend(backend, why));
         }
         throw new InvalidOperationException(
             $"No backend can run {model.Name} (asked for {requested}{(cpuAllowed ? "" : ", without falling back to the CPU")}): {string.Join(" ", reasons)}" +

@@ -30,6 +30,12 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// <summary>Where the engine runs, in words, e.g. "ONNX Runtime CUDA on GPU 0 (NVIDIA H100 80GB HBM3)".</summary>
     public string BackendDescription => Scorer.Runtime.Engine.Description;
 
+    /// <summary>
+    /// The faster backends that could not be used here, each with its reason and what to install (empty
+    /// when the one asked for runs). The same text goes to MLContext.Log as a warning.
+    /// </summary>
+    public IReadOnlyList<SkippedBackend> SkippedBackends => Scorer.SkippedBackends;
+
     /// <summary>Rows per batch (the model's own when it fixes its batch dimension).</summary>
     public int BatchSize => Scorer.Shapes.BatchSize;
 

@@ -61,6 +61,18 @@ internal static class NativeLibraries
     public static string NvInferFileName(int major) =>
         OperatingSystem.IsWindows() ? $"nvinfer_{major}.dll" : $"libnvinfer.so.{major}";
 
+    /// <summary>
+    /// The loader's reason in one line. .NET's message lists every path it probed, one per line, after
+    /// advice about strace; what the user needs is the file the OS could not open and why.
+    /// </summary>
+    internal static string FirstReason(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.FirstOrDefault(l => l.Contains("cannot open", StringComparison.Ordinal) || l.Contains("not found", StringComparison.OrdinalIgnoreCase))
+            ?? lines.FirstOrDefault()
+            ?? message;
+    }
+
     /// <summary>Whether a library loads, and if not, the loader's reason.</summary>
     public static bool TryProbe(string fileName, out string? failure)
     {
@@ -73,7 +85,7 @@ internal static class NativeLibraries
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            failure = e.Message;
+            failure = FirstReason(e.Message);
             return false;
         }
     }

@@ -26,6 +26,9 @@ internal sealed class BatchScorer
 
     public ModelShapes Shapes { get; }
 
+    /// <summary>The backends passed over when the engine was made, with their reasons.</summary>
+    public IReadOnlyList<SkippedBackend> SkippedBackends { get; init; } = [];
+
     /// <summary>Batches each cursor keeps in flight ahead of the one it serves.</summary>
     public int ReadAheadBatches { get; }
 

@@ -41,13 +41,14 @@ internal static class ScorerFactory
             : null;
         IInferenceEngine? engine = null;
         ExecutionPool? pool = null;
+        var skipped = new List<SkippedBackend>();
         try
         {
             // MLContext.FallbackToCpu is a plain bool, false unless set: only its true means anything here.
             var fallback = options.FallbackToCpu ?? (contextFallbackToCpu == true ? true : null);
             engine = makeEngine is not null
                 ? makeEngine(EngineOptionsFor(options.Backend, options, shapes, deviceId))
-                : EngineFactory.Create(model, options.Backend, fallback, deviceId, backend => EngineOptionsFor(backend, options, shapes, deviceId), warn);
+                : EngineFactory.Create(model, options.Backend, fallback, deviceId, backend => EngineOptionsFor(backend, options, shapes, deviceId), warn, skipped);
             info($"{model.Name}: {engine.Description}, batches of {shapes.BatchSize}.");
             try
             {
@@ -88,7 +89,7 @@ internal static class ScorerFactory
                     $"Batches of {shapes.BatchSize} rows of {model.Name} do not fit on {pool!.Device}: each of the {lanes} lane(s) needs " +
                     $"{Bytes.Format(settings.IoBytesPerLane)} of IO buffers besides the engine and its scratch. Use a smaller BatchSize or MaxConcurrency. ({e.Message})");
             }
-            return new BatchScorer(shapes, runtime, options.ReadAheadBatches);
+            return new BatchScorer(shapes, runtime, options.ReadAheadBatches) { SkippedBackends = skipped };
         }
         catch
         {
