@@ -88,6 +88,8 @@ public static class ModelPersistence
         if (!model.Onnx.Metadata.TryGetValue(OptionsMetadataKey, out var saved))
             return loaded;
         var options = JsonSerializer.Deserialize(saved, SavedOptionsContext.Default.SavedOptions)!.ToOptions();
+        // A model saved on a GPU machine should still load on one without, unless CPU was ruled out outright.
+        options.FallbackToCpu ??= true;
         configure?.Invoke(options);
         var transformer = TensorRtTransformer.Create(env, options, model, schema);
         onnx.Dispose();
