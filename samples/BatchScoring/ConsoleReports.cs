@@ -24,19 +24,18 @@ public static class ConsoleReports
     public static void Backend(TensorRtTransformer transformer, IEnumerable<string> warnings, double setupSeconds, bool verbose)
     {
         AnsiConsole.MarkupLine($"[bold]Backend[/] [green]{Markup.Escape(transformer.BackendDescription)}[/], batches of {transformer.BatchSize} (ready in {setupSeconds:0.0} s)");
+        // Other warnings (a fixed batch size, say) as they came; the skipped backends one a line, from the list.
+        foreach (var warning in warnings.Where(w => !w.Contains("Skipped: [", StringComparison.Ordinal)))
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning)}[/]");
+        if (transformer.SkippedBackends.Count > 0)
+            AnsiConsole.MarkupLine("[yellow]Skipped:[/]");
         var shortened = false;
-        foreach (var warning in warnings)
+        foreach (var skipped in transformer.SkippedBackends)
         {
-            // "... Skipped: [TensorRt] why. [OnnxRuntimeCuda] why." reads better a backend a line, and the
-            // first sentence of each reason says what is missing; the rest (paths probed, how to install) waits for --verbose.
-            var parts = warning.Split(" [", StringSplitOptions.RemoveEmptyEntries);
-            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(parts[0])}[/]");
-            foreach (var part in parts.Skip(1))
-            {
-                var reason = verbose ? part : FirstSentence(part);
-                shortened |= reason.Length < part.Length;
-                AnsiConsole.MarkupLine($"[yellow]  [[{Markup.Escape(reason)}[/]");
-            }
+            // The first sentence of a reason says what is missing; the rest (how to install) waits for --verbose.
+            var reason = verbose ? skipped.Reason : FirstSentence(skipped.Reason);
+            shortened |= reason.Length < skipped.Reason.Length;
+            AnsiConsole.MarkupLine($"[yellow]  {skipped.Backend}: {Markup.Escape(reason)}[/]");
         }
         if (shortened)
             Note("  (--verbose gives the full reasons, with what to install)");

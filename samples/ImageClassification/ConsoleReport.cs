@@ -17,9 +17,8 @@ public static class ConsoleReport
         void Line(FormattableString? line = null) => text.AppendLine(line?.ToString(CultureInfo.InvariantCulture));
         Line();
         Line($"Backend   {result.BackendDescription}, batches of {result.BatchSize}");
-        foreach (var note in result.BackendNotes)
-            foreach (var line in SplitReasons(note, verbose))
-                Line($"          {line}");
+        foreach (var skipped in result.SkippedBackends)
+            Line($"          skipped {skipped.Backend}: {(verbose ? skipped.Reason : FirstSentence(skipped.Reason))}");
         Line($"Data      {result.Classes.Count} classes ({string.Join(", ", result.Classes)}): {result.TrainImages} images to train, {result.TestImages} to test");
 
         var m = result.Metrics;
@@ -61,13 +60,6 @@ public static class ConsoleReport
 
     private static string Shorten(string path, string root) =>
         path.StartsWith(root, StringComparison.Ordinal) ? Path.GetRelativePath(root, path) : path;
-
-    /// <summary>"... Skipped: [TensorRt] why. [OnnxRuntimeCuda] why." reads better one backend a line.</summary>
-    private static IEnumerable<string> SplitReasons(string note, bool verbose)
-    {
-        var parts = note.Split(" [", StringSplitOptions.RemoveEmptyEntries);
-        return parts.Take(1).Concat(parts.Skip(1).Select(p => "  [" + (verbose ? p : FirstSentence(p))));
-    }
 
     /// <summary>Text up to the first full stop that ends a sentence outside parentheses.</summary>
     private static string FirstSentence(string text)

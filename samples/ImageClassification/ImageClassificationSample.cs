@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
 using TrtMLNet;
 
 namespace ImageClassification;
@@ -35,13 +34,6 @@ public static class ImageClassificationSample
         }
 
         var ml = new MLContext(seed: options.Seed);
-        // TrtMLNet says through the MLContext's log why Auto passed over a backend; keep that for the report.
-        var notes = new List<string>();
-        ml.Log += (_, e) =>
-        {
-            if (e.Source == "TrtMLNet" && e.Kind == ChannelMessageKind.Warning)
-                lock (notes) notes.Add(e.RawMessage);
-        };
 
         var (train, test, newImages) = Step("Images", () => Images(options), set =>
             $"{set.Train.Count} to train, {set.Test.Count} to test, {set.New.Count} new ones to predict");
@@ -51,9 +43,6 @@ public static class ImageClassificationSample
         var pipeline = TrainingPipeline.Create(ml, options, modelFile);
         using var model = Step("Train", () => pipeline.Fit(trainData), _ => $"ResNet-18 features of {train.Count} images, then L-BFGS");
         var featurizer = model.OfType<TensorRtTransformer>().Single();
-        // Loading with TrtMLNet picks the backend again and says the same; the report needs it once.
-        List<string> backendNotes;
-        lock (notes) backendNotes = [.. notes.Distinct()];
         log.WriteLine($"{"",-32}ResNet-18 ran on {featurizer.BackendDescription}, batches of {featurizer.BatchSize}");
 
         var scored = model.Transform(testData);
@@ -85,7 +74,7 @@ public static class ImageClassificationSample
             Backend = featurizer.Backend,
             BackendDescription = featurizer.BackendDescription,
             BatchSize = featurizer.BatchSize,
-            BackendNotes = backendNotes,
+            SkippedBackends = featurizer.SkippedBackends,
             Metrics = metrics,
             ModelPath = modelPath,
             MlNetLoadStages = StageNames(mlNetModel),

@@ -21,8 +21,8 @@ public sealed record SampleResult
     /// <summary>Images per ResNet-18 run.</summary>
     public required int BatchSize { get; init; }
 
-    /// <summary>TrtMLNet's warnings: why Auto passed over each GPU backend, for example.</summary>
-    public required IReadOnlyList<string> BackendNotes { get; init; }
+    /// <summary>The faster backends Auto passed over, with why (TrtMLNet's own list).</summary>
+    public required IReadOnlyList<TrtMLNet.SkippedBackend> SkippedBackends { get; init; }
 
     /// <summary>On the test images, which the model never saw.</summary>
     public required MulticlassClassificationMetrics Metrics { get; init; }
