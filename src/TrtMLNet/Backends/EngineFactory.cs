@@ -1,6 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using TrtMLNet.Backends.OnnxRuntime;
-using TrtMLNet.Native;
 using TrtMLNet.Native.Cuda;
 
 namespace TrtMLNet.Backends;
@@ -72,7 +71,7 @@ internal static class EngineFactory
             case TensorRtBackend.OnnxRuntimeTensorRt:
                 return WhyNoGpu(deviceId)
                     ?? WhyNoProvider("TensorrtExecutionProvider", "Microsoft.ML.OnnxRuntime.Gpu (or .Gpu.Linux / .Gpu.Windows)")
-                    ?? WhyNoNvInfer();
+                    ?? TensorRt.TensorRtAvailability.WhyNoNvInfer();
             case TensorRtBackend.TensorRt:
                 // Both reasons when both apply: someone told only "no GPU" would fix that and then meet the next.
                 return Join(TensorRt.TensorRtEngineLoader.WhyUnavailable(), WhyNoGpu(deviceId));
@@ -110,16 +109,5 @@ internal static class EngineFactory
         return available.Contains(provider)
             ? null
             : $"The ONNX Runtime in this application has no {provider} (it has {string.Join(", ", available)}): reference the {package} package instead of Microsoft.ML.OnnxRuntime.";
-    }
-
-    private static string? WhyNoNvInfer()
-    {
-        string? failure = null;
-        foreach (var major in new[] { 10, 11 })
-            if (NativeLibraries.TryProbe(NativeLibraries.NvInferFileName(major), out failure))
-                return null;
-        return $"TensorRT's runtime ({NativeLibraries.NvInferFileName(10)} or {NativeLibraries.NvInferFileName(11)}) is not installed or not on the library path" +
-            $" ({failure}): install TensorRT 10 for CUDA 12/13 (for example the 'tensorrt' packages from NVIDIA's repository) and add its lib folder to " +
-            (OperatingSystem.IsWindows() ? "PATH." : "LD_LIBRARY_PATH.");
     }
 }

@@ -27,8 +27,6 @@ internal sealed class BatchJob : IDisposable
 
     public Exception? Error { get; private set; }
 
-    public bool IsPending => !_done.IsSet;
-
     internal void Start()
     {
         Error = null;

@@ -16,8 +16,6 @@ internal sealed class Fence : IDisposable
 
     public Fence(CudaEvent? cudaEvent) => _event = cudaEvent;
 
-    public bool IsPlaced => _placed.IsSet;
-
     /// <summary>Places the fence after everything queued on <paramref name="stream"/> so far.</summary>
     public void Place(ExecutionStream stream)
     {

@@ -48,7 +48,19 @@ internal static class TensorRtAvailability
             : $"Then build TrtMLNet's TensorRT shim against it ({BuildCommand("<TensorRT folder>")}) and put {TensorRtShimLibrary.ShimFileName} " +
               $"beside the application, or set {NativeLibraries.ShimPathVariable} to its full path.";
         return $"TensorRT is not installed: neither {string.Join(" nor ", SupportedMajors.Select(NativeLibraries.NvInferFileName))} can be loaded " +
-            $"({LastLine(failures[0].Failure)}). {InstallHint} {shimNext}";
+            $"({NativeLibraries.FirstReason(failures[0].Failure!)}). {InstallHint} {shimNext}";
+    }
+
+    /// <summary>
+    /// Null when some supported major's libnvinfer loads (what ONNX Runtime's TensorRT provider needs,
+    /// without the shim), else that TensorRT is missing and how to install it.
+    /// </summary>
+    public static string? WhyNoNvInfer()
+    {
+        var failures = SupportedMajors.Select(ProbeNvInfer).ToList();
+        return failures.Any(f => f is null)
+            ? null
+            : $"TensorRT is not installed: neither {string.Join(" nor ", SupportedMajors.Select(NativeLibraries.NvInferFileName))} can be loaded ({failures[0]}). {InstallHint}";
     }
 
     /// <summary>How to get TensorRT's libraries onto this machine.</summary>
@@ -66,8 +78,4 @@ internal static class TensorRtAvailability
 
     private static string? ProbeNvInfer(int major) =>
         NativeLibraries.TryProbe(NativeLibraries.NvInferFileName(major), out var failure) ? null : failure ?? "not found";
-
-    /// <summary>The loader's own words without its generic advice (the last line says what was missing).</summary>
-    private static string LastLine(string? text) =>
-        text?.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "not found";
 }

@@ -27,8 +27,6 @@ internal static partial class CudaDriverApi
     [LibraryImport(Lib)] internal static partial CudaError cuDevicePrimaryCtxRetain(out IntPtr context, int device);
     [LibraryImport(Lib, EntryPoint = "cuDevicePrimaryCtxRelease_v2")] internal static partial CudaError cuDevicePrimaryCtxRelease(int device);
     [LibraryImport(Lib)] internal static partial CudaError cuCtxSetCurrent(IntPtr context);
-    [LibraryImport(Lib)] internal static partial CudaError cuCtxGetCurrent(out IntPtr context);
-    [LibraryImport(Lib)] internal static partial CudaError cuCtxSynchronize();
 
     [LibraryImport(Lib, EntryPoint = "cuMemGetInfo_v2")] internal static partial CudaError cuMemGetInfo(out nuint free, out nuint total);
     [LibraryImport(Lib, EntryPoint = "cuMemAlloc_v2")] internal static partial CudaError cuMemAlloc(out IntPtr pointer, nuint bytes);
@@ -44,7 +42,6 @@ internal static partial class CudaDriverApi
     [LibraryImport(Lib)] internal static partial CudaError cuStreamCreate(out IntPtr stream, uint flags);
     [LibraryImport(Lib, EntryPoint = "cuStreamDestroy_v2")] internal static partial CudaError cuStreamDestroy(IntPtr stream);
     [LibraryImport(Lib)] internal static partial CudaError cuStreamSynchronize(IntPtr stream);
-    [LibraryImport(Lib)] internal static partial CudaError cuStreamQuery(IntPtr stream);
     [LibraryImport(Lib)] internal static partial CudaError cuStreamWaitEvent(IntPtr stream, IntPtr cudaEvent, uint flags);
 
     [LibraryImport(Lib)] internal static partial CudaError cuEventCreate(out IntPtr cudaEvent, uint flags);
@@ -69,8 +66,6 @@ internal static partial class CudaDriverApi
 
 internal enum CudaDeviceAttribute
 {
-    MultiprocessorCount = 16,
-    TextureAlignment = 14,
     ComputeCapabilityMajor = 75,
     ComputeCapabilityMinor = 76,
 }
