@@ -1,7 +1,10 @@
+using System.Text.Json.Serialization;
+
 namespace TrtMLNet;
 
 /// <summary>
-/// Everything <c>ApplyTensorRt</c> takes. The first group mirrors ML.NET's <c>OnnxOptions</c>, so a
+/// Everything <c>ApplyTensorRt</c> takes. A saved model carries these options as JSON, all but the
+/// file paths (which belong to the machine that saved it) and the profiles. The first group mirrors ML.NET's <c>OnnxOptions</c>, so a
 /// pipeline moves from <c>ApplyOnnxModel</c> by renaming; the rest is what batching, the GPU and
 /// TensorRT add.
 /// </summary>
@@ -13,6 +16,7 @@ public sealed class TensorRtOptions
     // ---- as in ApplyOnnxModel ----
 
     /// <summary>The ONNX model. Needed unless <see cref="EngineFile"/> names a prebuilt TensorRT plan.</summary>
+    [JsonIgnore]
     public string? ModelFile { get; set; }
 
     /// <summary>
@@ -91,6 +95,7 @@ public sealed class TensorRtOptions
     // ---- engines (TensorRT and ONNX Runtime's TensorRT provider) ----
 
     /// <summary>A prebuilt TensorRT plan to load instead of building one from <see cref="ModelFile"/>.</summary>
+    [JsonIgnore]
     public string? EngineFile { get; set; }
 
     public TensorRtPrecision Precision { get; set; } = TensorRtPrecision.Fp32;
@@ -119,15 +124,18 @@ public sealed class TensorRtOptions
     /// Optimization profiles. Null: one profile from batch 1 up to <see cref="BatchSize"/>, optimal at
     /// <see cref="BatchSize"/>, with every other dimension as the columns fix it.
     /// </summary>
+    [JsonIgnore]
     public IList<TensorRtProfile>? Profiles { get; set; }
 
     /// <summary>
     /// Where built engines are cached; null is a folder per user (LocalApplicationData/trtmlnet/engines:
     /// ~/.local/share/trtmlnet/engines on Linux, %LOCALAPPDATA%\trtmlnet\engines on Windows).
     /// </summary>
+    [JsonIgnore]
     public string? EngineCacheDirectory { get; set; }
 
     /// <summary>A timing cache file to start builds from and update; null for none.</summary>
+    [JsonIgnore]
     public string? TimingCacheFile { get; set; }
 
     /// <summary>Capture CUDA graphs (ONNX Runtime's TensorRT provider only).</summary>

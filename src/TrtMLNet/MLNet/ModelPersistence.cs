@@ -23,7 +23,7 @@ public static class ModelPersistence
     internal static void Save(TensorRtTransformer transformer, ModelSaveContext ctx)
     {
         var shapes = transformer.Scorer.Shapes;
-        var options = JsonSerializer.Serialize(SavedOptions.From(transformer.Options), SavedOptionsContext.Default.SavedOptions);
+        var options = JsonSerializer.Serialize(transformer.Options, SavedOptionsContext.Default.TensorRtOptions);
         var bytes = Backends.OnnxRuntime.OnnxModelFile.WithMetadata(transformer.Model.OnnxBytes, OptionsMetadataKey, options);
 
         // OnnxTransformer forces the batch dimension to 1 and allows only one other open dimension, so
@@ -87,7 +87,7 @@ public static class ModelPersistence
         var model = ModelSource.FromBytes(bytes, $"'{entry.FullName}' in the saved model");
         if (!model.Onnx.Metadata.TryGetValue(OptionsMetadataKey, out var saved))
             return loaded;
-        var options = JsonSerializer.Deserialize(saved, SavedOptionsContext.Default.SavedOptions)!.ToOptions();
+        var options = JsonSerializer.Deserialize(saved, SavedOptionsContext.Default.TensorRtOptions)!;
         // A model saved on a GPU machine should still load on one without, unless CPU was ruled out outright.
         options.FallbackToCpu ??= true;
         configure?.Invoke(options);
@@ -125,85 +125,7 @@ public static class ModelPersistence
     }
 }
 
-/// <summary>The options that travel with a saved model; the model file itself does not (its bytes do).</summary>
-internal sealed record SavedOptions
-{
-    public string[]? InputColumns { get; init; }
-    public string[]? OutputColumns { get; init; }
-    public Dictionary<string, int[]>? ShapeDictionary { get; init; }
-    public int BatchSize { get; init; }
-    public bool OpenBatchDimension { get; init; }
-    public TensorRtBackend Backend { get; init; }
-    public int? DeviceId { get; init; }
-    public bool? FallbackToCpu { get; init; }
-    public int MaxConcurrency { get; init; }
-    public int ReadAheadBatches { get; init; } = 2;
-    public int? ContextsPerEngine { get; init; }
-    public bool ShareScratch { get; init; }
-    public int? ScratchSlabs { get; init; }
-    public TensorRtPrecision Precision { get; init; }
-    public bool AllowTf32 { get; init; } = true;
-    public long? WorkspaceBytes { get; init; }
-    public TensorRtTacticSources EnableTactics { get; init; }
-    public TensorRtTacticSources DisableTactics { get; init; }
-    public int? BuilderOptimizationLevel { get; init; }
-    public int? MaxAuxStreams { get; init; }
-    public bool CudaGraphs { get; init; }
-    public int? IntraOpThreads { get; init; }
-
-    public static SavedOptions From(TensorRtOptions o) => new()
-    {
-        InputColumns = o.InputColumns,
-        OutputColumns = o.OutputColumns,
-        ShapeDictionary = o.ShapeDictionary?.ToDictionary(p => p.Key, p => p.Value),
-        BatchSize = o.BatchSize,
-        OpenBatchDimension = o.OpenBatchDimension,
-        Backend = o.Backend,
-        DeviceId = o.DeviceId,
-        FallbackToCpu = o.FallbackToCpu,
-        MaxConcurrency = o.MaxConcurrency,
-        ReadAheadBatches = o.ReadAheadBatches,
-        ContextsPerEngine = o.ContextsPerEngine,
-        ShareScratch = o.ShareScratch,
-        ScratchSlabs = o.ScratchSlabs,
-        Precision = o.Precision,
-        AllowTf32 = o.AllowTf32,
-        WorkspaceBytes = o.WorkspaceBytes,
-        EnableTactics = o.EnableTactics,
-        DisableTactics = o.DisableTactics,
-        BuilderOptimizationLevel = o.BuilderOptimizationLevel,
-        MaxAuxStreams = o.MaxAuxStreams,
-        CudaGraphs = o.CudaGraphs,
-        IntraOpThreads = o.IntraOpThreads,
-    };
-
-    public TensorRtOptions ToOptions() => new()
-    {
-        InputColumns = InputColumns,
-        OutputColumns = OutputColumns,
-        ShapeDictionary = ShapeDictionary,
-        BatchSize = BatchSize,
-        OpenBatchDimension = OpenBatchDimension,
-        Backend = Backend,
-        DeviceId = DeviceId,
-        FallbackToCpu = FallbackToCpu,
-        MaxConcurrency = MaxConcurrency,
-        ReadAheadBatches = ReadAheadBatches,
-        ContextsPerEngine = ContextsPerEngine,
-        ShareScratch = ShareScratch,
-        ScratchSlabs = ScratchSlabs,
-        Precision = Precision,
-        AllowTf32 = AllowTf32,
-        WorkspaceBytes = WorkspaceBytes,
-        EnableTactics = EnableTactics,
-        DisableTactics = DisableTactics,
-        BuilderOptimizationLevel = BuilderOptimizationLevel,
-        MaxAuxStreams = MaxAuxStreams,
-        CudaGraphs = CudaGraphs,
-        IntraOpThreads = IntraOpThreads,
-    };
-}
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(SavedOptions))]
+/// <summary>The options as JSON, in the saved model's ONNX metadata (see <see cref="TensorRtOptions"/> for what is left out).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(TensorRtOptions))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(UseStringEnumConverter = true)]
 internal sealed partial class SavedOptionsContext : System.Text.Json.Serialization.JsonSerializerContext;
