@@ -28,17 +28,17 @@ internal static class CpuBenchmark
         var mlpData = ml.Data.Cache(Rows(ml, mlpRows, 20, "features", 3f));
         if (mlpRows > 0)
         Compare(ml, report, "MLP 20-64-3", mlpData, mlp, "features", "scores", passes,
-            [("ApplyTensorRt batch 256", new TensorRtOptions { BatchSize = 256, MaxConcurrency = 1 }),
-             ("ApplyTensorRt batch 1024", new TensorRtOptions { BatchSize = 1024, MaxConcurrency = 1 }),
-             ("ApplyTensorRt batch 1024, 2 lanes", new TensorRtOptions { BatchSize = 1024, MaxConcurrency = 2 })]);
+            [("ApplyTensorRt batch 256", new TensorRtOptions { BatchSize = 256, Lanes = 1 }),
+             ("ApplyTensorRt batch 1024", new TensorRtOptions { BatchSize = 1024, Lanes = 1 }),
+             ("ApplyTensorRt batch 1024, 2 lanes", new TensorRtOptions { BatchSize = 1024, Lanes = 2 })]);
 
         var resnet = Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
         var imageData = ml.Data.Cache(Rows(ml, images, 3 * 224 * 224, "Input247", 255f));
         Compare(ml, report, "ResNet-18 (batch fixed at 1)", imageData, resnet, "Input247", "Pooling395_Output_0", passes,
-            [("ApplyTensorRt, 1 lane", new TensorRtOptions { MaxConcurrency = 1 }),
-             ("ApplyTensorRt, 2 lanes x 1 thread", new TensorRtOptions { MaxConcurrency = 2, IntraOpThreads = 1 }),
-             ("ApplyTensorRt, OpenBatchDimension, batch 8", new TensorRtOptions { OpenBatchDimension = true, BatchSize = 8, MaxConcurrency = 1 }),
-             ("ApplyTensorRt, OpenBatchDimension, batch 8, 2 lanes x 1 thread", new TensorRtOptions { OpenBatchDimension = true, BatchSize = 8, MaxConcurrency = 2, IntraOpThreads = 1 })]);
+            [("ApplyTensorRt, 1 lane", new TensorRtOptions { Lanes = 1 }),
+             ("ApplyTensorRt, 2 lanes x 1 thread", new TensorRtOptions { Lanes = 2, IntraOpThreads = 1 }),
+             ("ApplyTensorRt, OpenBatchDimension, batch 8", new TensorRtOptions { OpenBatchDimension = true, BatchSize = 8, Lanes = 1 }),
+             ("ApplyTensorRt, OpenBatchDimension, batch 8, 2 lanes x 1 thread", new TensorRtOptions { OpenBatchDimension = true, BatchSize = 8, Lanes = 2, IntraOpThreads = 1 })]);
         Directory.Delete(folder, recursive: true);
     }
 

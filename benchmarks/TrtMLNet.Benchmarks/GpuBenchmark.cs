@@ -56,7 +56,7 @@ internal static class GpuBenchmark
                 OutputColumns = [model.Output],
                 Backend = TensorRtBackend.OnnxRuntimeCuda,
                 BatchSize = batch,
-                MaxConcurrency = lanes,
+                Lanes = lanes,
                 ReadAheadBatches = readAhead,
                 FallbackToCpu = false,
             };
@@ -77,13 +77,13 @@ internal static class GpuBenchmark
     private static (double Fill, double H2D, double Compute, double D2H) Breakdown(TensorRtTransformer transformer, IDataView scored, string output)
     {
         var timings = new List<(double, double, double, double)>();
-        transformer.Scorer.BatchTimed = (t, rows) =>
+        transformer.Fitted.BatchTimed = (t, rows) =>
         {
             if (rows == transformer.BatchSize)
                 lock (timings) timings.Add((t.HostFillMs, t.HostToDeviceMs, t.ComputeMs, t.DeviceToHostMs));
         };
         Throughput.Compare([new("timed", scored, output)], passes: 1);
-        transformer.Scorer.BatchTimed = null;
+        transformer.Fitted.BatchTimed = null;
         if (timings.Count == 0)
             return (double.NaN, double.NaN, double.NaN, double.NaN);
         return (Throughput.Median(timings.Select(t => t.Item1).ToList()), Throughput.Median(timings.Select(t => t.Item2).ToList()),

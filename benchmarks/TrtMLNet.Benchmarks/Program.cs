@@ -12,7 +12,7 @@ var models = new Option<string>("--models") { Description = "Folder with resnet5
 var batches = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,32,128,256" };
 var rows = new Option<int>("--rows") { Description = "Rows scored per pass.", DefaultValueFactory = _ => 2048 };
 var only = new Option<string?>("--only") { Description = "Run only the models whose name contains this (e.g. ResNet, BERT)." };
-var lanes = new Option<int>("--lanes") { Description = "ApplyTensorRt's MaxConcurrency.", DefaultValueFactory = _ => new TrtMLNet.TensorRtOptions().MaxConcurrency };
+var lanes = new Option<int>("--lanes") { Description = "ApplyTensorRt's Lanes.", DefaultValueFactory = _ => new TrtMLNet.TensorRtOptions().Lanes };
 var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's ReadAheadBatches.", DefaultValueFactory = _ => new TrtMLNet.TensorRtOptions().ReadAheadBatches };
 var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes, only, lanes, readAhead };
 gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), Console.Out));

@@ -50,7 +50,7 @@ public static class ScoringJob
             // A model that fixes its batch runs at that size anyway (unless opened); asking for it spares a warning.
             BatchSize = options.BatchSize ?? (options.OpenBatch ? null : fixedBatch) ?? TensorRtOptions.DefaultBatchSize,
             OpenBatchDimension = options.OpenBatch,
-            MaxConcurrency = options.Concurrency,
+            Lanes = options.Concurrency,
             FallbackToCpu = options.CpuFallback,
         };
 

@@ -64,10 +64,12 @@ public sealed class TensorRtOptions
     public TensorRtBackend Backend { get; set; } = TensorRtBackend.Auto;
 
     /// <summary>
-    /// Lanes: how many batches may be in flight on the device at once (each lane is a stream with its
-    /// own IO buffers). At least 2 lets one batch's copies overlap another's compute.
+    /// Lanes: how many batches may be in flight on the device at once (each lane is a worker with a
+    /// stream and its own IO buffers). Lanes belong to the device, not to one model: every model on a
+    /// device shares them, and the device has as many as the model that asks for most. At least 2 lets
+    /// one batch's copies overlap another's compute. On the CPU, lanes share the cores.
     /// </summary>
-    public int MaxConcurrency { get; set; } = 2;
+    public int Lanes { get; set; } = 2;
 
     /// <summary>
     /// Batches a cursor reads and sends to the device ahead of the one it is serving. With 2 (the
@@ -77,7 +79,11 @@ public sealed class TensorRtOptions
     /// </summary>
     public int ReadAheadBatches { get; set; } = 2;
 
-    /// <summary>Execution contexts per engine (per optimization profile); null means one per lane.</summary>
+    /// <summary>
+    /// Execution contexts per engine (per optimization profile you give); null means one per lane. On
+    /// TensorRT with dynamic shapes each context needs a profile of its own, so the engine is built with
+    /// your profiles repeated this many times.
+    /// </summary>
     public int? ContextsPerEngine { get; set; }
 
     /// <summary>
@@ -145,9 +151,41 @@ public sealed class TensorRtOptions
 
     /// <summary>
     /// Threads ONNX Runtime uses inside one CPU execution; null shares the cores among the lanes
-    /// (cores / <see cref="MaxConcurrency"/>), since lanes run at once.
+    /// (cores / <see cref="Lanes"/>), since lanes run at once.
     /// </summary>
     public int? IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Checks every option once, where the options enter (ApplyTensorRt, and loading a saved model),
+    /// so nothing is clamped or re-checked later. Errors name the option and say what it takes.
+    /// </summary>
+    internal void Validate()
+    {
+        static void AtLeast(string name, long? value, long minimum)
+        {
+            if (value < minimum)
+                throw new ArgumentOutOfRangeException(name, value, $"TensorRtOptions.{name} must be at least {minimum}; it is {value}.");
+        }
+        AtLeast(nameof(BatchSize), BatchSize, 1);
+        AtLeast(nameof(Lanes), Lanes, 1);
+        AtLeast(nameof(ReadAheadBatches), ReadAheadBatches, 1);
+        AtLeast(nameof(ContextsPerEngine), ContextsPerEngine, 1);
+        AtLeast(nameof(ScratchSlabs), ScratchSlabs, 1);
+        AtLeast(nameof(IntraOpThreads), IntraOpThreads, 1);
+        AtLeast(nameof(WorkspaceBytes), WorkspaceBytes, 0);
+        AtLeast(nameof(MaxAuxStreams), MaxAuxStreams, 0);
+        AtLeast(nameof(DeviceId), DeviceId, 0);
+        if (BuilderOptimizationLevel is < 0 or > 5)
+            throw new ArgumentOutOfRangeException(nameof(BuilderOptimizationLevel), BuilderOptimizationLevel,
+                $"TensorRtOptions.BuilderOptimizationLevel must be between 0 and 5 (TensorRT's default is 3); it is {BuilderOptimizationLevel}.");
+        var both = EnableTactics & DisableTactics;
+        if (both != TensorRtTacticSources.None)
+            throw new ArgumentException($"TensorRtOptions: tactic sources {both} are both enabled and disabled.", nameof(EnableTactics));
+        if (!Enum.IsDefined(Backend))
+            throw new ArgumentOutOfRangeException(nameof(Backend), Backend, "TensorRtOptions.Backend is not a TensorRtBackend.");
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "TensorRtOptions.Precision is not a TensorRtPrecision.");
+    }
 
     internal TensorRtOptions Clone()
     {

@@ -94,7 +94,7 @@ public class CudaBackendTests
         {
             var before = Gpu.FreeBytes(cuda);
             var options = Cuda(path, 32);
-            options.MaxConcurrency = lanes;
+            options.Lanes = lanes;
             using var transformer = ml.Transforms.ApplyTensorRt(options).Fit(data);
             atFit[lanes] = before - Gpu.FreeBytes(cuda);
             laneIo = transformer.GetMemoryReport().LaneIoBytes.FirstOrDefault();

@@ -115,7 +115,7 @@ public class GpuStressTests
             Backend = TensorRtBackend.OnnxRuntimeCuda,
             OutputColumns = ["scores"],
             BatchSize = batch,
-            MaxConcurrency = 3,
+            Lanes = 3,
             AllowTf32 = false,
         }).Fit(data);
 }

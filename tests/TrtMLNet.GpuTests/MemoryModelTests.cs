@@ -28,7 +28,7 @@ public class MemoryModelTests
 
         var before = Gpu.FreeBytes(cuda);
         var engine = new SyntheticCudaEngine(cuda, Width, Weights, Persistent, Scratch);
-        var options = new TensorRtOptions { BatchSize = 128, MaxConcurrency = 2, ContextsPerEngine = 8, ShareScratch = shareScratch };
+        var options = new TensorRtOptions { BatchSize = 128, Lanes = 2, ContextsPerEngine = 8, ShareScratch = shareScratch };
         var transformer = TestEnginesOnGpu.Fit(engine, data, options);
         var y = Tests.Support.TestData.Column<float>(transformer.Transform(data), "y");
         Assert.Equal(1000, y.Count);

@@ -1,3 +1,4 @@
+using TrtMLNet.Device;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using TrtMLNet.Execution;
@@ -39,7 +40,7 @@ public class ScratchRaceTests
         var streams = new[] { device.CreateStream(), device.CreateStream() };
         try
         {
-            foreach (var s in streams) ((CudaExecutionStream)s).Native.Memset(violations.Pointer, 0, sizeof(uint));
+            foreach (var s in streams) ((CudaDeviceStream)s).Native.Memset(violations.Pointer, 0, sizeof(uint));
             foreach (var s in streams) s.Synchronize();
             for (var i = 0; i < launches; i++)
             {
@@ -49,7 +50,7 @@ public class ScratchRaceTests
             }
             foreach (var s in streams) s.Synchronize();
             using var host = cuda.AllocatePinned(sizeof(uint), "readback");
-            ((CudaExecutionStream)streams[0]).Native.CopyToHost(host.Pointer, violations.Pointer, sizeof(uint));
+            ((CudaDeviceStream)streams[0]).Native.CopyToHost(host.Pointer, violations.Pointer, sizeof(uint));
             streams[0].Synchronize();
             var count = (uint)System.Runtime.InteropServices.Marshal.ReadInt32(host.Pointer);
             Gpu.Note($"{(skipFenceWait ? "without" : "with")} fence waits: {count} corrupted block(s) in {launches} launches");
@@ -72,7 +73,7 @@ public class ScratchRaceTests
         var rows = Enumerable.Range(0, 4000).Select(_ => new Row { x = Enumerable.Range(0, width).Select(_ => (float)random.NextDouble()).ToArray() }).ToList();
         var data = ml.Data.Cache(ml.Data.LoadFromEnumerable(rows));
         using var engine = new SyntheticCudaEngine(cuda, width, weightsBytes: 1 << 20, persistentBytes: 1 << 20, scratchBytes: 16L << 20, spinCycles: 200_000);
-        var options = new TensorRtOptions { BatchSize = 50, MaxConcurrency = 4, ScratchSlabs = 1, ContextsPerEngine = 4 };
+        var options = new TensorRtOptions { BatchSize = 50, Lanes = 4, ScratchSlabs = 1, ContextsPerEngine = 4 };
         using var transformer = Support.TestEnginesOnGpu.Fit(engine, data, options);
         var scored = transformer.Transform(data);
         var cursors = scored.GetRowCursorSet(scored.Schema, 4);

@@ -49,7 +49,7 @@ public class CursorTests
         var rows = Rows(5000);
         var data = ml.Data.Cache(ml.Data.LoadFromEnumerable(rows));
         var engine = new MarkingEngine(Width);
-        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 64, MaxConcurrency = 3 });
+        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 64, Lanes = 3 });
         var scored = transformer.Transform(data);
 
         var cursors = scored.GetRowCursorSet(scored.Schema, 4);

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using TrtMLNet.Backends.OnnxRuntime;
 using TrtMLNet.Native.Cuda;
+using TrtMLNet.Onnx;
 
 namespace TrtMLNet.Backends;
 
@@ -26,6 +27,7 @@ internal static class EngineFactory
         int deviceId,
         Func<TensorRtBackend, EngineOptions> makeOptions,
         Action<string> warn,
+        Action<string> info,
         List<SkippedBackend>? skipped = null)
     {
         var candidates = requested == TensorRtBackend.Auto ? AutoOrder : [requested];
@@ -42,7 +44,7 @@ internal static class EngineFactory
             {
                 try
                 {
-                    var engine = Make(model, makeOptions(backend), warn);
+                    var engine = Make(model, makeOptions(backend), warn, info);
                     if (reasons.Count > 0)
                         warn($"{model.Name} runs on {engine.Description}. Skipped: {string.Join(" ", reasons)}");
                     return engine;
@@ -80,9 +82,9 @@ internal static class EngineFactory
         }
     }
 
-    private static IInferenceEngine Make(ModelSource model, EngineOptions options, Action<string> warn) => options.Backend switch
+    private static IInferenceEngine Make(ModelSource model, EngineOptions options, Action<string> warn, Action<string> info) => options.Backend switch
     {
-        TensorRtBackend.TensorRt => TensorRt.TensorRtEngineLoader.Create(model, options, warn),
+        TensorRtBackend.TensorRt => TensorRt.TensorRtEngineLoader.Create(model, options, warn, info),
         _ => OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name),
     };
 

@@ -1,6 +1,8 @@
+using TrtMLNet.Device;
+
 namespace TrtMLNet.Backends;
 
-/// <summary>What a backend needs to load or build an engine, resolved from the user's options and the columns.</summary>
+/// <summary>What a backend needs to load or build an engine: where, how it will be used, and how to build it.</summary>
 internal sealed record EngineOptions
 {
     /// <summary>A concrete backend (never Auto: selection has happened).</summary>
@@ -11,19 +13,11 @@ internal sealed record EngineOptions
 
     public int? IntraOpThreads { get; init; }
 
-    public TensorRtPrecision Precision { get; init; }
+    /// <summary>Contexts that may run at once (the lanes): on TensorRT with dynamic shapes each needs its own profile.</summary>
+    public int ConcurrentContexts { get; init; } = 1;
 
-    public bool AllowTf32 { get; init; } = true;
-
-    public long? WorkspaceBytes { get; init; }
-
-    public TensorRtTacticSources EnableTactics { get; init; }
-
-    public TensorRtTacticSources DisableTactics { get; init; }
-
-    public int? BuilderOptimizationLevel { get; init; }
-
-    public int? MaxAuxStreams { get; init; }
+    /// <summary>Whether contexts should share scratch (ONNX Runtime's TensorRT provider: trt_context_memory_sharing_enable).</summary>
+    public bool ShareScratch { get; init; } = true;
 
     /// <summary>A prebuilt TensorRT plan to load instead of building one (TensorRT backend only).</summary>
     public string? EngineFile { get; init; }
@@ -31,13 +25,8 @@ internal sealed record EngineOptions
     /// <summary>Where built TensorRT engines are cached; null is the user's cache folder.</summary>
     public string? EngineCacheDirectory { get; init; }
 
-    public string? TimingCacheFile { get; init; }
+    public EngineBuildOptions Build { get; init; } = new();
 
-    public bool CudaGraphs { get; init; }
-
-    /// <summary>Whether contexts should share scratch (ONNX Runtime's TensorRT provider: trt_context_memory_sharing_enable).</summary>
-    public bool ShareScratch { get; init; } = true;
-
-    /// <summary>Optimization profiles with every dimension resolved: per input, min/opt/max shapes.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> Profiles { get; init; } = [];
+    /// <summary>The device the engine goes on.</summary>
+    public ComputeDevice ComputeDevice() => Backend == TensorRtBackend.OnnxRuntimeCpu ? Device.ComputeDevice.Cpu : Device.ComputeDevice.Gpu(DeviceId);
 }

@@ -1,3 +1,5 @@
+using TrtMLNet.Device;
+
 namespace TrtMLNet.Backends;
 
 /// <summary>
@@ -11,8 +13,8 @@ internal interface IInferenceEngine : IDisposable
     /// <summary>Where the engine runs, for logs and reports, e.g. "ONNX Runtime 1.31 CUDA on GPU 0 (NVIDIA H100)".</summary>
     string Description { get; }
 
-    /// <summary>CUDA device ordinal, or -1 when the engine runs on the CPU.</summary>
-    int DeviceId { get; }
+    /// <summary>Where the engine's weights live and its contexts run.</summary>
+    ComputeDevice Device { get; }
 
     IReadOnlyList<TensorInfo> Inputs { get; }
 
@@ -31,11 +33,18 @@ internal interface IInferenceEngine : IDisposable
     /// </summary>
     bool UsesCallerScratch { get; }
 
+    /// <summary>
+    /// Whether contexts that run at once must each be on an optimization profile of their own: TensorRT's
+    /// rule for engines with dynamic shapes (IExecutionContext, NvInferRuntime.h). The execution layer
+    /// then makes one context per profile, and the engine is built with its profiles repeated per context.
+    /// </summary>
+    bool ContextsNeedOwnProfile { get; }
+
     /// <summary>Scratch one execution on a profile needs, as the backend states it; null when not known.</summary>
     long? ScratchBytes(int profile);
 
-    /// <summary>Makes an execution context bound to a profile. <paramref name="stream"/> is a CUDA stream or zero.</summary>
-    IEngineContext CreateContext(int profile, IntPtr stream);
+    /// <summary>Makes an execution context bound to a profile; setting it up may queue work on <paramref name="stream"/>.</summary>
+    IEngineContext CreateContext(int profile, DeviceStream stream);
 
     /// <summary>
     /// Every output's shape for given input shapes (full shapes, batch included): TensorRT infers them
@@ -71,7 +80,7 @@ internal sealed class ExecutionRequest
     /// <summary>Only the outputs somebody reads: backends compute no more than these.</summary>
     public required TensorBuffer[] Outputs { get; init; }
 
-    public IntPtr Stream { get; init; }
+    public required DeviceStream Stream { get; init; }
 
     public IntPtr Scratch { get; init; }
 

@@ -1,4 +1,4 @@
-using TrtMLNet.Backends.OnnxRuntime;
+using TrtMLNet.Onnx;
 
 namespace TrtMLNet.Backends;
 
@@ -35,6 +35,6 @@ internal sealed record ModelSource(byte[] OnnxBytes, OnnxModelFile Onnx, string 
     {
         if (bytes.Length == 0)
             throw new InvalidDataException($"The ONNX model {name} is empty (0 bytes).");
-        return new ModelSource(bytes, OnnxModelFile.Parse(bytes, $"The model {name}"), name);
+        return new ModelSource(bytes, OnnxModelReader.Read(bytes, $"The model {name}"), name);
     }
 }

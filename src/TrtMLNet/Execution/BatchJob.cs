@@ -1,10 +1,17 @@
 using TrtMLNet.Backends;
+using TrtMLNet.Device;
 
 namespace TrtMLNet.Execution;
 
+/// <summary>One tensor of a batch: its shape for this batch and where it lies in the batch's layout.</summary>
+internal readonly record struct BatchTensor(string Name, TensorElementType ElementType, long[] Shape, long Offset, long Bytes)
+{
+    public TensorBuffer At(IntPtr memory) => new(Name, ElementType, Shape, memory + (nint)Offset, Bytes);
+}
+
 /// <summary>
-/// One batch handed to a lane: the model, host staging for its inputs (filled) and outputs (to be
-/// filled), and the signal the cursor waits on. A cursor reuses its jobs, one per staging set.
+/// One batch handed to a lane: the model, host staging holding its inputs (filled) and room for its
+/// outputs, and the signal the submitter waits on. A submitter reuses its jobs, one per staging slot.
 /// </summary>
 internal sealed class BatchJob : IDisposable
 {
@@ -12,13 +19,16 @@ internal sealed class BatchJob : IDisposable
 
     public required ModelRuntime Model { get; init; }
 
-    public int Profile { get; set; }
+    /// <summary>The optimization profiles that accept this batch's shapes; the lane rents a context on one of them.</summary>
+    public IReadOnlyList<int> Profiles { get; set; } = [0];
 
-    /// <summary>Inputs in host staging memory, with this batch's shapes.</summary>
-    public TensorBuffer[] Inputs { get; set; } = [];
+    /// <summary>Host memory laid out as the model's <see cref="BatchLayout"/>.</summary>
+    public DeviceBuffer? Staging { get; set; }
 
-    /// <summary>Outputs to bring back into host staging memory, with this batch's shapes.</summary>
-    public TensorBuffer[] Outputs { get; set; } = [];
+    public BatchTensor[] Inputs { get; set; } = [];
+
+    /// <summary>Only the outputs somebody reads: backends compute no more than these.</summary>
+    public BatchTensor[] Outputs { get; set; } = [];
 
     /// <summary>Measure per-stage times on the device (for the benchmark breakdown; costs a little).</summary>
     public bool CollectTimings { get; set; }
@@ -39,7 +49,7 @@ internal sealed class BatchJob : IDisposable
         _done.Set();
     }
 
-    /// <summary>Waits for the batch; its error, if any, is rethrown here, on the cursor's thread.</summary>
+    /// <summary>Waits for the batch; its error, if any, is rethrown here, on the submitter's thread.</summary>
     public void Wait()
     {
         _done.Wait();
@@ -50,6 +60,8 @@ internal sealed class BatchJob : IDisposable
 
     /// <summary>Waits without throwing, for cleanup paths.</summary>
     public void WaitQuietly() => _done.Wait();
+
+    public bool IsDone => _done.IsSet;
 
     public void Dispose() => _done.Dispose();
 }

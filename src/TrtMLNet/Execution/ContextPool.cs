@@ -1,33 +1,40 @@
 using TrtMLNet.Backends;
+using TrtMLNet.Device;
 
 namespace TrtMLNet.Execution;
 
 /// <summary>
-/// The execution contexts of one engine, per optimization profile. A lane rents one for one batch and
-/// returns it only after that batch's work has completed on the device, so a context is never queued on
-/// two streams at once (TensorRT forbids it: a context's state belongs to one execution at a time).
+/// The execution contexts of one engine. A lane rents one for one batch and returns it only after
+/// that batch's work has completed on the device, so a context is never queued on two streams at
+/// once (TensorRT forbids it: a context's state belongs to one execution at a time).
+///
+/// Where the engine says so (<see cref="IInferenceEngine.ContextsNeedOwnProfile"/>: TensorRT with
+/// dynamic shapes), every context is pinned to a profile of its own, one per profile, because
+/// contexts in concurrent use must not share an optimization profile. The engine is then built with
+/// the same shape ranges repeated once per context. Elsewhere <c>perProfile</c> contexts share each profile.
 /// </summary>
 internal sealed class ContextPool : IDisposable
 {
-    private readonly Dictionary<int, ProfileContexts> _byProfile = [];
+    private readonly object _lock = new();
+    private readonly List<PooledContext> _all = [];
+    private readonly List<PooledContext> _free = [];
     private bool _disposed;
 
-    public ContextPool(IInferenceEngine engine, ComputeDevice device, int perProfile, bool ownScratch, ExecutionStream setupStream)
+    public ContextPool(IInferenceEngine engine, ComputeDevice device, int perProfile, bool ownScratch, DeviceStream setupStream)
     {
+        var perEngineProfile = engine.ContextsNeedOwnProfile ? 1 : perProfile;
         try
         {
             foreach (var profile in engine.Profiles)
             {
-                var contexts = new ProfileContexts();
-                _byProfile[profile.Index] = contexts;
-                for (var i = 0; i < perProfile; i++)
+                for (var i = 0; i < perEngineProfile; i++)
                 {
-                    var context = engine.CreateContext(profile.Index, setupStream.Handle);
-                    NativeBuffer? scratch = null;
+                    var context = engine.CreateContext(profile.Index, setupStream);
+                    DeviceBuffer? scratch = null;
                     try
                     {
                         if (ownScratch && engine.UsesCallerScratch && engine.ScratchBytes(profile.Index) is > 0 and var bytes)
-                            scratch = device.AllocateDevice(bytes, $"own scratch of context {i} (profile {profile.Index})");
+                            scratch = device.AllocateDevice(bytes, $"own scratch of context {_all.Count} (profile {profile.Index})");
                     }
                     catch
                     {
@@ -35,8 +42,8 @@ internal sealed class ContextPool : IDisposable
                         throw;
                     }
                     var entry = new PooledContext(context, scratch);
-                    contexts.All.Add(entry);
-                    contexts.Free.Enqueue(entry);
+                    _all.Add(entry);
+                    _free.Add(entry);
                 }
             }
         }
@@ -47,60 +54,68 @@ internal sealed class ContextPool : IDisposable
         }
     }
 
-    public IEnumerable<PooledContext> All => _byProfile.Values.SelectMany(p => p.All);
-
-    /// <summary>Waits for a free context on the profile.</summary>
-    public PooledContext Rent(int profile)
+    public IReadOnlyList<PooledContext> All
     {
-        var contexts = _byProfile[profile];
-        lock (contexts)
+        get { lock (_lock) return [.. _all]; }
+    }
+
+    /// <summary>Waits for a free context on any of <paramref name="profiles"/> (the ones that accept the batch).</summary>
+    public PooledContext Rent(IReadOnlyList<int> profiles)
+    {
+        lock (_lock)
         {
-            while (contexts.Free.Count == 0)
+            while (true)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                Monitor.Wait(contexts);
+                for (var i = 0; i < _free.Count; i++)
+                {
+                    if (!Contains(profiles, _free[i].Context.Profile))
+                        continue;
+                    var context = _free[i];
+                    _free.RemoveAt(i);
+                    return context;
+                }
+                if (!_all.Any(c => Contains(profiles, c.Context.Profile)))
+                    throw new InvalidOperationException($"The engine has no context on optimization profile(s) {string.Join(", ", profiles)}.");
+                Monitor.Wait(_lock);
             }
-            return contexts.Free.Dequeue();
         }
     }
 
     /// <summary>Gives a context back. Call only once the work it was used for has completed.</summary>
     public void Return(PooledContext context)
     {
-        var contexts = _byProfile[context.Context.Profile];
-        lock (contexts)
+        lock (_lock)
         {
-            contexts.Free.Enqueue(context);
-            Monitor.Pulse(contexts);
+            _free.Add(context);
+            Monitor.PulseAll(_lock);
         }
+    }
+
+    private static bool Contains(IReadOnlyList<int> profiles, int profile)
+    {
+        for (var i = 0; i < profiles.Count; i++)
+            if (profiles[i] == profile)
+                return true;
+        return false;
     }
 
     public void Dispose()
     {
-        _disposed = true;
-        foreach (var contexts in _byProfile.Values)
+        lock (_lock)
         {
-            lock (contexts)
+            _disposed = true;
+            foreach (var entry in _all)
             {
-                foreach (var entry in contexts.All)
-                {
-                    entry.Context.Dispose();
-                    entry.OwnScratch?.Dispose();
-                }
-                contexts.All.Clear();
-                contexts.Free.Clear();
-                Monitor.PulseAll(contexts);
+                entry.Context.Dispose();
+                entry.OwnScratch?.Dispose();
             }
+            _all.Clear();
+            _free.Clear();
+            Monitor.PulseAll(_lock);
         }
-    }
-
-    private sealed class ProfileContexts
-    {
-        public List<PooledContext> All { get; } = [];
-
-        public Queue<PooledContext> Free { get; } = [];
     }
 }
 
 /// <summary>A context and, when scratch is not shared, the scratch it owns.</summary>
-internal sealed record PooledContext(IEngineContext Context, NativeBuffer? OwnScratch);
+internal sealed record PooledContext(IEngineContext Context, DeviceBuffer? OwnScratch);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using TrtMLNet.Device;
 
 namespace TrtMLNet.Execution;
 
@@ -22,12 +23,14 @@ internal sealed class ExecutionPool
     private bool _quiesced;
     private int _references;
 
+    private readonly IDisposable _deviceUse;
+
     private ExecutionPool(ComputeDevice device)
     {
         Device = device;
+        _deviceUse = device.BeginUse();
         Arena = new ScratchArena(device);
         Staging = new StagingPool(device);
-        BaselineFreeBytes = device.MemoryInfo()?.Free;
     }
 
     public ComputeDevice Device { get; }
@@ -41,9 +44,6 @@ internal sealed class ExecutionPool
     public ScratchArena Arena { get; }
 
     public StagingPool Staging { get; }
-
-    /// <summary>Free device memory when the pool started, before any model of it allocated anything.</summary>
-    public long? BaselineFreeBytes { get; }
 
     public IReadOnlyList<Lane> Lanes
     {
@@ -76,6 +76,43 @@ internal sealed class ExecutionPool
             s_pools.Remove(Device.Id);
         }
         Shutdown();
+    }
+
+    /// <summary>
+    /// Lends an idle scratch slab to user code (see <see cref="ScratchLoan"/>). The loan holds a
+    /// reference on the pool, so the slab's memory outlives every model until it comes back.
+    /// </summary>
+    public ScratchLoan BorrowScratch(long minimumBytes, IntPtr cudaStream)
+    {
+        lock (s_poolsLock)
+        {
+            if (_references == 0)
+                throw new ObjectDisposedException($"The execution pool of {Device}", "Its models were disposed.");
+            _references++;
+        }
+        try
+        {
+            Device.MakeCurrent();
+            var stream = cudaStream == IntPtr.Zero ? null : Device.BorrowStream(cudaStream);
+            var slab = Arena.Borrow(minimumBytes, stream);
+            return new ScratchLoan(slab.Buffer!.Pointer, slab.Buffer.Bytes, returnedOn =>
+            {
+                try
+                {
+                    Device.MakeCurrent();
+                    Arena.Return(slab, returnedOn == IntPtr.Zero ? null : Device.BorrowStream(returnedOn));
+                }
+                finally
+                {
+                    Release();
+                }
+            });
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
     }
 
     /// <summary>
@@ -184,5 +221,6 @@ internal sealed class ExecutionPool
         Arena.Dispose();
         Staging.Dispose();
         _queue.Dispose();
+        _deviceUse.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using TrtMLNet.Backends;
+using TrtMLNet.Device;
 
 namespace TrtMLNet.Execution;
 
@@ -18,7 +19,7 @@ internal sealed class Lane : IDisposable
     private const int TimerMarks = 4;
     private readonly ExecutionPool _pool;
     private readonly Thread _thread;
-    private NativeBuffer? _io;
+    private DeviceBuffer? _io;
     private StreamTimer? _timer;
 
     public Lane(ExecutionPool pool, int index, BlockingCollection<BatchJob> queue)
@@ -37,7 +38,7 @@ internal sealed class Lane : IDisposable
 
     public int Index { get; }
 
-    public ExecutionStream Stream { get; }
+    public DeviceStream Stream { get; }
 
     /// <summary>Bytes of device IO buffers this lane holds (zero on the CPU, where staging serves as IO).</summary>
     public long IoBytes => _io?.Bytes ?? 0;
@@ -76,22 +77,26 @@ internal sealed class Lane : IDisposable
 
     private void Run(BatchJob job)
     {
-        var device = _pool.Device;
-        device.MakeCurrent();
+        _pool.Device.MakeCurrent();
         var model = job.Model;
-        var inputs = ToDevice(job.Inputs, 0, out var offset);
-        var outputs = ToDevice(job.Outputs, offset, out _);
+        var staging = job.Staging!.Pointer;
+        var io = IoMemoryFor(job);
 
         var timer = job.CollectTimings ? _timer ??= Stream.CreateTimer(TimerMarks) : null;
         timer?.Mark(0);
+        var inputs = new TensorBuffer[job.Inputs.Length];
         for (var i = 0; i < inputs.Length; i++)
-            Stream.CopyToDevice(inputs[i].Data, job.Inputs[i].Data, inputs[i].Bytes);
+        {
+            inputs[i] = job.Inputs[i].At(io);
+            Stream.CopyToDevice(inputs[i].Data, job.Inputs[i].At(staging).Data, inputs[i].Bytes);
+        }
+        var outputs = job.Outputs.Select(o => o.At(io)).ToArray();
         timer?.Mark(1);
 
-        var context = model.Contexts.Rent(job.Profile);
+        var context = model.Contexts.Rent(job.Profiles);
         try
         {
-            var scratchNeed = model.ScratchNeed(job.Profile);
+            var scratchNeed = model.ScratchNeed(context.Context.Profile);
             // The lease's Dispose places the fence right after the execution: see ScratchArena.
             using (var lease = model.SharesScratch && scratchNeed > 0 ? _pool.Arena.Acquire(Stream, scratchNeed) : null)
             {
@@ -99,14 +104,14 @@ internal sealed class Lane : IDisposable
                 {
                     Inputs = inputs,
                     Outputs = outputs,
-                    Stream = Stream.Handle,
+                    Stream = Stream,
                     Scratch = lease?.Pointer ?? context.OwnScratch?.Pointer ?? IntPtr.Zero,
                     ScratchBytes = lease?.Bytes ?? context.OwnScratch?.Bytes ?? 0,
                 });
             }
             timer?.Mark(2);
-            for (var i = 0; i < outputs.Length; i++)
-                Stream.CopyToHost(job.Outputs[i].Data, outputs[i].Data, outputs[i].Bytes);
+            foreach (var output in job.Outputs)
+                Stream.CopyToHost(output.At(staging).Data, output.At(io).Data, output.Bytes);
             timer?.Mark(3);
             Stream.WaitForCompletion();
         }
@@ -124,27 +129,17 @@ internal sealed class Lane : IDisposable
         }
     }
 
-    /// <summary>Where the tensors live on the device: the staging itself on the CPU, slices of the IO buffers on a GPU.</summary>
-    private TensorBuffer[] ToDevice(TensorBuffer[] host, long start, out long end)
+    /// <summary>The device memory laid out as the job's batch: the staging itself on the CPU, the IO buffers on a GPU.</summary>
+    private IntPtr IoMemoryFor(BatchJob job)
     {
-        end = start;
         if (_pool.Device.SharesHostMemory)
-            return host;
-        var device = new TensorBuffer[host.Length];
-        for (var i = 0; i < host.Length; i++)
-        {
-            var bytes = host[i].Bytes;
-            if (end + bytes > IoBytes)
-                throw new InvalidOperationException(
-                    $"Lane {Index} has {Bytes.Format(IoBytes)} of IO buffers but a batch needs more: its model was not registered for this batch size.");
-            device[i] = host[i] with { Data = _io!.Pointer + (nint)end };
-            end += AlignUp(bytes);
-        }
-        return device;
+            return job.Staging!.Pointer;
+        var end = job.Inputs.Concat(job.Outputs).Select(t => t.Offset + t.Bytes).DefaultIfEmpty(0).Max();
+        if (end > IoBytes)
+            throw new InvalidOperationException(
+                $"Lane {Index} has {Bytes.Format(IoBytes)} of IO buffers but a batch needs {Bytes.Format(end)}: its model was not registered for this batch size.");
+        return _io!.Pointer;
     }
-
-    /// <summary>TensorRT wants 256-byte aligned tensor addresses.</summary>
-    public static long AlignUp(long bytes) => (bytes + 255) & ~255L;
 
     /// <summary>Waits for the worker to drain and stop; the queue must have been completed first.</summary>
     public void Dispose()

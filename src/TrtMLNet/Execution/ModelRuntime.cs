@@ -1,4 +1,5 @@
 using TrtMLNet.Backends;
+using TrtMLNet.Device;
 
 namespace TrtMLNet.Execution;
 

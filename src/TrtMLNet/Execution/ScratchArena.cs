@@ -1,3 +1,5 @@
+using TrtMLNet.Device;
+
 namespace TrtMLNet.Execution;
 
 /// <summary>
@@ -108,11 +110,11 @@ internal sealed class ScratchArena : IDisposable
     /// <paramref name="stream"/>. Dispose the lease right after queuing that execution: it places the
     /// fence that the slab's next user waits for.
     /// </summary>
-    public ScratchLease Acquire(ExecutionStream stream, long bytes)
+    public ScratchLease Acquire(DeviceStream stream, long bytes)
     {
         ScratchSlab slab;
         Fence? previous;
-        var fence = _device.CreateFence();
+        Fence fence;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -132,18 +134,53 @@ internal sealed class ScratchArena : IDisposable
                 // Only while a lent slab is being resized on its return can none be free; that is brief.
                 Monitor.Wait(_lock);
             }
+            // Step 1, made last under the lock so that nothing above can leave a fence unplaced.
+            fence = _device.CreateFence();
             previous = slab.Fence;
             slab.Fence = fence;
             slab.LastStream = stream;
         }
         if (previous is not null)
         {
-            if (!SkipFenceWaitForTesting)
-                previous.MakeStreamWait(stream);
-            // Only this acquirer saw 'previous' leave the slab, so it is the last to touch it.
-            previous.Dispose();
+            try
+            {
+                if (!SkipFenceWaitForTesting)
+                    previous.MakeStreamWait(stream);
+            }
+            catch
+            {
+                // This execution will not run, but the slab's next user already waits on 'fence': place it
+                // only once the previous use has ended, so it stands for that end and nobody hangs.
+                PlaceAfter(previous, fence, stream);
+                throw;
+            }
+            finally
+            {
+                // Only this acquirer saw 'previous' leave the slab, so it is the last to touch it.
+                previous.Dispose();
+            }
         }
         return new ScratchLease(slab.Buffer!.Pointer, slab.Buffer.Bytes, fence, stream);
+    }
+
+    private static void PlaceAfter(Fence previous, Fence fence, DeviceStream stream)
+    {
+        try
+        {
+            previous.WaitOnHost();
+        }
+        catch (Exception)
+        {
+            // The device failed; its error reaches the caller through the exception being rethrown.
+        }
+        try
+        {
+            fence.Place(stream);
+        }
+        catch (Exception)
+        {
+            // Place marks the fence placed even when recording fails, which is all a waiter needs.
+        }
     }
 
     /// <summary>
@@ -151,7 +188,7 @@ internal sealed class ScratchArena : IDisposable
     /// execution has passed; without one, this call waits on the host. The slab serves no execution
     /// until the loan is returned.
     /// </summary>
-    public ScratchLoan Borrow(long bytes, ExecutionStream? stream)
+    public ScratchSlab Borrow(long bytes, DeviceStream? stream)
     {
         ScratchSlab slab;
         Fence? previous;
@@ -171,14 +208,29 @@ internal sealed class ScratchArena : IDisposable
         }
         if (previous is not null)
         {
-            if (stream is null) previous.WaitOnHost();
-            else previous.MakeStreamWait(stream);
+            try
+            {
+                if (stream is null) previous.WaitOnHost();
+                else previous.MakeStreamWait(stream);
+            }
+            catch
+            {
+                // Not lent after all: the slab goes back with its fence, as if never asked for.
+                lock (_lock)
+                {
+                    slab.IsLent = false;
+                    slab.Fence = previous;
+                    Monitor.PulseAll(_lock);
+                }
+                throw;
+            }
             previous.Dispose();
         }
-        return new ScratchLoan(this, slab);
+        return slab;
     }
 
-    internal void Return(ScratchSlab slab, ExecutionStream? stream)
+    /// <summary>Takes a lent slab back; executions that use it next wait for the work queued so far on <paramref name="stream"/>.</summary>
+    public void Return(ScratchSlab slab, DeviceStream? stream)
     {
         Fence? fence = null;
         if (stream is not null)
@@ -208,12 +260,16 @@ internal sealed class ScratchArena : IDisposable
         var targetBytes = shrink || count == 0 ? bytes : Math.Max(bytes, _slabBytes);
         var targetCount = shrink || count == 0 ? count : Math.Max(count, _slabs.Count);
 
-        // Drop surplus slabs that are not lent; a lent one is dropped when it comes back.
-        for (var i = _slabs.Count - 1; i >= 0 && _slabs.Count > targetCount; i--)
+        // Drop surplus slabs that are not lent (a lent one goes when it comes back), but never the last
+        // one serving executions while any engine needs scratch: they would wait on user code.
+        var serving = _slabs.Count(s => !s.IsLent);
+        var keepServing = targetCount == 0 ? 0 : 1;
+        for (var i = _slabs.Count - 1; i >= 0 && _slabs.Count > targetCount && serving > keepServing; i--)
         {
             if (_slabs[i].IsLent) continue;
             _slabs[i].Release();
             _slabs.RemoveAt(i);
+            serving--;
         }
         while (_slabs.Count < targetCount)
             _slabs.Add(new ScratchSlab(_slabs.Count));
@@ -243,7 +299,7 @@ internal sealed class ScratchArena : IDisposable
         }
     }
 
-    private ScratchSlab Choose(List<ScratchSlab> free, ExecutionStream stream)
+    private ScratchSlab Choose(List<ScratchSlab> free, DeviceStream stream)
     {
         // The slab this stream used last costs no cross-stream wait: the stream's order already keeps
         // its uses apart. Next best is a slab whose last use has finished; then plain rotation.
@@ -254,49 +310,5 @@ internal sealed class ScratchArena : IDisposable
             if (slab.Fence is null || slab.Fence.HasPassed())
                 return slab;
         return free[_roundRobin++ % free.Count];
-    }
-}
-
-internal sealed class ScratchSlab(int index)
-{
-    public int Index { get; } = index;
-
-    public NativeBuffer? Buffer { get; set; }
-
-    /// <summary>Placed after the last execution that used this slab; null when none is pending.</summary>
-    public Fence? Fence { get; set; }
-
-    public ExecutionStream? LastStream { get; set; }
-
-    public bool IsLent { get; set; }
-
-    /// <summary>Frees the memory once its last user is done with it.</summary>
-    public void Release()
-    {
-        if (Fence is not null)
-        {
-            Fence.WaitOnHost();
-            Fence.Dispose();
-            Fence = null;
-        }
-        Buffer?.Dispose();
-        Buffer = null;
-        LastStream = null;
-    }
-}
-
-/// <summary>A slab held by one execution; disposing it places the fence its next user waits for.</summary>
-internal sealed class ScratchLease(IntPtr pointer, long bytes, Fence fence, ExecutionStream stream) : IDisposable
-{
-    private int _released;
-
-    public IntPtr Pointer { get; } = pointer;
-
-    public long Bytes { get; } = bytes;
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _released, 1) == 0)
-            fence.Place(stream);
     }
 }

@@ -1,3 +1,5 @@
+using TrtMLNet.Device;
+
 namespace TrtMLNet.Execution;
 
 /// <summary>
@@ -8,7 +10,7 @@ internal sealed class StagingPool : IDisposable
 {
     private readonly ComputeDevice _device;
     private readonly Lock _lock = new();
-    private readonly List<NativeBuffer> _free = [];
+    private readonly List<DeviceBuffer> _free = [];
     private long _allocated;
     private bool _disposed;
 
@@ -20,7 +22,7 @@ internal sealed class StagingPool : IDisposable
         get { lock (_lock) return _allocated; }
     }
 
-    public NativeBuffer Rent(long bytes)
+    public DeviceBuffer Rent(long bytes)
     {
         lock (_lock)
         {
@@ -40,7 +42,7 @@ internal sealed class StagingPool : IDisposable
         return buffer;
     }
 
-    public void Return(NativeBuffer buffer)
+    public void Return(DeviceBuffer buffer)
     {
         lock (_lock)
         {
@@ -55,10 +57,19 @@ internal sealed class StagingPool : IDisposable
         buffer.Dispose();
     }
 
+    /// <summary>Frees a rented buffer instead of keeping it, for holders that can no longer vouch for it.</summary>
+    public void Forget(DeviceBuffer buffer)
+    {
+        lock (_lock)
+            _allocated -= buffer.Bytes;
+        _device.MakeCurrent();
+        buffer.Dispose();
+    }
+
     /// <summary>Frees the buffers no cursor holds.</summary>
     public void Trim()
     {
-        List<NativeBuffer> free;
+        List<DeviceBuffer> free;
         lock (_lock)
         {
             free = [.. _free];

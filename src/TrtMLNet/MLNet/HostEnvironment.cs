@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using TrtMLNet.Scoring;
 
 namespace TrtMLNet;
 
@@ -31,6 +32,8 @@ internal sealed class HostEnvironment
     public int? GpuDeviceId => ReadProperty<int?>("GpuDeviceId");
 
     public bool? FallbackToCpu => ReadProperty<bool?>("FallbackToCpu");
+
+    public FitEnvironment ToFitEnvironment() => new(GpuDeviceId, FallbackToCpu, Warning, Info);
 
     public void Info(string message) => Send(message, warning: false);
 

@@ -22,9 +22,9 @@ public static class ModelPersistence
 
     internal static void Save(TensorRtTransformer transformer, ModelSaveContext ctx)
     {
-        var shapes = transformer.Scorer.Shapes;
+        var shapes = transformer.Fitted.Shapes;
         var options = JsonSerializer.Serialize(transformer.Options, SavedOptionsContext.Default.TensorRtOptions);
-        var bytes = Backends.OnnxRuntime.OnnxModelFile.WithMetadata(transformer.Model.OnnxBytes, OptionsMetadataKey, options);
+        var bytes = Onnx.OnnxModelEditor.WithMetadata(transformer.Model.OnnxBytes, OptionsMetadataKey, options);
 
         // OnnxTransformer forces the batch dimension to 1 and allows only one other open dimension, so
         // every input's row shape is written down: models with open sequence lengths then load too.
@@ -91,6 +91,7 @@ public static class ModelPersistence
         // A model saved on a GPU machine should still load on one without, unless CPU was ruled out outright.
         options.FallbackToCpu ??= true;
         configure?.Invoke(options);
+        options.Validate();
         var transformer = TensorRtTransformer.Create(env, options, model, schema);
         onnx.Dispose();
         return transformer;

@@ -76,10 +76,10 @@ internal static class ParityCheck
         var options = transformer.Options.Clone();
         options.Backend = reference;
         options.FallbackToCpu = false;
-        options.MaxConcurrency = 1;
+        options.Lanes = 1;
         using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, options, transformer.Model, data.Schema);
 
-        var outputs = transformer.Scorer.Shapes.Outputs;
+        var outputs = transformer.Fitted.Shapes.Outputs;
         var actual = Collect(transformer.Transform(sample), outputs);
         var expected = Collect(referenceTransformer.Transform(sample), outputs);
         var results = new List<OutputParity>();

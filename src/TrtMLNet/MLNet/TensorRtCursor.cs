@@ -16,7 +16,7 @@ internal sealed class TensorRtCursor : DataViewRowCursor
     private readonly int _sourceCount;
     private long _position = -1;
 
-    public TensorRtCursor(BatchScorer scorer, DataViewSchema schema, DataViewRowCursor source, bool[] active)
+    public TensorRtCursor(FittedModel scorer, DataViewSchema schema, DataViewRowCursor source, bool[] active)
     {
         Schema = schema;
         _source = source;

@@ -28,7 +28,7 @@ internal sealed class TensorRtDataView : IDataView
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         var (active, sourceColumns) = Plan(columnsNeeded);
-        return new TensorRtCursor(_transformer.Scorer, Schema, _source.GetRowCursor(sourceColumns, rand), active);
+        return new TensorRtCursor(_transformer.Fitted, Schema, _source.GetRowCursor(sourceColumns, rand), active);
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
@@ -40,7 +40,7 @@ internal sealed class TensorRtDataView : IDataView
         try
         {
             for (var i = 0; i < sources.Length; i++)
-                cursors[i] = new TensorRtCursor(_transformer.Scorer, Schema, sources[i], active);
+                cursors[i] = new TensorRtCursor(_transformer.Fitted, Schema, sources[i], active);
             return cursors;
         }
         catch
@@ -60,7 +60,7 @@ internal sealed class TensorRtDataView : IDataView
         var sourceCount = _source.Schema.Count;
         var needed = new HashSet<int>(Enumerable.Range(0, sourceCount).Where(i => active[i]));
         if (Enumerable.Range(sourceCount, Schema.Count - sourceCount).Any(i => active[i]))
-            foreach (var input in _transformer.Scorer.Shapes.Inputs)
+            foreach (var input in _transformer.Fitted.Shapes.Inputs)
                 needed.Add(_source.Schema[input.Column].Index);
         return (active, needed.Order().Select(i => _source.Schema[i]).ToList());
     }

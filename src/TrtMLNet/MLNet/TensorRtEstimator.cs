@@ -19,29 +19,17 @@ public sealed class TensorRtEstimator : IEstimator<TensorRtTransformer>
     internal TensorRtEstimator(HostEnvironment env, TensorRtOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BatchSize <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"BatchSize must be at least 1; it is {options.BatchSize}.");
-        if (options.ReadAheadBatches <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.ReadAheadBatches, $"ReadAheadBatches must be at least 1; it is {options.ReadAheadBatches}.");
-        if (options.MaxConcurrency <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrency, $"MaxConcurrency must be at least 1; it is {options.MaxConcurrency}.");
+        options.Validate();
         if (string.IsNullOrWhiteSpace(options.ModelFile))
             throw new ArgumentException("TensorRtOptions.ModelFile must name an ONNX model.", nameof(options));
         _env = env;
         _options = options.Clone();
-        _model = ModelSource.Load(options.ModelFile);
+        _model = ModelSource.Load(options.ModelFile!);
         var onnx = _model.Onnx;
         foreach (var column in _options.InputColumns ?? [])
             if (!onnx.Inputs.Any(i => i.Name == column))
                 throw new ArgumentException($"Input column '{column}' is not an input of {_model.Name}: its inputs are {string.Join(", ", onnx.Inputs)}. Input columns are named after the model's input tensors, as in ApplyOnnxModel.");
-        ScorerFactory.SelectOutputs(_options, onnx.Outputs, _model.Name);
-    }
-
-    internal TensorRtEstimator(HostEnvironment env, TensorRtOptions options, ModelSource model)
-    {
-        _env = env;
-        _options = options.Clone();
-        _model = model;
+        ModelFitter.SelectOutputs(_options, onnx.Outputs, _model.Name);
     }
 
     public TensorRtTransformer Fit(IDataView input)
@@ -68,7 +56,7 @@ public sealed class TensorRtEstimator : IEstimator<TensorRtTransformer>
                 throw new ArgumentException($"Input column '{name}' holds {column.ItemType.RawType.Name} values, but {_model.Name}'s input {tensor} takes {tensor.TypeName}.");
         }
         var columns = inputSchema.ToDictionary(c => c.Name);
-        foreach (var output in ScorerFactory.SelectOutputs(_options, onnx.Outputs, _model.Name))
+        foreach (var output in ModelFitter.SelectOutputs(_options, onnx.Outputs, _model.Name))
             columns[output.Name] = SchemaShapes.Vector(output.Name, output.ElementType.ToDataViewType());
         return new SchemaShape(columns.Values);
     }

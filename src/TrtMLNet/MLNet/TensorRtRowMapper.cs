@@ -28,7 +28,7 @@ internal sealed class TensorRtRowMapper : IRowToRowMapper
             if (column.Index < InputSchema.Count)
                 needed.Add(column.Index);
             else
-                foreach (var input in _transformer.Scorer.Shapes.Inputs)
+                foreach (var input in _transformer.Fitted.Shapes.Inputs)
                     needed.Add(InputSchema[input.Column].Index);
         }
         return needed.Order().Select(i => InputSchema[i]);
@@ -39,23 +39,23 @@ internal sealed class TensorRtRowMapper : IRowToRowMapper
         var active = new bool[OutputSchema.Count];
         foreach (var column in activeColumns)
             active[column.Index] = true;
-        return new Row(_transformer.Scorer, OutputSchema, input, active);
+        return new Row(_transformer.Fitted, OutputSchema, input, active);
     }
 
     private sealed class Row : DataViewRow
     {
         private readonly DataViewRow _input;
         private readonly bool[] _active;
-        private readonly SingleRowScorer? _scorer;
+        private readonly RowScorer? _scorer;
 
-        public Row(BatchScorer scorer, DataViewSchema schema, DataViewRow input, bool[] active)
+        public Row(FittedModel scorer, DataViewSchema schema, DataViewRow input, bool[] active)
         {
             Schema = schema;
             _input = input;
             _active = active;
             var outputs = active[input.Schema.Count..];
             if (outputs.Any(a => a))
-                _scorer = new SingleRowScorer(scorer, input, outputs);
+                _scorer = new RowScorer(scorer, input, outputs);
         }
 
         public override DataViewSchema Schema { get; }

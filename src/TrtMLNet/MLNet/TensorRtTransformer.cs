@@ -13,48 +13,45 @@ namespace TrtMLNet;
 /// </summary>
 public sealed class TensorRtTransformer : ITransformer, IDisposable
 {
-    private readonly HostEnvironment _env;
     private int _disposed;
 
-    internal TensorRtTransformer(HostEnvironment env, TensorRtOptions options, ModelSource model, BatchScorer scorer)
+    internal TensorRtTransformer(TensorRtOptions options, ModelSource model, FittedModel fitted)
     {
-        _env = env;
         Options = options;
         Model = model;
-        Scorer = scorer;
+        Fitted = fitted;
     }
 
     /// <summary>The backend the engine runs on (never Auto).</summary>
-    public TensorRtBackend Backend => Scorer.Runtime.Engine.Backend;
+    public TensorRtBackend Backend => Fitted.Runtime.Engine.Backend;
 
     /// <summary>Where the engine runs, in words, e.g. "ONNX Runtime CUDA on GPU 0 (NVIDIA H100 80GB HBM3)".</summary>
-    public string BackendDescription => Scorer.Runtime.Engine.Description;
+    public string BackendDescription => Fitted.Runtime.Engine.Description;
 
     /// <summary>
     /// The faster backends that could not be used here, each with its reason and what to install (empty
     /// when the one asked for runs). The same text goes to MLContext.Log as a warning.
     /// </summary>
-    public IReadOnlyList<SkippedBackend> SkippedBackends => Scorer.SkippedBackends;
+    public IReadOnlyList<SkippedBackend> SkippedBackends => Fitted.SkippedBackends;
 
     /// <summary>Rows per batch (the model's own when it fixes its batch dimension).</summary>
-    public int BatchSize => Scorer.Shapes.BatchSize;
+    public int BatchSize => Fitted.Shapes.BatchSize;
 
-    public IReadOnlyList<string> InputColumnNames => Scorer.Shapes.Inputs.Select(i => i.Column).ToList();
+    public IReadOnlyList<string> InputColumnNames => Fitted.Shapes.Inputs.Select(i => i.Column).ToList();
 
-    public IReadOnlyList<string> OutputColumnNames => Scorer.Shapes.Outputs.Select(o => o.Tensor.Name).ToList();
+    public IReadOnlyList<string> OutputColumnNames => Fitted.Shapes.Outputs.Select(o => o.Tensor.Name).ToList();
 
     internal TensorRtOptions Options { get; }
 
     internal ModelSource Model { get; }
 
-    internal BatchScorer Scorer { get; }
-
-    internal HostEnvironment Environment => _env;
+    internal FittedModel Fitted { get; }
 
     bool ITransformer.IsRowToRowMapper => true;
 
+    /// <summary>Fits <paramref name="options"/> (validated by the caller) to the columns of <paramref name="schema"/>.</summary>
     internal static TensorRtTransformer Create(HostEnvironment env, TensorRtOptions options, ModelSource model, DataViewSchema schema) =>
-        new(env, options, model, ScorerFactory.Create(options, model, name => schema.GetColumnOrNull(name)?.Type, env.GpuDeviceId, env.FallbackToCpu, env.Warning, env.Info));
+        new(options, model, ModelFitter.Fit(options, model, name => schema.GetColumnOrNull(name)?.Type, env.ToFitEnvironment()));
 
     /// <summary>The input schema with the model's outputs appended; checks the columns still match what was fitted.</summary>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
@@ -62,7 +59,7 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
         CheckColumns(inputSchema);
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        foreach (var output in Scorer.Shapes.Outputs)
+        foreach (var output in Fitted.Shapes.Outputs)
             builder.AddColumn(output.Tensor.Name, output.ColumnType);
         return builder.ToSchema();
     }
@@ -73,7 +70,7 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// </summary>
     internal void CheckColumns(DataViewSchema schema)
     {
-        var fitted = Scorer.Shapes;
+        var fitted = Fitted.Shapes;
         var now = ModelShapes.Bind(fitted.Inputs.Select(i => i.Tensor).ToList(), fitted.Inputs.Select(i => i.Column).ToList(),
             name => schema.GetColumnOrNull(name)?.Type, Options.ShapeDictionary, Options.BatchSize, Model.Name);
         foreach (var (a, b) in fitted.Inputs.Zip(now.Inputs))
@@ -99,21 +96,21 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// slab, IO buffers per lane, pinned staging, the total with sharing and without, and what the
     /// driver says is taken.
     /// </summary>
-    public MemoryReport GetMemoryReport() => Scorer.MemoryReport();
+    public MemoryReport GetMemoryReport() => Fitted.MemoryReport();
 
     /// <summary>
     /// Lends an idle scratch slab of the device's arena to your code; see <see cref="ScratchLoan"/>. With
     /// <paramref name="cudaStream"/>, that stream waits until the slab's last execution has finished;
     /// without, this call waits on the host.
     /// </summary>
-    public ScratchLoan BorrowScratch(long minimumBytes, IntPtr cudaStream = default) => Scorer.BorrowScratch(minimumBytes, cudaStream);
+    public ScratchLoan BorrowScratch(long minimumBytes, IntPtr cudaStream = default) => Fitted.BorrowScratch(minimumBytes, cudaStream);
 
     /// <summary>
     /// Gives back device memory this device's pool holds beyond what its models need now: scratch slabs
     /// grown for an engine since disposed, and staging buffers no cursor holds. The pool only ever grows
     /// on its own (between batches), so this is the way to shrink it while models stay loaded.
     /// </summary>
-    public void TrimMemory() => Scorer.TrimMemory();
+    public void TrimMemory() => Fitted.TrimMemory();
 
     /// <summary>
     /// Scores the first <paramref name="rows"/> rows of <paramref name="data"/> here and on a reference
@@ -131,6 +128,6 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            Scorer.Runtime.Close();
+            Fitted.Runtime.Close();
     }
 }

@@ -1,4 +1,5 @@
 using TrtMLNet.Backends;
+using TrtMLNet.Device;
 using TrtMLNet.Native.Cuda;
 
 namespace TrtMLNet.GpuTests.Support;
@@ -21,11 +22,14 @@ internal sealed class SyntheticCudaEngine : IInferenceEngine
     private readonly CudaDeviceMemory _violations;
     private readonly long _persistentBytes;
     private readonly long _scratchBytes;
+    private readonly IDisposable _deviceUse;
     private long _token;
 
     public SyntheticCudaEngine(CudaDevice device, int width, long weightsBytes, long persistentBytes, long scratchBytes, long spinCycles = 20_000)
     {
         _device = device;
+        // As a real engine does: the device's memory baseline is taken before the weights are allocated.
+        _deviceUse = Device.BeginUse();
         device.MakeCurrent();
         _module = device.LoadModule(Gpu.KernelsPtx());
         _probe = _module.GetFunction("scratch_probe");
@@ -54,7 +58,9 @@ internal sealed class SyntheticCudaEngine : IInferenceEngine
 
     public string Description => $"synthetic CUDA engine on GPU {_device.Ordinal} ({_device.Name})";
 
-    public int DeviceId => _device.Ordinal;
+    public ComputeDevice Device => ComputeDevice.Gpu(_device.Ordinal);
+
+    public bool ContextsNeedOwnProfile => false;
 
     public IReadOnlyList<TensorInfo> Inputs { get; }
 
@@ -68,7 +74,7 @@ internal sealed class SyntheticCudaEngine : IInferenceEngine
 
     public long? ScratchBytes(int profile) => _scratchBytes;
 
-    public IEngineContext CreateContext(int profile, IntPtr stream) => new Context(this, _device.Allocate(_persistentBytes, "synthetic persistent context memory"));
+    public IEngineContext CreateContext(int profile, DeviceStream stream) => new Context(this, _device.Allocate(_persistentBytes, "synthetic persistent context memory"));
 
     public IReadOnlyDictionary<string, long[]> InferOutputShapes(IReadOnlyDictionary<string, long[]> inputShapes) =>
         new Dictionary<string, long[]> { ["y"] = inputShapes["x"] };
@@ -96,6 +102,7 @@ internal sealed class SyntheticCudaEngine : IInferenceEngine
         _weights.Dispose();
         _violations.Dispose();
         _module.Dispose();
+        _deviceUse.Dispose();
     }
 
     private sealed class Context(SyntheticCudaEngine engine, CudaDeviceMemory persistent) : IEngineContext
@@ -109,10 +116,10 @@ internal sealed class SyntheticCudaEngine : IInferenceEngine
             var token = (ulong)Interlocked.Increment(ref engine._token);
             // The slab's first 16 MiB is enough to catch an overlap; touching all of it would only slow the test.
             var words = Math.Min(request.ScratchBytes, 16L << 20) / sizeof(ulong);
-            Kernels.Launch(engine._probe, request.Stream, request.Scratch, words, token, engine.SpinCycles, engine._violations.Pointer);
+            Kernels.Launch(engine._probe, request.Stream.Handle, request.Scratch, words, token, engine.SpinCycles, engine._violations.Pointer);
             var input = request.Inputs[0];
             foreach (var output in request.Outputs)
-                Kernels.Launch(engine._addOne, request.Stream, input.Data, output.Data, input.Shape[0] * engine.Width);
+                Kernels.Launch(engine._addOne, request.Stream.Handle, input.Data, output.Data, input.Shape[0] * engine.Width);
         }
 
         public void Dispose() => persistent.Dispose();

@@ -13,21 +13,24 @@ public class OnnxRuntimeOptionMappingTests
         {
             Backend = TensorRtBackend.OnnxRuntimeTensorRt,
             DeviceId = 1,
-            Precision = TensorRtPrecision.Fp16,
-            WorkspaceBytes = 2L << 30,
-            EnableTactics = TensorRtTacticSources.Cublas,
-            DisableTactics = TensorRtTacticSources.Cudnn | TensorRtTacticSources.EdgeMaskConvolutions,
-            BuilderOptimizationLevel = 5,
-            MaxAuxStreams = 0,
             EngineCacheDirectory = "/var/cache/engines",
-            TimingCacheFile = "/var/cache/timing/resnet.cache",
-            CudaGraphs = true,
             ShareScratch = true,
-            Profiles =
-            [
-                new Dictionary<string, (long[], long[], long[])> { ["input"] = ([1, 3, 224, 224], [64, 3, 224, 224], [128, 3, 224, 224]) },
-                new Dictionary<string, (long[], long[], long[])> { ["input"] = ([129, 3, 224, 224], [256, 3, 224, 224], [256, 3, 224, 224]) },
-            ],
+            Build = new EngineBuildOptions
+            {
+                Precision = TensorRtPrecision.Fp16,
+                WorkspaceBytes = 2L << 30,
+                EnableTactics = TensorRtTacticSources.Cublas,
+                DisableTactics = TensorRtTacticSources.Cudnn | TensorRtTacticSources.EdgeMaskConvolutions,
+                BuilderOptimizationLevel = 5,
+                MaxAuxStreams = 0,
+                TimingCacheFile = "/var/cache/timing/resnet.cache",
+                CudaGraphs = true,
+                Profiles =
+                [
+                    new Dictionary<string, (long[], long[], long[])> { ["input"] = ([1, 3, 224, 224], [64, 3, 224, 224], [128, 3, 224, 224]) },
+                    new Dictionary<string, (long[], long[], long[])> { ["input"] = ([129, 3, 224, 224], [256, 3, 224, 224], [256, 3, 224, 224]) },
+                ],
+            },
         };
         var keys = OnnxRuntimeSessionOptions.TensorRtProviderKeys(options);
         Assert.Equal("1", keys["device_id"]);
@@ -63,7 +66,7 @@ public class OnnxRuntimeOptionMappingTests
     [InlineData(false, "0")]
     public void CudaProviderGetsTheDeviceAndTf32(bool allowTf32, string expected)
     {
-        var keys = OnnxRuntimeSessionOptions.CudaProviderKeys(new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCuda, DeviceId = 3, AllowTf32 = allowTf32 });
+        var keys = OnnxRuntimeSessionOptions.CudaProviderKeys(new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCuda, DeviceId = 3, Build = new EngineBuildOptions { AllowTf32 = allowTf32 } });
         Assert.Equal("3", keys["device_id"]);
         Assert.Equal(expected, keys["use_tf32"]);
     }

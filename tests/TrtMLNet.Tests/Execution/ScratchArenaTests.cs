@@ -1,3 +1,4 @@
+using TrtMLNet.Device;
 using TrtMLNet.Execution;
 
 namespace TrtMLNet.Tests.Execution;
@@ -6,6 +7,18 @@ namespace TrtMLNet.Tests.Execution;
 public class ScratchArenaTests
 {
     private static ScratchArena NewArena() => new(ComputeDevice.Cpu);
+
+    /// <summary>A slab lent as the pool lends it, given back on dispose.</summary>
+    private sealed class Loan(ScratchArena arena, ScratchSlab slab) : IDisposable
+    {
+        public IntPtr Pointer { get; } = slab.Buffer!.Pointer;
+
+        public long Bytes { get; } = slab.Buffer!.Bytes;
+
+        public void Dispose() => arena.Return(slab, stream: null);
+    }
+
+    private static Loan Lend(ScratchArena arena, long bytes) => new(arena, arena.Borrow(bytes, stream: null));
 
     [Fact]
     public void SlabsTakeTheLargestNeedAndTheMostSlabsAsked()
@@ -50,9 +63,9 @@ public class ScratchArenaTests
     {
         using var arena = NewArena();
         arena.Register(new object(), 4096, slabs: 2);
-        using var loan = arena.Borrow(1024, stream: null);
+        using var loan = Lend(arena, 1024);
         Assert.Equal(4096, loan.Bytes);
-        var e = Assert.Throws<InvalidOperationException>(() => arena.Borrow(1024, stream: null));
+        var e = Assert.Throws<InvalidOperationException>(() => Lend(arena, 1024));
         Assert.Contains("one always stays", e.Message);
 
         // The slab left still serves executions, and the lent one is not handed out meanwhile.
@@ -60,7 +73,7 @@ public class ScratchArenaTests
         using (var lease = arena.Acquire(stream, 4096))
             Assert.NotEqual(loan.Pointer, lease.Pointer);
         loan.Dispose();
-        using var again = arena.Borrow(1024, stream: null);
+        using var again = Lend(arena, 1024);
         Assert.Equal(4096, again.Bytes);
     }
 
@@ -69,7 +82,7 @@ public class ScratchArenaTests
     {
         using var arena = NewArena();
         arena.Register(new object(), 1000, slabs: 2);
-        var loan = arena.Borrow(1000, stream: null);
+        var loan = Lend(arena, 1000);
         arena.Register(new object(), 3000, slabs: 2);
         Assert.Equal(1000 + 3000, arena.TotalBytes); // the lent one keeps its size while lent
         loan.Dispose();
@@ -98,11 +111,100 @@ public class ScratchArenaTests
         // Engines of their own sizes, so other tests sharing the CPU pool do not change what is measured.
         using var small = Support.TestEngines.Fit(new Support.MarkingEngine(8, scratchBytes: 3 * 1024 * 1024), Support.MarkingEngine.Signature(8), data, new TensorRtOptions { BatchSize = 4 });
         var large = Support.TestEngines.Fit(new Support.MarkingEngine(8, scratchBytes: 9 * 1024 * 1024), Support.MarkingEngine.Signature(8), data, new TensorRtOptions { BatchSize = 4 });
-        var arena = small.Scorer.Runtime.Pool.Arena;
+        var arena = small.Fitted.Runtime.Pool.Arena;
         Assert.True(arena.SlabBytes >= 9 * 1024 * 1024);
         large.Dispose();
         small.TrimMemory();
         Assert.True(arena.SlabBytes < 9 * 1024 * 1024, $"slabs still hold {arena.SlabBytes} bytes");
+    }
+
+    [Fact]
+    public void TrimmingWhileASlabIsLentLeavesOneForTheExecutions()
+    {
+        using var arena = NewArena();
+        object wide = new(), narrow = new();
+        arena.Register(wide, 1000, slabs: 2);
+        arena.Register(narrow, 1000, slabs: 1);
+        using var loan = Lend(arena, 1000);
+        arena.Unregister(wide);
+        arena.Trim(); // the executions now want one slab, and the lent one is not theirs
+
+        using var stream = new HostStream();
+        var acquired = IntPtr.Zero;
+        Assert.True(Support.Within.Completes(() =>
+        {
+            using var lease = arena.Acquire(stream, 1000);
+            acquired = lease.Pointer;
+        }), "An execution waited for the user's loan: trimming left only the lent slab.");
+        Assert.NotEqual(loan.Pointer, acquired);
+    }
+
+    [Fact]
+    public void AFailedStreamWaitLeavesNoLaterUserHanging()
+    {
+        var device = new FailingWaitDevice();
+        using var arena = new ScratchArena(device);
+        arena.Register(new object(), 1000, slabs: 1);
+        using var first = device.CreateStream();
+        using var second = device.CreateStream();
+        using (arena.Acquire(first, 1000)) { }
+
+        device.FailNextWait = true;
+        var error = Assert.Throws<InvalidOperationException>(() => arena.Acquire(second, 1000));
+        Assert.Contains("injected", error.Message);
+
+        Assert.True(Support.Within.Completes(() => { using var lease = arena.Acquire(first, 1000); }),
+            "The slab's next user hangs on the fence of an acquisition whose wait failed.");
+    }
+
+    /// <summary>The CPU device, except that its events exist and one stream wait can be made to fail.</summary>
+    private sealed class FailingWaitDevice : ComputeDevice
+    {
+        public bool FailNextWait { get; set; }
+
+        public override int Id => -1;
+
+        public override string Name => "CPU with failing waits";
+
+        public override string ModelName => Name;
+
+        public override Version? ComputeCapability => null;
+
+        public override bool SharesHostMemory => true;
+
+        public override DeviceBuffer AllocateDevice(long bytes, string purpose) => new HostBuffer(bytes);
+
+        public override DeviceBuffer AllocateStaging(long bytes, string purpose) => new HostBuffer(bytes);
+
+        public override DeviceStream CreateStream() => new HostStream();
+
+        public override DeviceStream BorrowStream(IntPtr nativeStream) => new HostStream();
+
+        public override DeviceEvent? CreateEvent(bool timing = false) => new Event(this);
+
+        public override (long Free, long Total)? MemoryInfo() => null;
+
+        public override void MakeCurrent() { }
+
+        private sealed class Event(FailingWaitDevice device) : DeviceEvent
+        {
+            public override void Record(DeviceStream stream) { }
+
+            public override void MakeStreamWait(DeviceStream stream)
+            {
+                if (device.FailNextWait)
+                {
+                    device.FailNextWait = false;
+                    throw new InvalidOperationException("injected stream-wait failure");
+                }
+            }
+
+            public override void Synchronize() { }
+
+            public override bool IsComplete() => true;
+
+            public override void Dispose() { }
+        }
     }
 
     private sealed class WideRow

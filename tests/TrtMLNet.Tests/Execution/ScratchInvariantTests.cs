@@ -52,10 +52,10 @@ public class ScratchInvariantTests
                 var data = ml.Data.Cache(ml.Data.LoadFromEnumerable(rows));
                 var engine = new MarkingEngine(Width);
                 engines.Add(engine);
-                var options = new TensorRtOptions { BatchSize = batch, MaxConcurrency = 4, ScratchSlabs = 2, ContextsPerEngine = 2 };
+                var options = new TensorRtOptions { BatchSize = batch, Lanes = 4, ScratchSlabs = 2, ContextsPerEngine = 2 };
                 transformers.Add((TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, options), data));
             }
-            var arena = transformers[0].Transformer.Scorer.Runtime.Pool.Arena;
+            var arena = transformers[0].Transformer.Fitted.Runtime.Pool.Arena;
             Assert.Equal(2, arena.SlabCount);
             arena.SkipFenceWaitForTesting = skipFenceWait;
             try

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using TrtMLNet.Backends;
+using TrtMLNet.Device;
 
 namespace TrtMLNet.Tests.Support;
 
@@ -36,7 +37,9 @@ internal sealed class MarkingEngine(int width, long scratchBytes = 64 * 1024) : 
 
     public string Description => "marking test engine on the CPU";
 
-    public int DeviceId => -1;
+    public ComputeDevice Device => ComputeDevice.Cpu;
+
+    public bool ContextsNeedOwnProfile => false;
 
     public IReadOnlyList<TensorInfo> Inputs { get; } = [new("x", TensorElementType.Float32, [-1, width], ["N", null])];
 
@@ -51,7 +54,7 @@ internal sealed class MarkingEngine(int width, long scratchBytes = 64 * 1024) : 
 
     public long? ScratchBytes(int profile) => scratchBytes;
 
-    public IEngineContext CreateContext(int profile, IntPtr stream) => new Context(this);
+    public IEngineContext CreateContext(int profile, DeviceStream stream) => new Context(this);
 
     public IReadOnlyDictionary<string, long[]> InferOutputShapes(IReadOnlyDictionary<string, long[]> inputShapes) =>
         new Dictionary<string, long[]> { ["y"] = inputShapes["x"], ["z"] = [inputShapes["x"][0], 1] };

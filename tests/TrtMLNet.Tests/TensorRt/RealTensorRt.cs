@@ -33,7 +33,7 @@ internal static class RealTensorRt
     {
         if (s_whyNot.Value is { } why)
             Assert.Skip($"Needs TensorRT, the real TrtMLNet shim and a GPU (see RealTensorRt for how to run it). Here: {why}");
-        if (!TensorRtShimLibrary.TryLoad(out var reason))
+        if (!ShimLibrary.TryLoad(out var reason))
             Assert.Fail($"The real shim was found but does not load as the TensorRT shim: {reason}");
     }
 
@@ -44,11 +44,11 @@ internal static class RealTensorRt
             return $"{ForceFakeVariable}=1 asks for the fake shim in this run.";
         var missing = new List<string>();
         var path = Environment.GetEnvironmentVariable(NativeLibraries.ShimPathVariable);
-        var candidate = string.IsNullOrEmpty(path) ? Path.Combine(AppContext.BaseDirectory, TensorRtShimLibrary.ShimFileName) : path;
-        if (!NativeLibrary.TryLoad(candidate, out var shim) && !NativeLibrary.TryLoad(TensorRtShimLibrary.ShimFileName, out shim))
+        var candidate = string.IsNullOrEmpty(path) ? Path.Combine(AppContext.BaseDirectory, ShimLibrary.ShimFileName) : path;
+        if (!NativeLibrary.TryLoad(candidate, out var shim) && !NativeLibrary.TryLoad(ShimLibrary.ShimFileName, out shim))
         {
             missing.Add(string.IsNullOrEmpty(path)
-                ? $"no {TensorRtShimLibrary.ShimFileName} beside the tests or on the library path, and {NativeLibraries.ShimPathVariable} is not set"
+                ? $"no {ShimLibrary.ShimFileName} beside the tests or on the library path, and {NativeLibraries.ShimPathVariable} is not set"
                 : $"{NativeLibraries.ShimPathVariable}={path} does not load (or its libnvinfer does not)");
         }
         else if (NativeLibrary.TryGetExport(shim, "trts_fake_calls", out _))

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using TrtMLNet.Backends;
 using TrtMLNet.Backends.OnnxRuntime;
 using TrtMLNet.Backends.TensorRt;
+using TrtMLNet.Device;
 using TrtMLNet.Native.Cuda;
 using TrtMLNet.Native.TensorRt;
 using TrtMLNet.Tests.Models;
@@ -28,8 +29,11 @@ public sealed class RealTensorRtTests : IDisposable
         DeviceId = 0,
         EngineFile = engineFile,
         EngineCacheDirectory = Path.Combine(_folder.Path, "engines"),
-        TimingCacheFile = Path.Combine(_folder.Path, "mlp.timing"),
-        Profiles = [new Dictionary<string, (long[], long[], long[])> { ["features"] = ([1, TestModels.MlpFeatures], [Batch, TestModels.MlpFeatures], [Batch, TestModels.MlpFeatures]) }],
+        Build = new EngineBuildOptions
+        {
+            TimingCacheFile = Path.Combine(_folder.Path, "mlp.timing"),
+            Profiles = [TestProfiles.Of(("features", [1, TestModels.MlpFeatures], [Batch, TestModels.MlpFeatures], [Batch, TestModels.MlpFeatures]))],
+        },
     };
 
     [Fact]
@@ -38,7 +42,7 @@ public sealed class RealTensorRtTests : IDisposable
         RealTensorRt.Require();
         var model = ModelSource.Load(TestModels.MlpPath);
 
-        using (var engine = (TensorRtEngine)TensorRtEngineLoader.Create(model, Options(), _warnings.Add))
+        using (var engine = (TensorRtEngine)TensorRtEngineLoader.Create(model, Options(), _warnings.Add, _ => { }))
         {
             Assert.StartsWith("TensorRT ", engine.Description, StringComparison.Ordinal);
             var input = Assert.Single(engine.Inputs);
@@ -56,7 +60,7 @@ public sealed class RealTensorRtTests : IDisposable
 
         var entry = Directory.GetFiles(Path.Combine(_folder.Path, "engines"), "*" + EngineCache.EntryExtension)[0];
         var written = File.GetLastWriteTimeUtc(entry);
-        using (TensorRtEngineLoader.Create(model, Options(), _warnings.Add))
+        using (TensorRtEngineLoader.Create(model, Options(), _warnings.Add, _ => { }))
             Assert.Equal(written, File.GetLastWriteTimeUtc(entry)); // loaded, not rebuilt
         Assert.Empty(_warnings);
     }
@@ -86,17 +90,16 @@ public sealed class RealTensorRtTests : IDisposable
         var model = ModelSource.Load(TestModels.MlpPath);
         var device = CudaDriver.GetDevice(0);
         device.MakeCurrent();
-        var settings = TensorRtEngineLoader.BuildSettings(Options(), TensorRtShimLibrary.Info);
         var planPath = Path.Combine(_folder.Path, "mlp.plan");
-        using (var built = TensorRtEngineBuilder.Build(model.OnnxBytes, null, settings, returnTimingCache: false))
+        using (var built = ShimEngineBuilder.Build(model.OnnxBytes, null, Options().Build, [], returnTimingCache: false))
             File.WriteAllBytes(planPath, built.Plan.ToArray());
 
-        using (var engine = TensorRtEngineLoader.Create(model, Options(planPath), _warnings.Add))
+        using (var engine = TensorRtEngineLoader.Create(model, Options(planPath), _warnings.Add, _ => { }))
             Assert.Equal("features", Assert.Single(engine.Inputs).Name);
 
         var foreign = Path.Combine(_folder.Path, "foreign.plan");
         File.WriteAllBytes(foreign, EngineCacheTests.Plan(9, 1 << 16));
-        var error = Assert.Throws<TensorRtException>(() => TensorRtEngineLoader.Create(model, Options(foreign), _warnings.Add));
+        var error = Assert.Throws<TensorRtException>(() => TensorRtEngineLoader.Create(model, Options(foreign), _warnings.Add, _ => { }));
         Assert.Contains(foreign, error.Message);
         Assert.NotEmpty(error.NativeMessage);
     }
@@ -104,7 +107,8 @@ public sealed class RealTensorRtTests : IDisposable
     private static float[] RunOnCpu(ModelSource model, float[] features)
     {
         using var engine = OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCpu }, model.Name);
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var stream = new HostStream();
+        using var context = engine.CreateContext(0, stream);
         var scores = new float[Batch * 3];
         var featuresHandle = GCHandle.Alloc(features, GCHandleType.Pinned);
         var scoresHandle = GCHandle.Alloc(scores, GCHandleType.Pinned);
@@ -114,6 +118,7 @@ public sealed class RealTensorRtTests : IDisposable
             {
                 Inputs = [new("features", TensorElementType.Float32, [Batch, TestModels.MlpFeatures], featuresHandle.AddrOfPinnedObject(), features.Length * 4L)],
                 Outputs = [new("scores", TensorElementType.Float32, [Batch, 3], scoresHandle.AddrOfPinnedObject(), scores.Length * 4L)],
+                Stream = stream,
             });
         }
         finally
@@ -126,13 +131,13 @@ public sealed class RealTensorRtTests : IDisposable
 
     private float[] RunOnTensorRt(ModelSource model, float[] features)
     {
-        using var engine = (TensorRtEngine)TensorRtEngineLoader.Create(model, Options(), _warnings.Add);
-        var device = CudaDriver.GetDevice(0);
+        using var engine = (TensorRtEngine)TensorRtEngineLoader.Create(model, Options(), _warnings.Add, _ => { });
+        var device = ComputeDevice.Gpu(0);
         using var stream = device.CreateStream();
-        using var input = device.Allocate(features.Length * 4L, "test input");
-        using var output = device.Allocate(Batch * 3 * 4L, "test output");
-        using var scratch = device.Allocate(Math.Max(engine.ScratchBytes(0)!.Value, 1), "test scratch");
-        using var context = engine.CreateContext(0, stream.Pointer);
+        using var input = device.AllocateDevice(features.Length * 4L, "test input");
+        using var output = device.AllocateDevice(Batch * 3 * 4L, "test output");
+        using var scratch = device.AllocateDevice(Math.Max(engine.ScratchBytes(0)!.Value, 1), "test scratch");
+        using var context = engine.CreateContext(0, stream);
         var scores = new float[Batch * 3];
         var featuresHandle = GCHandle.Alloc(features, GCHandleType.Pinned);
         var scoresHandle = GCHandle.Alloc(scores, GCHandleType.Pinned);
@@ -144,7 +149,7 @@ public sealed class RealTensorRtTests : IDisposable
             {
                 Inputs = [new("features", TensorElementType.Float32, [Batch, TestModels.MlpFeatures], input.Pointer, features.Length * 4L)],
                 Outputs = [new("scores", TensorElementType.Float32, [Batch, 3], output.Pointer, scores.Length * 4L)],
-                Stream = stream.Pointer,
+                Stream = stream,
                 Scratch = scratch.Pointer,
                 ScratchBytes = scratch.Bytes,
             });

@@ -53,9 +53,9 @@ public sealed class ShimMarshallingTests
     {
         FakeShim.Require();
 
-        Assert.True(TensorRtShimLibrary.TryLoad(out var reason), reason);
-        var info = TensorRtShimLibrary.Info;
-        Assert.Equal(TensorRtShimLibrary.ExpectedAbiVersion, info.AbiVersion);
+        Assert.True(ShimLibrary.TryLoad(out var reason), reason);
+        var info = ShimLibrary.Info;
+        Assert.Equal(ShimLibrary.ExpectedAbiVersion, info.AbiVersion);
         Assert.Equal(new Version(10, 16, 0), info.CompiledTensorRt);
         Assert.Equal(new Version(10, 16, 0, 72), info.LoadedTensorRt);
         Assert.Equal(ShimCapabilities.WeakTyping | ShimCapabilities.EngineWeightsStat, info.Capabilities);
@@ -68,12 +68,12 @@ public sealed class ShimMarshallingTests
         FakeShim.Require();
         FakeShim.SetVersions(abi: 2, 10, 16, 0, 10, 16, 0, 72);
 
-        var info = TensorRtShimLibrary.Probe(out var reason);
+        var info = ShimLibrary.Probe(out var reason);
 
         Assert.Null(info);
         Assert.NotNull(reason);
         Assert.Contains("ABI version 2", reason);
-        Assert.Contains($"ABI version {TensorRtShimLibrary.ExpectedAbiVersion}", reason);
+        Assert.Contains($"ABI version {ShimLibrary.ExpectedAbiVersion}", reason);
         Assert.Contains(NativeLibraries.ShimPath!, reason);
     }
 
@@ -83,7 +83,7 @@ public sealed class ShimMarshallingTests
         FakeShim.Require();
         FakeShim.SetVersions(abi: 1, 11, 1, 0, 11, 1, 2, 106);
 
-        var info = TensorRtShimLibrary.Probe(out var reason);
+        var info = ShimLibrary.Probe(out var reason);
 
         Assert.NotNull(info);
         Assert.Null(reason);
@@ -99,22 +99,22 @@ public sealed class ShimMarshallingTests
     public void Struct_layouts_match_the_header()
     {
         // Sizes and offsets the shim static_asserts on its side (conversions.cpp).
-        Assert.Equal(72, Unsafe.SizeOf<TrtDims>());
-        Assert.Equal(72, Marshal.SizeOf<TrtDims>());
-        Assert.Equal(8, Marshal.OffsetOf<TrtDims>(nameof(TrtDims.D)).ToInt32());
+        Assert.Equal(72, Unsafe.SizeOf<ShimDims>());
+        Assert.Equal(72, Marshal.SizeOf<ShimDims>());
+        Assert.Equal(8, Marshal.OffsetOf<ShimDims>(nameof(ShimDims.D)).ToInt32());
 
-        Assert.Equal(96, Unsafe.SizeOf<TrtTensorDesc>());
-        Assert.Equal(8, Marshal.OffsetOf<TrtTensorDesc>(nameof(TrtTensorDesc.IoMode)).ToInt32());
-        Assert.Equal(24, Marshal.OffsetOf<TrtTensorDesc>(nameof(TrtTensorDesc.Shape)).ToInt32());
+        Assert.Equal(96, Unsafe.SizeOf<ShimTensorDesc>());
+        Assert.Equal(8, Marshal.OffsetOf<ShimTensorDesc>(nameof(ShimTensorDesc.IoMode)).ToInt32());
+        Assert.Equal(24, Marshal.OffsetOf<ShimTensorDesc>(nameof(ShimTensorDesc.Shape)).ToInt32());
 
-        Assert.Equal(224, Unsafe.SizeOf<TrtProfileShape>());
-        Assert.Equal(152, Marshal.OffsetOf<TrtProfileShape>(nameof(TrtProfileShape.Max)).ToInt32());
-        Assert.Equal(16, Unsafe.SizeOf<TrtProfile>());
+        Assert.Equal(224, Unsafe.SizeOf<ShimProfileShape>());
+        Assert.Equal(152, Marshal.OffsetOf<ShimProfileShape>(nameof(ShimProfileShape.Max)).ToInt32());
+        Assert.Equal(16, Unsafe.SizeOf<ShimProfile>());
 
-        Assert.Equal(64, Unsafe.SizeOf<TrtBuildOptions>());
-        Assert.Equal(16, Marshal.OffsetOf<TrtBuildOptions>(nameof(TrtBuildOptions.WorkspaceBytes)).ToInt32());
-        Assert.Equal(40, Marshal.OffsetOf<TrtBuildOptions>(nameof(TrtBuildOptions.Profiles)).ToInt32());
-        Assert.Equal(56, Marshal.OffsetOf<TrtBuildOptions>(nameof(TrtBuildOptions.TimingCacheSize)).ToInt32());
+        Assert.Equal(64, Unsafe.SizeOf<ShimBuildOptions>());
+        Assert.Equal(16, Marshal.OffsetOf<ShimBuildOptions>(nameof(ShimBuildOptions.WorkspaceBytes)).ToInt32());
+        Assert.Equal(40, Marshal.OffsetOf<ShimBuildOptions>(nameof(ShimBuildOptions.Profiles)).ToInt32());
+        Assert.Equal(56, Marshal.OffsetOf<ShimBuildOptions>(nameof(ShimBuildOptions.TimingCacheSize)).ToInt32());
     }
 
     // ---- strings ----
@@ -127,7 +127,7 @@ public sealed class ShimMarshallingTests
     public void Tensor_names_cross_as_utf8(string name)
     {
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, $"""
             FAKEPLAN
             input {name} 1 [-1,4]
@@ -168,7 +168,7 @@ public sealed class ShimMarshallingTests
         var engineShape = Enumerable.Range(0, rank).Select(i => i == 0 ? -1L : i + 1).ToArray();
         var setShape = engineShape.Select(d => d == -1 ? 5L : d).ToArray();
         var text = $"[{string.Join(",", engineShape)}]";
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, $"""
             FAKEPLAN
             input x 1 {text}
@@ -191,7 +191,7 @@ public sealed class ShimMarshallingTests
     public void A_rank_above_eight_is_refused_before_the_call()
     {
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, BertPlan);
         using var context = engine.CreateContext(0, IntPtr.Zero, out _);
 
@@ -205,7 +205,7 @@ public sealed class ShimMarshallingTests
     public void A_rank_the_engine_does_not_have_is_an_invalid_argument()
     {
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, BertPlan);
         using var context = engine.CreateContext(0, IntPtr.Zero, out _);
 
@@ -232,7 +232,7 @@ public sealed class ShimMarshallingTests
         var plan = new StringBuilder("FAKEPLAN\n");
         foreach (var (value, _) in types)
             plan.Append($"{(value % 2 == 0 ? "input" : "output")} t{value} {value} [1]{(value == 6 ? " host" : "")}{(value == 9 ? " nonlinear" : "")}\n");
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, plan.ToString());
 
         var tensors = engine.IoTensors();
@@ -254,46 +254,46 @@ public sealed class ShimMarshallingTests
     [Fact]
     public void Error_codes_keep_the_shims_numbers()
     {
-        // trtmlnet_shim.h's trts_status_code; the public enum must agree with the internal one.
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7], Enum.GetValues<TensorRtErrorCode>().Select(code => (int)code));
+        // trtmlnet_shim.h's trts_status_code: the P/Invokes return the public enum as the shim's numbers.
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], Enum.GetValues<TensorRtErrorCode>().Select(code => (int)code));
         foreach (var code in Enum.GetValues<TensorRtErrorCode>())
-            Assert.Equal(code.ToString(), ((ShimStatus)(int)code).ToString());
+            Assert.Equal(code.ToString(), ((TensorRtErrorCode)(int)code).ToString());
     }
 
     // ---- failures ----
 
     /// <summary>
-    /// Each function that can fail, the status injected (a ShimStatus; theory arguments must be public
+    /// Each function that can fail, the status injected (a TensorRtErrorCode; theory arguments must be public
     /// types), and words the .NET message must add.
     /// </summary>
     public static TheoryData<string, int, string> InjectedFailures => new()
     {
-        { "trts_runtime_create", (int)ShimStatus.Cuda, "runtime" },
-        { "trts_engine_deserialize", (int)ShimStatus.TensorRt, "plan" },
-        { "trts_engine_io_tensor", (int)ShimStatus.Internal, "IO tensor 0" },
-        { "trts_engine_profile_shape", (int)ShimStatus.InvalidArgument, "'input_ids'" },
-        { "trts_engine_scratch_size", (int)ShimStatus.TensorRt, "profile 1" },
-        { "trts_engine_weights_size", (int)ShimStatus.Internal, "weights" },
-        { "trts_context_create", (int)ShimStatus.OutOfMemory, "profile 1" },
-        { "trts_context_set_scratch", (int)ShimStatus.TensorRt, "4096 bytes" },
-        { "trts_context_set_input_shape", (int)ShimStatus.TensorRt, "'attention_mask'" },
-        { "trts_context_scratch_size_for_shapes", (int)ShimStatus.TensorRt, "scratch size" },
-        { "trts_context_tensor_shape", (int)ShimStatus.InvalidArgument, "'logits'" },
-        { "trts_context_set_tensor_address", (int)ShimStatus.InvalidArgument, "'logits'" },
-        { "trts_context_enqueue", (int)ShimStatus.Cuda, "stream 0x1234" },
-        { "trts_build_engine", (int)ShimStatus.Unsupported, "model.onnx" },
-        { "trts_engine_io_count", (int)ShimStatus.Internal, "IO tensors" },
-        { "trts_engine_profile_count", (int)ShimStatus.Internal, "profiles" },
-        { "trts_runtime_allocated_bytes", (int)ShimStatus.Internal, "allocated bytes" },
+        { "trts_runtime_create", (int)TensorRtErrorCode.Cuda, "runtime" },
+        { "trts_engine_deserialize", (int)TensorRtErrorCode.TensorRt, "plan" },
+        { "trts_engine_io_tensor", (int)TensorRtErrorCode.Internal, "IO tensor 0" },
+        { "trts_engine_profile_shape", (int)TensorRtErrorCode.InvalidArgument, "'input_ids'" },
+        { "trts_engine_scratch_size", (int)TensorRtErrorCode.TensorRt, "profile 1" },
+        { "trts_engine_weights_size", (int)TensorRtErrorCode.Internal, "weights" },
+        { "trts_context_create", (int)TensorRtErrorCode.OutOfMemory, "profile 1" },
+        { "trts_context_set_scratch", (int)TensorRtErrorCode.TensorRt, "4096 bytes" },
+        { "trts_context_set_input_shape", (int)TensorRtErrorCode.TensorRt, "'attention_mask'" },
+        { "trts_context_scratch_size_for_shapes", (int)TensorRtErrorCode.TensorRt, "scratch size" },
+        { "trts_context_tensor_shape", (int)TensorRtErrorCode.InvalidArgument, "'logits'" },
+        { "trts_context_set_tensor_address", (int)TensorRtErrorCode.InvalidArgument, "'logits'" },
+        { "trts_context_enqueue", (int)TensorRtErrorCode.Cuda, "stream 0x1234" },
+        { "trts_build_engine", (int)TensorRtErrorCode.Unsupported, "model.onnx" },
+        { "trts_engine_io_count", (int)TensorRtErrorCode.Internal, "IO tensors" },
+        { "trts_engine_profile_count", (int)TensorRtErrorCode.Internal, "profiles" },
+        { "trts_runtime_allocated_bytes", (int)TensorRtErrorCode.Internal, "allocated bytes" },
     };
 
     [Theory]
     [MemberData(nameof(InjectedFailures))]
     public void Every_native_failure_surfaces_its_status_and_message(string function, int injectedStatus, string context)
     {
-        var status = (ShimStatus)injectedStatus;
+        var status = (TensorRtErrorCode)injectedStatus;
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, BertPlan);
         using var shimContext = engine.CreateContext(0, IntPtr.Zero, out _);
         var message = $"injected into {function}: ünïcode survives";
@@ -309,11 +309,11 @@ public sealed class ShimMarshallingTests
         Assert.Contains(context, error.Message);
     }
 
-    private static void Call(string function, TensorRtRuntimeHandle runtime, TensorRtEngineHandle engine, TensorRtContextHandle context)
+    private static void Call(string function, ShimRuntimeHandle runtime, ShimEngineHandle engine, ShimContextHandle context)
     {
         switch (function)
         {
-            case "trts_runtime_create": TensorRtRuntimeHandle.Create().Dispose(); break;
+            case "trts_runtime_create": ShimRuntimeHandle.Create().Dispose(); break;
             case "trts_engine_deserialize": Deserialize(runtime, BertPlan).Dispose(); break;
             case "trts_engine_io_tensor": engine.IoTensors(); break;
             case "trts_engine_profile_shape": engine.ProfileShape("input_ids", 0, ShimProfileSelector.Opt); break;
@@ -326,7 +326,7 @@ public sealed class ShimMarshallingTests
             case "trts_context_tensor_shape": context.TensorShape("logits"); break;
             case "trts_context_set_tensor_address": context.SetTensorAddress("logits", 0x1000); break;
             case "trts_context_enqueue": context.Enqueue(0x1234); break;
-            case "trts_build_engine": Build(BertModel, new TensorRtBuildSettings(), modelPath: "/models/model.onnx").Dispose(); break;
+            case "trts_build_engine": Build(BertModel, new EngineBuildOptions(), modelPath: "/models/model.onnx").Dispose(); break;
             case "trts_engine_io_count": engine.IoTensors(); break;
             case "trts_engine_profile_count": _ = engine.ProfileCount; break;
             case "trts_runtime_allocated_bytes": _ = runtime.AllocatedBytes; break;
@@ -339,7 +339,7 @@ public sealed class ShimMarshallingTests
     {
         FakeShim.Require();
         using var log = new LogRecorder();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
 
         var error = Assert.Throws<TensorRtException>(() => runtime.DeserializeEngine("not a plan"u8));
 
@@ -353,7 +353,7 @@ public sealed class ShimMarshallingTests
     public void Refusals_name_the_tensor_or_profile()
     {
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, BertPlan);
 
         var noProfile = Assert.Throws<TensorRtException>(() => engine.CreateContext(5, IntPtr.Zero, out _));
@@ -380,8 +380,8 @@ public sealed class ShimMarshallingTests
     public void The_last_error_belongs_to_the_thread_that_failed()
     {
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
-        FakeShim.FailNext("trts_engine_deserialize", ShimStatus.TensorRt, "only on this thread");
+        using var runtime = ShimRuntimeHandle.Create();
+        FakeShim.FailNext("trts_engine_deserialize", TensorRtErrorCode.TensorRt, "only on this thread");
 
         Assert.Throws<TensorRtException>(() => Deserialize(runtime, BertPlan));
         Assert.Equal("only on this thread", ShimStatusCheck.LastError());
@@ -418,19 +418,19 @@ public sealed class ShimMarshallingTests
     {
         FakeShim.Require();
         using var log = new LogRecorder();
-        var before = TensorRtShimLibrary.LogLevel;
+        var before = ShimLibrary.LogLevel;
         try
         {
-            TensorRtShimLibrary.LogLevel = ShimLogSeverity.Warning;
+            ShimLibrary.LogLevel = ShimLogSeverity.Warning;
             FakeShim.EmitLog(ShimLogSeverity.Verbose, "dropped");
             FakeShim.EmitLog(ShimLogSeverity.Error, "kept");
 
-            TensorRtShimLibrary.LogLevel = ShimLogSeverity.Verbose;
+            ShimLibrary.LogLevel = ShimLogSeverity.Verbose;
             FakeShim.EmitLog(ShimLogSeverity.Verbose, "now kept");
         }
         finally
         {
-            TensorRtShimLibrary.LogLevel = before;
+            ShimLibrary.LogLevel = before;
         }
 
         Assert.Equal(["kept", "now kept"], log.Messages.Select(m => m.Text));
@@ -441,14 +441,14 @@ public sealed class ShimMarshallingTests
     {
         FakeShim.Require();
         Action<ShimLogSeverity, string> throwing = (_, _) => throw new InvalidOperationException("handler bug");
-        TensorRtShimLibrary.Log += throwing;
+        ShimLibrary.Log += throwing;
         try
         {
             FakeShim.EmitLog(ShimLogSeverity.Error, "anyone there?");
         }
         finally
         {
-            TensorRtShimLibrary.Log -= throwing;
+            ShimLibrary.Log -= throwing;
         }
 
         using var log = new LogRecorder();
@@ -462,24 +462,20 @@ public sealed class ShimMarshallingTests
     public void Build_options_and_profiles_cross_the_abi()
     {
         FakeShim.Require();
-        var settings = new TensorRtBuildSettings
+        var settings = new EngineBuildOptions
         {
-            Precision = ShimPrecision.Fp16,
+            Precision = TensorRtPrecision.Fp16,
             AllowTf32 = false,
-            OptimizationLevel = 5,
+            BuilderOptimizationLevel = 5,
             WorkspaceBytes = 3L << 30,
-            EnableTactics = ShimTacticSources.Cublas | ShimTacticSources.JitConvolutions,
-            DisableTactics = ShimTacticSources.EdgeMaskConvolutions,
+            EnableTactics = TensorRtTacticSources.Cublas | TensorRtTacticSources.JitConvolutions,
+            DisableTactics = TensorRtTacticSources.EdgeMaskConvolutions,
             MaxAuxStreams = 0,
-            Profiles =
-            [
-                new([new("input_ids", [1, 128], [8, 128], [32, 128]), new("attention_mask", [1, 128], [8, 128], [32, 128])]),
-                new([new("input_ids", [64, 128], [64, 128], [64, 128]), new("attention_mask", [64, 128], [64, 128], [64, 128])]),
-            ],
-            TimingCache = Encoding.UTF8.GetBytes("FAKECACHE\nbuild 1\n"),
+            Profiles = [TestProfiles.Bert(1, 8, 32), TestProfiles.Bert(64, 64, 64)],
         };
 
-        using var result = Build(BertModel, settings, modelPath: "/models/modèle.onnx", returnTimingCache: true);
+        using var result = Build(BertModel, settings, modelPath: "/models/modèle.onnx", returnTimingCache: true,
+            timingCache: Encoding.UTF8.GetBytes("FAKECACHE\nbuild 1\n"));
 
         var modelBytes = Encoding.UTF8.GetByteCount(BertModel);
         var calls = FakeShim.Calls();
@@ -495,7 +491,7 @@ public sealed class ShimMarshallingTests
         Assert.Equal($"FAKECACHE\nbuild 1\nbuild {modelBytes}\n", Encoding.UTF8.GetString(result.TimingCache.ToArray()));
 
         // The plan is what the fake runtime loads: the profiles made the round trip.
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = runtime.DeserializeEngine(result.Plan.ToArray());
         Assert.Equal(2, engine.ProfileCount);
         var (min, opt, max) = engine.ProfileShapes("attention_mask", 1);
@@ -510,10 +506,7 @@ public sealed class ShimMarshallingTests
     {
         FakeShim.Require();
 
-        using var result = Build(BertModel, new TensorRtBuildSettings
-        {
-            Profiles = [new([new("input_ids", [1, 128], [1, 128], [1, 128]), new("attention_mask", [1, 128], [1, 128], [1, 128])])],
-        });
+        using var result = Build(BertModel, new EngineBuildOptions { Profiles = [TestProfiles.Bert(1, 1, 1)] });
 
         Assert.Contains(
             $"build_engine {Encoding.UTF8.GetByteCount(BertModel)} model_path=null precision=0 allow_tf32=1 optimization_level=-1 "
@@ -523,25 +516,23 @@ public sealed class ShimMarshallingTests
     }
 
     [Theory]
-    [InlineData((int)ShimPrecision.Fp16, (uint)ShimTacticSources.None)]
-    [InlineData((int)ShimPrecision.Bf16, (uint)ShimTacticSources.None)]
-    [InlineData((int)ShimPrecision.Fp32, (uint)ShimTacticSources.Cudnn)]
-    public void Weak_typing_on_tensorrt_11_is_unsupported(int precisionValue, uint tacticBits)
+    [InlineData(TensorRtPrecision.Fp16, TensorRtTacticSources.None)]
+    [InlineData(TensorRtPrecision.Bf16, TensorRtTacticSources.None)]
+    [InlineData(TensorRtPrecision.Fp32, TensorRtTacticSources.Cudnn)]
+    public void Weak_typing_on_tensorrt_11_is_unsupported(TensorRtPrecision precision, TensorRtTacticSources tactics)
     {
-        var precision = (ShimPrecision)precisionValue;
-        var tactics = (ShimTacticSources)tacticBits;
         FakeShim.Require();
         FakeShim.SetVersions(abi: 1, 11, 1, 0, 11, 1, 0, 106);
 
-        var error = Assert.Throws<TensorRtException>(() => Build(BertModel, new TensorRtBuildSettings
+        var error = Assert.Throws<TensorRtException>(() => Build(BertModel, new EngineBuildOptions
         {
             Precision = precision,
             EnableTactics = tactics,
-            Profiles = [new([new("input_ids", [1, 128], [1, 128], [1, 128]), new("attention_mask", [1, 128], [1, 128], [1, 128])])],
+            Profiles = [TestProfiles.Bert(1, 1, 1)],
         }).Dispose());
 
         Assert.Equal(TensorRtErrorCode.Unsupported, error.ErrorCode);
-        Assert.Contains(precision == ShimPrecision.Fp32 ? "cuDNN" : "strongly typed", error.NativeMessage);
+        Assert.Contains(precision == TensorRtPrecision.Fp32 ? "cuDNN" : "strongly typed", error.NativeMessage);
     }
 
     [Fact]
@@ -550,7 +541,7 @@ public sealed class ShimMarshallingTests
         FakeShim.Require();
         using var log = new LogRecorder();
 
-        var error = Assert.Throws<TensorRtException>(() => Build("ir_version: 9 (not a FAKEONNX model)", new TensorRtBuildSettings()).Dispose());
+        var error = Assert.Throws<TensorRtException>(() => Build("ir_version: 9 (not a FAKEONNX model)", new EngineBuildOptions()).Dispose());
 
         Assert.Equal(TensorRtErrorCode.Parser, error.ErrorCode);
         Assert.Contains("ONNX parser rejected the model", error.NativeMessage);
@@ -562,7 +553,7 @@ public sealed class ShimMarshallingTests
     {
         FakeShim.Require();
 
-        var error = Assert.Throws<TensorRtException>(() => Build(BertModel, new TensorRtBuildSettings()).Dispose());
+        var error = Assert.Throws<TensorRtException>(() => Build(BertModel, new EngineBuildOptions()).Dispose());
 
         Assert.Equal(TensorRtErrorCode.TensorRt, error.ErrorCode);
         Assert.Contains("no optimization profile has been defined", error.NativeMessage);
@@ -574,7 +565,7 @@ public sealed class ShimMarshallingTests
     public void A_context_keeps_its_engine_and_runtime_alive()
     {
         FakeShim.Require();
-        var runtime = TensorRtRuntimeHandle.Create();
+        var runtime = ShimRuntimeHandle.Create();
         var engine = Deserialize(runtime, BertPlan);
         using var context = engine.CreateContext(0, IntPtr.Zero, out _);
 
@@ -596,7 +587,7 @@ public sealed class ShimMarshallingTests
     public void Memory_figures_cross_the_abi()
     {
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, BertPlan);
         Assert.Equal(4096, runtime.AllocatedBytes);
         Assert.Equal((4000L, 4096L), engine.WeightsSize());
@@ -619,7 +610,7 @@ public sealed class ShimMarshallingTests
     public void Pointers_and_streams_cross_unchanged()
     {
         FakeShim.Require();
-        using var runtime = TensorRtRuntimeHandle.Create();
+        using var runtime = ShimRuntimeHandle.Create();
         using var engine = Deserialize(runtime, BertPlan);
         using var context = engine.CreateContext(1, unchecked((IntPtr)0x7f00_dead_beef), out _);
 
@@ -644,10 +635,7 @@ public sealed class ShimMarshallingTests
     public void Host_memory_copies_out_whole()
     {
         FakeShim.Require();
-        using var result = Build(BertModel, new TensorRtBuildSettings
-        {
-            Profiles = [new([new("input_ids", [1, 128], [1, 128], [1, 128]), new("attention_mask", [1, 128], [1, 128], [1, 128])])],
-        });
+        using var result = Build(BertModel, new EngineBuildOptions { Profiles = [TestProfiles.Bert(1, 1, 1)] });
 
         var bytes = result.Plan.ToArray();
         using var stream = new MemoryStream();
@@ -660,18 +648,18 @@ public sealed class ShimMarshallingTests
 
     // ---- helpers ----
 
-    private static TensorRtEngineHandle Deserialize(TensorRtRuntimeHandle runtime, string plan) =>
+    private static ShimEngineHandle Deserialize(ShimRuntimeHandle runtime, string plan) =>
         runtime.DeserializeEngine(Encoding.UTF8.GetBytes(plan.ReplaceLineEndings("\n")));
 
-    private static TensorRtBuildResult Build(string model, TensorRtBuildSettings settings, string? modelPath = null, bool returnTimingCache = false) =>
-        TensorRtEngineBuilder.Build(Encoding.UTF8.GetBytes(model.ReplaceLineEndings("\n")), modelPath, settings, returnTimingCache);
+    private static ShimBuildResult Build(string model, EngineBuildOptions settings, string? modelPath = null, bool returnTimingCache = false, byte[]? timingCache = null) =>
+        ShimEngineBuilder.Build(Encoding.UTF8.GetBytes(model.ReplaceLineEndings("\n")), modelPath, settings, timingCache ?? [], returnTimingCache);
 
-    /// <summary>Collects what reaches <see cref="TensorRtShimLibrary.Log"/> while it is alive.</summary>
+    /// <summary>Collects what reaches <see cref="ShimLibrary.Log"/> while it is alive.</summary>
     private sealed class LogRecorder : IDisposable
     {
         private readonly List<(ShimLogSeverity Severity, string Text, int ThreadId)> _messages = [];
 
-        public LogRecorder() => TensorRtShimLibrary.Log += OnLog;
+        public LogRecorder() => ShimLibrary.Log += OnLog;
 
         public IReadOnlyList<(ShimLogSeverity Severity, string Text, int ThreadId)> Messages
         {
@@ -682,7 +670,7 @@ public sealed class ShimMarshallingTests
             }
         }
 
-        public void Dispose() => TensorRtShimLibrary.Log -= OnLog;
+        public void Dispose() => ShimLibrary.Log -= OnLog;
 
         private void OnLog(ShimLogSeverity severity, string text)
         {
@@ -720,7 +708,7 @@ internal static unsafe class FakeShim
     public static string[] Calls() =>
         (Marshal.PtrToStringUTF8((IntPtr)Get().CallsText()) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    public static void FailNext(string function, ShimStatus status, string message)
+    public static void FailNext(string function, TensorRtErrorCode status, string message)
     {
         var functionUtf8 = Utf8StringMarshaller.ConvertToUnmanaged(function);
         var messageUtf8 = Utf8StringMarshaller.ConvertToUnmanaged(message);
@@ -764,7 +752,7 @@ internal static unsafe class FakeShim
             return null;
         }
         NativeLibraries.ShimPath = path;
-        if (!TensorRtShimLibrary.TryLoad(out var reason))
+        if (!ShimLibrary.TryLoad(out var reason))
             throw new InvalidOperationException($"The fake shim exists but does not load as the TensorRT shim: {reason}");
         var library = NativeLibrary.Load(path);
         return new Controls

@@ -24,7 +24,7 @@ public sealed class TensorRtAvailabilityTests
     public void A_shim_on_the_major_it_was_built_for_is_available()
     {
         FakeShim.Require();
-        var shim = TensorRtShimLibrary.Probe(out var failure);
+        var shim = ShimLibrary.Probe(out var failure);
 
         Assert.Null(TensorRtAvailability.Explain(shim, failure, NoNvInfer));
     }
@@ -34,7 +34,7 @@ public sealed class TensorRtAvailabilityTests
     {
         FakeShim.Require();
         FakeShim.SetVersions(abi: 1, 10, 16, 0, 11, 1, 0, 106);
-        var shim = TensorRtShimLibrary.Probe(out var failure);
+        var shim = ShimLibrary.Probe(out var failure);
 
         var reason = TensorRtAvailability.Explain(shim, failure, Only10);
 
@@ -50,7 +50,7 @@ public sealed class TensorRtAvailabilityTests
     {
         FakeShim.Require();
         FakeShim.SetVersions(abi: 2, 10, 16, 0, 10, 16, 0, 72);
-        var shim = TensorRtShimLibrary.Probe(out var failure);
+        var shim = ShimLibrary.Probe(out var failure);
 
         var reason = TensorRtAvailability.Explain(shim, failure, Only10);
 
@@ -63,7 +63,7 @@ public sealed class TensorRtAvailabilityTests
     [Fact]
     public void Without_libnvinfer_the_reason_names_it_and_how_to_install_tensorrt_then_the_shim()
     {
-        var shimFailure = $"The TensorRT shim ({TensorRtShimLibrary.ShimFileName}) could not be loaded (Unable to load shared library 'trtmlnet_shim'\n/app/libtrtmlnet_shim.so: cannot open shared object file). Build it ...";
+        var shimFailure = $"The TensorRT shim ({ShimLibrary.ShimFileName}) could not be loaded (Unable to load shared library 'trtmlnet_shim'\n/app/libtrtmlnet_shim.so: cannot open shared object file). Build it ...";
 
         var reason = TensorRtAvailability.Explain(null, shimFailure, NoNvInfer);
 
@@ -79,7 +79,7 @@ public sealed class TensorRtAvailabilityTests
     [Fact]
     public void A_shim_that_is_there_without_its_libnvinfer_is_not_told_to_be_built()
     {
-        var shimFailure = $"The TensorRT shim /app/{TensorRtShimLibrary.ShimFileName} could not be loaded (libnvinfer.so.10: cannot open shared object file).";
+        var shimFailure = $"The TensorRT shim /app/{ShimLibrary.ShimFileName} could not be loaded (libnvinfer.so.10: cannot open shared object file).";
 
         var reason = TensorRtAvailability.Explain(null, shimFailure, NoNvInfer);
 
@@ -97,7 +97,7 @@ public sealed class TensorRtAvailabilityTests
         EngineOptions Options(TensorRtBackend backend) => new()
         {
             Backend = backend,
-            Profiles = [new Dictionary<string, (long[], long[], long[])> { ["features"] = ([1, TestModels.MlpFeatures], [8, TestModels.MlpFeatures], [8, TestModels.MlpFeatures]) }],
+            Build = new EngineBuildOptions { Profiles = [TestProfiles.Of(("features", [1, TestModels.MlpFeatures], [8, TestModels.MlpFeatures], [8, TestModels.MlpFeatures]))] },
         };
         var answers = new Dictionary<string, string?>
         {
@@ -105,12 +105,12 @@ public sealed class TensorRtAvailabilityTests
             ["factory"] = EngineFactory.WhyUnavailable(TensorRtBackend.TensorRt, 0),
         };
         var warnings = new List<string>();
-        using (var engine = EngineFactory.Create(model, TensorRtBackend.Auto, null, 0, Options, warnings.Add))
+        using (var engine = EngineFactory.Create(model, TensorRtBackend.Auto, null, 0, Options, warnings.Add, _ => { }))
             answers["auto engine"] = engine.Description;
         answers["auto warning"] = string.Join("\n", warnings);
         try
         {
-            EngineFactory.Create(model, TensorRtBackend.TensorRt, fallbackToCpu: false, 0, Options, _ => { }).Dispose();
+            EngineFactory.Create(model, TensorRtBackend.TensorRt, fallbackToCpu: false, 0, Options, _ => { }, _ => { }).Dispose();
             answers["explicit error"] = null;
         }
         catch (InvalidOperationException e)
@@ -139,7 +139,7 @@ public sealed class TensorRtAvailabilityTests
             Assert.Contains(NativeLibraries.NvInferFileName(10), text);
             Assert.Contains(NativeLibraries.NvInferFileName(11), text);
             Assert.Contains("Install TensorRT 10 or 11", text);
-            Assert.Contains(TensorRtShimLibrary.ShimFileName, text);
+            Assert.Contains(ShimLibrary.ShimFileName, text);
             Assert.Contains(NativeLibraries.ShimPathVariable, text);
         }
         Assert.Equal("ONNX Runtime CPU on the CPU", answers["auto engine"]);

@@ -31,15 +31,15 @@ public sealed class TensorRtEngineTests
     private const long Profile0Scratch = 1_048_576;
     private const long PooledMaxBytes = 32 * 16 * 4;
     private const long LogitsMaxBytes = 32 * 128 * 2 * 4;
-    private static readonly IntPtr Stream = 0x5000;
+    private static readonly HandleStream Stream = new(0x5000);
     private static readonly IntPtr Slab = unchecked((IntPtr)0x6600_0000_0000);
 
     private readonly FakeTensorRtDevice _device = new();
 
     internal static byte[] Bytes(string plan) => Encoding.UTF8.GetBytes(plan.ReplaceLineEndings("\n"));
 
-    private TensorRtEngine Load(string plan = BertPlan, TensorRtShimInfo? shim = null) =>
-        TensorRtEngine.Load(Bytes(plan), _device, shim ?? TensorRtShimLibrary.Info);
+    private TensorRtEngine Load(string plan = BertPlan, ShimInfo? shim = null) =>
+        TensorRtEngine.Load(Bytes(plan), _device, shim ?? ShimLibrary.Info);
 
     private static ExecutionRequest Request(long batch, bool logits = true, bool pooled = false, long scratchBytes = Profile0Scratch,
         IntPtr? scratch = null, TensorElementType idsType = TensorElementType.Int64)
@@ -76,7 +76,7 @@ public sealed class TensorRtEngineTests
         using var engine = Load();
 
         Assert.Equal(TensorRtBackend.TensorRt, engine.Backend);
-        Assert.Equal(0, engine.DeviceId);
+        Assert.Equal(0, engine.Device.Id);
         Assert.True(engine.UsesCallerScratch);
         Assert.Equal("TensorRT 10.16 on GPU 0 (NVIDIA Fake GPU 80GB)", engine.Description);
         Assert.Equal(["input_ids", "attention_mask"], engine.Inputs.Select(i => i.Name));
@@ -209,12 +209,12 @@ public sealed class TensorRtEngineTests
         FakeShim.Require();
         using var engine = Load();
 
-        using var context = engine.CreateContext(1, 0x7777);
+        using var context = engine.CreateContext(1, new HandleStream(0x7777));
 
         Assert.Equal(1, context.Profile);
         Assert.Equal(512, context.PersistentBytes);
         Assert.Contains("context_create 1 0x7777", FakeShim.Calls());
-        Assert.Throws<ArgumentOutOfRangeException>(() => engine.CreateContext(2, IntPtr.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => engine.CreateContext(2, Stream));
     }
 
     [Fact]
@@ -274,7 +274,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = (TensorRtExecutionContext)engine.CreateContext(0, IntPtr.Zero);
+        using var context = (TensorRtExecutionContext)engine.CreateContext(0, Stream);
         var mark = FakeShim.Calls().Length;
 
         context.Enqueue(Request(8));
@@ -330,7 +330,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
         var mark = FakeShim.Calls().Length;
 
         context.Enqueue(Request(8, logits: true, pooled: true));
@@ -346,7 +346,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
 
         context.Enqueue(Request(8, logits: true, pooled: false));
         var small = Assert.Single(_device.Allocations);
@@ -375,7 +375,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(1, IntPtr.Zero);
+        using var context = engine.CreateContext(1, Stream);
         var mark = FakeShim.Calls().Length;
 
         context.Enqueue(Request(64, pooled: true, scratchBytes: 4_194_304));
@@ -390,7 +390,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
         // The fake needs scratch x batch / max batch: 8 of 32 rows need a quarter.
         var quarter = Profile0Scratch / 4;
         var mark = FakeShim.Calls().Length;
@@ -415,7 +415,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
 
         var error = Assert.Throws<InvalidOperationException>(() => context.Enqueue(Request(8, pooled: true, scratchBytes: 0, scratch: IntPtr.Zero)));
 
@@ -427,7 +427,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load("FAKEPLAN\ninput x 1 [2,3]\noutput y 1 [2,3]\n");
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
         var mark = FakeShim.Calls().Length;
 
         context.Enqueue(new ExecutionRequest
@@ -448,8 +448,8 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(0, IntPtr.Zero);
-        FakeShim.FailNext("trts_context_enqueue", ShimStatus.Cuda, "an illegal memory access was encountered");
+        using var context = engine.CreateContext(0, Stream);
+        FakeShim.FailNext("trts_context_enqueue", TensorRtErrorCode.Cuda, "an illegal memory access was encountered");
 
         var error = Assert.Throws<TensorRtException>(() => context.Enqueue(Request(8, pooled: true)));
 
@@ -463,7 +463,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
         context.Enqueue(Request(8, pooled: true));
 
         var error = Assert.Throws<TensorRtException>(() => context.Enqueue(Request(40, pooled: true)));
@@ -495,7 +495,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         using var engine = Load();
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
         var good = Request(8, pooled: true);
         var request = problem switch
         {
@@ -531,7 +531,7 @@ public sealed class TensorRtEngineTests
         FakeShim.Require();
         // The fake resolves a -1 only from the first input's dimension at the same index; [-1,-1,-1] keeps its last one open.
         using var engine = Load("FAKEPLAN\ninput x 1 [-1,4]\noutput y 1 [-1,4]\noutput found 7 [-1,-1,-1]\nprofile 0 x [1,4] [2,4] [8,4]\nscratch 0 1024\n");
-        using var context = engine.CreateContext(0, IntPtr.Zero);
+        using var context = engine.CreateContext(0, Stream);
         var x = new TensorBuffer("x", TensorElementType.Float32, [2, 4], 0x1000, 32);
 
         var unread = Assert.Throws<NotSupportedException>(() => context.Enqueue(new ExecutionRequest
@@ -557,7 +557,7 @@ public sealed class TensorRtEngineTests
     {
         FakeShim.Require();
         var engine = Load();
-        var context = engine.CreateContext(0, IntPtr.Zero);
+        var context = engine.CreateContext(0, Stream);
         context.Enqueue(Request(8));
 
         // The engine released while a context lives: the shim keeps the engine for the context.
@@ -571,6 +571,6 @@ public sealed class TensorRtEngineTests
         Assert.True(calls.IndexOf("context_destroyed") < calls.IndexOf("engine_destroyed"), string.Join("\n", calls));
         Assert.True(_device.Allocations.All(a => a.Disposed));
         Assert.Throws<ObjectDisposedException>(() => context.Enqueue(Request(8)));
-        Assert.Throws<ObjectDisposedException>(() => engine.CreateContext(0, IntPtr.Zero));
+        Assert.Throws<ObjectDisposedException>(() => engine.CreateContext(0, Stream));
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
-using TrtMLNet.Native.Cuda;
+using TrtMLNet.Device;
+using TrtMLNet.Onnx;
 using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace TrtMLNet.Backends.OnnxRuntime;
@@ -20,14 +21,17 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     private readonly OrtMemoryInfo _ioMemory;
     private readonly RunOptions _runOptions = new();
 
-    private OnnxRuntimeEngine(InferenceSession session, EngineOptions options, OnnxModelFile file, long? measuredWeights, string description)
+    private readonly IDisposable _deviceUse;
+
+    private OnnxRuntimeEngine(InferenceSession session, EngineOptions options, ComputeDevice device, IDisposable deviceUse, OnnxModelFile file, long? measuredWeights, string description)
     {
         _session = session;
+        _deviceUse = deviceUse;
         Backend = options.Backend;
-        DeviceId = options.Backend == TensorRtBackend.OnnxRuntimeCpu ? -1 : options.DeviceId;
-        _ioMemory = DeviceId < 0
+        Device = device;
+        _ioMemory = device.SharesHostMemory
             ? OrtMemoryInfo.DefaultInstance
-            : new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, DeviceId, OrtMemType.Default);
+            : new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, device.Id, OrtMemType.Default);
         Description = description;
         Inputs = session.InputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
         Outputs = session.OutputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
@@ -38,7 +42,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     public string Description { get; }
 
-    public int DeviceId { get; }
+    public ComputeDevice Device { get; }
 
     public IReadOnlyList<TensorInfo> Inputs { get; }
 
@@ -50,36 +54,47 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     public bool UsesCallerScratch => false;
 
+    /// <summary>ONNX Runtime's Run is thread-safe on one session; a "context" is only an IO binding.</summary>
+    public bool ContextsNeedOwnProfile => false;
+
     public long? ScratchBytes(int profile) => null;
 
     /// <summary>Loads <paramref name="model"/> (already checked to be ONNX) into a session for the chosen backend.</summary>
     public static OnnxRuntimeEngine Create(byte[] model, OnnxModelFile file, EngineOptions options, string source)
     {
         using var sessionOptions = OnnxRuntimeSessionOptions.Create(options);
-        var onGpu = options.Backend != TensorRtBackend.OnnxRuntimeCpu;
-        var device = onGpu ? CudaDriver.GetDevice(options.DeviceId) : null;
+        var device = options.ComputeDevice();
         lock (s_measureLock)
         {
-            var before = device?.GetMemoryInfo().Free;
-            InferenceSession session;
+            var use = device.BeginUse();
             try
             {
-                session = new InferenceSession(model, sessionOptions);
+                var before = device.MemoryInfo()?.Free;
+                InferenceSession session;
+                try
+                {
+                    session = new InferenceSession(model, sessionOptions);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    throw new InvalidOperationException($"ONNX Runtime could not load {source} on {Where(options)}: {e.Message}", e);
+                }
+                var measured = before is { } b ? b - device.MemoryInfo()!.Value.Free : (long?)null;
+                var description = $"ONNX Runtime {OnnxRuntimeSessionOptions.ProviderName(options.Backend)} on {(device.SharesHostMemory ? "the CPU" : device.Name)}";
+                return new OnnxRuntimeEngine(session, options, device, use, file, measured, description);
             }
-            catch (OnnxRuntimeException e)
+            catch
             {
-                throw new InvalidOperationException($"ONNX Runtime could not load {source} on {Where(options)}: {e.Message}", e);
+                use.Dispose();
+                throw;
             }
-            var measured = before is { } b ? b - device!.GetMemoryInfo().Free : (long?)null;
-            var description = $"ONNX Runtime {OnnxRuntimeSessionOptions.ProviderName(options.Backend)} on {(device is null ? "the CPU" : $"GPU {device.Ordinal} ({device.Name})")}";
-            return new OnnxRuntimeEngine(session, options, file, measured, description);
         }
     }
 
     private static string Where(EngineOptions options) =>
         options.Backend == TensorRtBackend.OnnxRuntimeCpu ? "the CPU" : $"GPU {options.DeviceId} ({OnnxRuntimeSessionOptions.ProviderName(options.Backend)})";
 
-    public IEngineContext CreateContext(int profile, IntPtr stream) => new OnnxRuntimeContext(this);
+    public IEngineContext CreateContext(int profile, DeviceStream stream) => new OnnxRuntimeContext(this);
 
     public IReadOnlyDictionary<string, long[]> InferOutputShapes(IReadOnlyDictionary<string, long[]> inputShapes)
     {
@@ -124,7 +139,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             }
             // Device-resident IO: the lane's input copies must have landed before ONNX Runtime, which
             // runs on streams of its own, reads them.
-            CudaException.ThrowIfFailed(CudaDriverApi.cuStreamSynchronize(request.Stream), "cuStreamSynchronize");
+            request.Stream.Synchronize();
             binding.ClearBoundInputs();
             binding.ClearBoundOutputs();
             for (var i = 0; i < inputs.Length; i++)
@@ -142,7 +157,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         }
     }
 
-    internal OrtIoBinding? CreateBinding() => DeviceId < 0 ? null : _session.CreateIoBinding();
+    internal OrtIoBinding? CreateBinding() => Device.SharesHostMemory ? null : _session.CreateIoBinding();
 
     private OrtValue Wrap(TensorBuffer tensor) =>
         OrtValue.CreateTensorValueWithData(_ioMemory, ToOrt(tensor.ElementType), tensor.Shape, tensor.Data, tensor.Bytes);
@@ -182,8 +197,9 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     public void Dispose()
     {
         _runOptions.Dispose();
-        if (DeviceId >= 0) _ioMemory.Dispose();
+        if (!Device.SharesHostMemory) _ioMemory.Dispose();
         _session.Dispose();
+        _deviceUse.Dispose();
     }
 }
 

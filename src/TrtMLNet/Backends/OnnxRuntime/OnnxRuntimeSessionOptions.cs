@@ -50,7 +50,7 @@ internal static class OnnxRuntimeSessionOptions
     public static Dictionary<string, string> CudaProviderKeys(EngineOptions options) => new()
     {
         ["device_id"] = Invariant(options.DeviceId),
-        ["use_tf32"] = options.AllowTf32 ? "1" : "0",
+        ["use_tf32"] = options.Build.AllowTf32 ? "1" : "0",
     };
 
     /// <summary>
@@ -66,32 +66,32 @@ internal static class OnnxRuntimeSessionOptions
             ["trt_engine_cache_path"] = options.EngineCacheDirectory ?? TensorRt.EngineCache.DefaultDirectory,
             ["trt_context_memory_sharing_enable"] = options.ShareScratch ? "1" : "0",
         };
-        if (options.WorkspaceBytes is { } workspace)
+        if (options.Build.WorkspaceBytes is { } workspace)
             keys["trt_max_workspace_size"] = Invariant(workspace);
-        if (options.Precision == TensorRtPrecision.Fp16)
+        if (options.Build.Precision == TensorRtPrecision.Fp16)
             keys["trt_fp16_enable"] = "1";
-        if (options.Precision == TensorRtPrecision.Bf16)
+        if (options.Build.Precision == TensorRtPrecision.Bf16)
             keys["trt_bf16_enable"] = "1";
-        if (TacticSources(options.EnableTactics, options.DisableTactics) is { } tactics)
+        if (TacticSources(options.Build.EnableTactics, options.Build.DisableTactics) is { } tactics)
             keys["trt_tactic_sources"] = tactics;
-        if (options.BuilderOptimizationLevel is { } level)
+        if (options.Build.BuilderOptimizationLevel is { } level)
             keys["trt_builder_optimization_level"] = Invariant(level);
-        if (options.MaxAuxStreams is { } aux)
+        if (options.Build.MaxAuxStreams is { } aux)
             keys["trt_auxiliary_streams"] = Invariant(aux);
-        if (options.TimingCacheFile is { } timing)
+        if (options.Build.TimingCacheFile is { } timing)
         {
             keys["trt_timing_cache_enable"] = "1";
             // The provider takes a folder and names the file itself.
             keys["trt_timing_cache_path"] = Path.GetDirectoryName(Path.GetFullPath(timing)) ?? ".";
         }
-        if (options.CudaGraphs)
+        if (options.Build.CudaGraphs)
             keys["trt_cuda_graph_enable"] = "1";
-        if (options.Profiles.Count > 0)
+        if (options.Build.Profiles.Count > 0)
         {
             // Several profiles are written by listing a tensor once per profile (ONNX Runtime PR #15546).
-            keys["trt_profile_min_shapes"] = ProfileShapes(options.Profiles, r => r.Min);
-            keys["trt_profile_opt_shapes"] = ProfileShapes(options.Profiles, r => r.Opt);
-            keys["trt_profile_max_shapes"] = ProfileShapes(options.Profiles, r => r.Max);
+            keys["trt_profile_min_shapes"] = ProfileShapes(options.Build.Profiles, r => r.Min);
+            keys["trt_profile_opt_shapes"] = ProfileShapes(options.Build.Profiles, r => r.Opt);
+            keys["trt_profile_max_shapes"] = ProfileShapes(options.Build.Profiles, r => r.Max);
         }
         return keys;
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using TrtMLNet.Native.TensorRt;
 
 namespace TrtMLNet.Backends.TensorRt;
 
@@ -21,6 +20,12 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
 {
     /// <summary>Changes whenever <see cref="Describe"/> changes what it writes, so old keys never match new meanings.</summary>
     private const string Scheme = "trtmlnet engine cache key 1";
+
+    /// <summary>
+    /// The build options that never reach TensorRT's builder, and so are not keyed: the timing cache
+    /// file (see the remarks) and what only ONNX Runtime's providers read.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> NotKeyed = [nameof(EngineBuildOptions.TimingCacheFile), nameof(EngineBuildOptions.CudaGraphs)];
 
     private readonly byte[] _hash;
 
@@ -45,7 +50,7 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
 
     /// <summary>The key of a build of <paramref name="onnx"/> with <paramref name="settings"/> on this TensorRT and GPU.</summary>
     public static EngineCacheKey For(
-        ReadOnlySpan<byte> onnx, TensorRtBuildSettings settings, Version tensorRt, string gpuName, Version computeCapability, int shimAbi)
+        ReadOnlySpan<byte> onnx, EngineBuildOptions settings, Version tensorRt, string gpuName, Version computeCapability, int shimAbi)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(tensorRt);
@@ -59,11 +64,11 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
 
     /// <summary>
     /// Every component in a fixed order and a fixed format (invariant culture, names length-prefixed so
-    /// no tensor name can imitate another line). Each option of <see cref="TensorRtBuildSettings"/> that
+    /// no tensor name can imitate another line). Each option of <see cref="EngineBuildOptions"/> that
     /// reaches the builder must appear here; the tests check that the list is complete.
     /// </summary>
     private static string Describe(
-        byte[] onnxHash, TensorRtBuildSettings settings, Version tensorRt, string gpuName, Version computeCapability, int shimAbi)
+        byte[] onnxHash, EngineBuildOptions settings, Version tensorRt, string gpuName, Version computeCapability, int shimAbi)
     {
         var text = new StringBuilder();
         void Line(string name, string value) => text.Append(name).Append('=').Append(value).Append('\n');
@@ -75,17 +80,17 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
         Line("shim-abi", Invariant(shimAbi));
         Line("precision", settings.Precision.ToString());
         Line("allow-tf32", settings.AllowTf32 ? "1" : "0");
-        Line("optimization-level", Invariant(settings.OptimizationLevel));
-        Line("workspace-bytes", Invariant(settings.WorkspaceBytes));
+        Line("optimization-level", Invariant(settings.BuilderOptimizationLevel ?? -1));
+        Line("workspace-bytes", Invariant(settings.WorkspaceBytes ?? 0));
         Line("tactics-enable", "0x" + ((uint)settings.EnableTactics).ToString("x", CultureInfo.InvariantCulture));
         Line("tactics-disable", "0x" + ((uint)settings.DisableTactics).ToString("x", CultureInfo.InvariantCulture));
-        Line("max-aux-streams", Invariant(settings.MaxAuxStreams));
+        Line("max-aux-streams", Invariant(settings.MaxAuxStreams ?? -1));
         Line("profiles", Invariant(settings.Profiles.Count));
         for (var p = 0; p < settings.Profiles.Count; p++)
         {
             // Inputs in name order: the order they were listed in does not change the plan; the profiles' order does (it is their index).
-            foreach (var range in settings.Profiles[p].Inputs.OrderBy(r => r.InputName, StringComparer.Ordinal))
-                Line($"profile[{Invariant(p)}]", $"{Quote(range.InputName)} min{Dims(range.Min)} opt{Dims(range.Opt)} max{Dims(range.Max)}");
+            foreach (var (input, range) in settings.Profiles[p].OrderBy(r => r.Key, StringComparer.Ordinal))
+                Line($"profile[{Invariant(p)}]", $"{Quote(input)} min{Dims(range.Min)} opt{Dims(range.Opt)} max{Dims(range.Max)}");
         }
         return text.ToString();
     }

@@ -15,8 +15,8 @@ internal static class TensorRtAvailability
     /// <summary>Null when the shim loads, has this assembly's ABI, and runs on the TensorRT major it was built for.</summary>
     public static string? WhyUnavailable()
     {
-        var loaded = TensorRtShimLibrary.TryLoad(out var failure);
-        return Explain(loaded ? TensorRtShimLibrary.Info : null, failure, ProbeNvInfer);
+        var loaded = ShimLibrary.TryLoad(out var failure);
+        return Explain(loaded ? ShimLibrary.Info : null, failure, ProbeNvInfer);
     }
 
     /// <summary>
@@ -24,7 +24,7 @@ internal static class TensorRtAvailability
     /// TensorRT major's libnvinfer loads (<paramref name="nvInferFailure"/>: null when it does, else
     /// the loader's message).
     /// </summary>
-    internal static string? Explain(TensorRtShimInfo? shim, string? shimFailure, Func<int, string?> nvInferFailure)
+    internal static string? Explain(ShimInfo? shim, string? shimFailure, Func<int, string?> nvInferFailure)
     {
         if (shim is not null)
         {
@@ -44,8 +44,8 @@ internal static class TensorRtAvailability
             return $"{shimFailure ?? "The TensorRT shim could not be loaded."} (TensorRT itself is installed: {string.Join(" and ", present)} load{(present.Count == 1 ? "s" : "")}.)";
         // Without TensorRT the shim's own failure (a dozen probed paths) says nothing more; what to do next does.
         var shimNext = shimFailure?.Contains("nvinfer", StringComparison.OrdinalIgnoreCase) == true
-            ? $"The TrtMLNet shim ({NativeLibraries.ShimPath ?? TensorRtShimLibrary.ShimFileName}) is there and needs exactly these libraries."
-            : $"Then build TrtMLNet's TensorRT shim against it ({BuildCommand("<TensorRT folder>")}) and put {TensorRtShimLibrary.ShimFileName} " +
+            ? $"The TrtMLNet shim ({NativeLibraries.ShimPath ?? ShimLibrary.ShimFileName}) is there and needs exactly these libraries."
+            : $"Then build TrtMLNet's TensorRT shim against it ({BuildCommand("<TensorRT folder>")}) and put {ShimLibrary.ShimFileName} " +
               $"beside the application, or set {NativeLibraries.ShimPathVariable} to its full path.";
         return $"TensorRT is not installed: neither {string.Join(" nor ", SupportedMajors.Select(NativeLibraries.NvInferFileName))} can be loaded " +
             $"({NativeLibraries.FirstReason(failures[0].Failure!)}). {InstallHint} {shimNext}";

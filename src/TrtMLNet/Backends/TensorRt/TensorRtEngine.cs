@@ -1,3 +1,4 @@
+using TrtMLNet.Device;
 using TrtMLNet.Native.TensorRt;
 
 namespace TrtMLNet.Backends.TensorRt;
@@ -17,24 +18,27 @@ namespace TrtMLNet.Backends.TensorRt;
 /// </remarks>
 internal sealed class TensorRtEngine : IInferenceEngine
 {
-    private readonly TensorRtRuntimeHandle _runtime;
-    private readonly TensorRtEngineHandle _engine;
+    private readonly ShimRuntimeHandle _runtime;
+    private readonly ShimEngineHandle _engine;
     private readonly long[] _scratchByProfile;
     private readonly Dictionary<string, int> _inputIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _outputIndex = new(StringComparer.Ordinal);
+    private readonly IDisposable _deviceUse;
     private volatile bool _disposed;
 
     private TensorRtEngine(
-        TensorRtRuntimeHandle runtime,
-        TensorRtEngineHandle engine,
-        ITensorRtDevice device,
-        TensorRtShimInfo shim,
-        TensorRtTensorDescription[] inputs,
-        TensorRtTensorDescription[] outputs,
+        ShimRuntimeHandle runtime,
+        ShimEngineHandle engine,
+        ComputeDevice device,
+        ShimInfo shim,
+        ShimTensorDescription[] inputs,
+        ShimTensorDescription[] outputs,
         IReadOnlyList<EngineProfile> profiles,
         long[] scratchByProfile,
-        EngineWeights weights)
+        EngineWeights weights,
+        IDisposable deviceUse)
     {
+        _deviceUse = deviceUse;
         _runtime = runtime;
         _engine = engine;
         Device = device;
@@ -50,14 +54,14 @@ internal sealed class TensorRtEngine : IInferenceEngine
         Profiles = profiles;
         _scratchByProfile = scratchByProfile;
         Weights = weights;
-        Description = $"TensorRT {shim.LoadedTensorRt.ToString(2)} on GPU {device.Ordinal} ({device.Name})";
+        Description = $"TensorRT {shim.LoadedTensorRt.ToString(2)} on {device.Name}";
+        ContextsNeedOwnProfile = inputs.Any(i => i.IsDynamic);
     }
 
     public TensorRtBackend Backend => TensorRtBackend.TensorRt;
 
     public string Description { get; }
 
-    public int DeviceId => Device.Ordinal;
 
     public IReadOnlyList<TensorInfo> Inputs { get; }
 
@@ -69,14 +73,17 @@ internal sealed class TensorRtEngine : IInferenceEngine
 
     public bool UsesCallerScratch => true;
 
-    internal ITensorRtDevice Device { get; }
+    public ComputeDevice Device { get; }
 
-    internal TensorRtShimInfo Shim { get; }
+    /// <summary>True when an input has dynamic dimensions: TensorRT then wants one profile per context in concurrent use.</summary>
+    public bool ContextsNeedOwnProfile { get; }
+
+    internal ShimInfo Shim { get; }
 
     /// <summary>The inputs as TensorRT describes them, in TensorRT's order; contexts index their state by it.</summary>
-    internal TensorRtTensorDescription[] InputTensors { get; }
+    internal ShimTensorDescription[] InputTensors { get; }
 
-    internal TensorRtTensorDescription[] OutputTensors { get; }
+    internal ShimTensorDescription[] OutputTensors { get; }
 
     /// <summary>
     /// Deserializes a plan on <paramref name="device"/> (whose context is made current first: the shim
@@ -85,15 +92,17 @@ internal sealed class TensorRtEngine : IInferenceEngine
     /// <paramref name="rejected"/> makes of it (callers know where the plan came from; this does not).
     /// </summary>
     public static TensorRtEngine Load(
-        ReadOnlySpan<byte> plan, ITensorRtDevice device, TensorRtShimInfo shim, Func<TensorRtException, Exception>? rejected = null)
+        ReadOnlySpan<byte> plan, ComputeDevice device, ShimInfo shim, Func<TensorRtException, Exception>? rejected = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(shim);
         device.MakeCurrent();
-        var runtime = TensorRtRuntimeHandle.Create();
-        TensorRtEngineHandle? engine = null;
+        var use = device.BeginUse();
+        ShimRuntimeHandle? runtime = null;
+        ShimEngineHandle? engine = null;
         try
         {
+            runtime = ShimRuntimeHandle.Create();
             try
             {
                 engine = runtime.DeserializeEngine(plan);
@@ -119,19 +128,20 @@ internal sealed class TensorRtEngine : IInferenceEngine
                 scratch[p] = engine.ScratchSize(p);
             }
             var (stated, measured) = engine.WeightsSize();
-            return new TensorRtEngine(runtime, engine, device, shim, inputs, outputs, profiles, scratch, new EngineWeights(stated, measured));
+            return new TensorRtEngine(runtime, engine, device, shim, inputs, outputs, profiles, scratch, new EngineWeights(stated, measured), use);
         }
         catch
         {
             // The engine's handle before the runtime's, as on Dispose.
             engine?.Dispose();
-            runtime.Dispose();
+            runtime?.Dispose();
+            use.Dispose();
             throw;
         }
     }
 
     /// <summary>TrtMLNet binds every tensor to plain device memory, row after row; anything else would be read or written wrongly.</summary>
-    private static void CheckBindable(TensorRtTensorDescription tensor)
+    private static void CheckBindable(ShimTensorDescription tensor)
     {
         var what = tensor.IoMode switch
         {
@@ -154,7 +164,7 @@ internal sealed class TensorRtEngine : IInferenceEngine
     /// is its shape, and what getProfileShape answers for an input no profile had to mention is not
     /// documented.
     /// </summary>
-    private static EngineProfile ReadProfile(TensorRtEngineHandle engine, TensorRtTensorDescription[] inputs, int profile)
+    private static EngineProfile ReadProfile(ShimEngineHandle engine, ShimTensorDescription[] inputs, int profile)
     {
         var shapes = new Dictionary<string, (long[] Min, long[] Opt, long[] Max)>(StringComparer.Ordinal);
         foreach (var input in inputs)
@@ -162,7 +172,7 @@ internal sealed class TensorRtEngine : IInferenceEngine
         return new EngineProfile(profile, shapes);
     }
 
-    private static TensorInfo ToTensorInfo(TensorRtTensorDescription tensor)
+    private static TensorInfo ToTensorInfo(ShimTensorDescription tensor)
     {
         var (type, name) = TensorRtDataTypes.ToElementType(tensor.DataType);
         // TensorRT keeps no symbolic dimension names; shapes it leaves open are resolved by InferOutputShapes.
@@ -187,11 +197,11 @@ internal sealed class TensorRtEngine : IInferenceEngine
     /// A kUSER_MANAGED context on <paramref name="profile"/>. Selecting a profile other than 0 runs
     /// work on <paramref name="stream"/>, which the shim synchronizes before returning.
     /// </summary>
-    public IEngineContext CreateContext(int profile, IntPtr stream)
+    public IEngineContext CreateContext(int profile, DeviceStream stream)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckProfile(profile);
-        var handle = _engine.CreateContext(profile, stream, out var persistent);
+        var handle = _engine.CreateContext(profile, stream.Handle, out var persistent);
         return new TensorRtExecutionContext(this, handle, persistent);
     }
 
@@ -236,7 +246,7 @@ internal sealed class TensorRtEngine : IInferenceEngine
         string.Join("; ", Profiles.Select(p => $"{p.Index}: " + string.Join(", ", p.Shapes.Select(s =>
             $"'{s.Key}' {TensorInfo.FormatShape(s.Value.Min)}..{TensorInfo.FormatShape(s.Value.Max)}"))));
 
-    internal static string Names(IEnumerable<TensorRtTensorDescription> tensors) => string.Join(", ", tensors.Select(t => $"'{t.Name}'"));
+    internal static string Names(IEnumerable<ShimTensorDescription> tensors) => string.Join(", ", tensors.Select(t => $"'{t.Name}'"));
 
     private static string FormatShapes(IReadOnlyDictionary<string, long[]> shapes) =>
         string.Join(", ", shapes.Select(s => $"'{s.Key}' {TensorInfo.FormatShape(s.Value)}"));
@@ -250,6 +260,7 @@ internal sealed class TensorRtEngine : IInferenceEngine
         // its engines are: releasing .NET's references here never pulls memory from under a context.
         _engine.Dispose();
         _runtime.Dispose();
+        _deviceUse.Dispose();
     }
 
     public override string ToString() => Description;

@@ -1,3 +1,4 @@
+using TrtMLNet.Device;
 using TrtMLNet.Native.TensorRt;
 
 namespace TrtMLNet.Backends.TensorRt;
@@ -12,31 +13,64 @@ internal static class TensorRtEngineLoader
     /// <summary>Why the TensorRT backend cannot run here (the shim, its ABI, libnvinfer, their majors); null when it can.</summary>
     public static string? WhyUnavailable() => TensorRtAvailability.WhyUnavailable();
 
-    /// <summary>The engine on GPU <see cref="EngineOptions.DeviceId"/>, whose primary context is made current on this thread.</summary>
-    public static IInferenceEngine Create(ModelSource model, EngineOptions options, Action<string> warn)
+    /// <summary>
+    /// The engine on GPU <see cref="EngineOptions.DeviceId"/>. TensorRT's log goes to
+    /// <paramref name="warn"/> and <paramref name="info"/> (the MLContext's log) while it builds or loads.
+    /// </summary>
+    public static IInferenceEngine Create(ModelSource model, EngineOptions options, Action<string> warn, Action<string> info)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var shim = TensorRtShimLibrary.Info;
-        var device = CudaTensorRtDevice.Open(options.DeviceId);
-        return Create(model, options, shim, device, warn);
+        var shim = ShimLibrary.Info;
+        void Forward(ShimLogSeverity severity, string message)
+        {
+            if (severity <= ShimLogSeverity.Warning) warn($"TensorRT: {message}");
+            else info($"TensorRT: {message}");
+        }
+        ShimLibrary.Log += Forward;
+        try
+        {
+            return Create(model, options, shim, ComputeDevice.Gpu(options.DeviceId), warn);
+        }
+        finally
+        {
+            ShimLibrary.Log -= Forward;
+        }
     }
 
     /// <summary>The engine on <paramref name="device"/>, with the shim described by <paramref name="shim"/>.</summary>
-    internal static TensorRtEngine Create(ModelSource model, EngineOptions options, TensorRtShimInfo shim, ITensorRtDevice device, Action<string> warn)
+    internal static TensorRtEngine Create(ModelSource model, EngineOptions options, ShimInfo shim, ComputeDevice device, Action<string> warn)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(shim);
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(warn);
-        return options.EngineFile is { } file
+        var engine = options.EngineFile is { } file
             ? LoadPlanFile(file, model, shim, device)
             : BuildThroughCache(model, options, shim, device, warn);
+        if (engine.ContextsNeedOwnProfile && engine.Profiles.Count < options.ConcurrentContexts)
+            warn($"The TensorRT engine for {model.Name} has {engine.Profiles.Count} optimization profile(s), so at most {engine.Profiles.Count} batch(es) run on it at once: " +
+                $"TensorRT needs a profile of its own for every context in concurrent use. Build the plan with its profile repeated {options.ConcurrentContexts} times (one per lane) to use every lane.");
+        return engine;
+    }
+
+    /// <summary>
+    /// The profiles to build: with dynamic shapes, each profile repeated once per context that may run
+    /// at once (TensorRT's rule: contexts in concurrent use need profiles of their own). TensorRT tunes
+    /// every profile on its own, so this multiplies the build time by the copies and adds a little to
+    /// the plan per copy (the weights are shared); the plan is cached and reused afterwards.
+    /// </summary>
+    internal static EngineBuildOptions WithProfilePerContext(EngineBuildOptions build, ModelSource model, int contexts)
+    {
+        var dynamic = model.Onnx.Inputs.Any(i => i.Shape.Any(d => d < 0));
+        if (!dynamic || contexts <= 1 || build.Profiles.Count == 0)
+            return build;
+        return build with { Profiles = [.. build.Profiles.SelectMany(p => Enumerable.Repeat(p, contexts))] };
     }
 
     // ---- prebuilt plans ----
 
-    private static TensorRtEngine LoadPlanFile(string file, ModelSource model, TensorRtShimInfo shim, ITensorRtDevice device)
+    private static TensorRtEngine LoadPlanFile(string file, ModelSource model, ShimInfo shim, ComputeDevice device)
     {
         var path = Path.GetFullPath(file);
         byte[] plan;
@@ -103,12 +137,13 @@ internal static class TensorRtEngineLoader
 
     // ---- building ----
 
-    private static TensorRtEngine BuildThroughCache(ModelSource model, EngineOptions options, TensorRtShimInfo shim, ITensorRtDevice device, Action<string> warn)
+    private static TensorRtEngine BuildThroughCache(ModelSource model, EngineOptions options, ShimInfo shim, ComputeDevice device, Action<string> warn)
     {
-        var settings = BuildSettings(options, shim);
-        var key = EngineCacheKey.For(model.OnnxBytes, settings, shim.LoadedTensorRt, device.Name, device.ComputeCapability, shim.AbiVersion);
+        CheckPrecision(options.Build, shim);
+        var build = WithProfilePerContext(options.Build, model, options.ConcurrentContexts);
+        var key = EngineCacheKey.For(model.OnnxBytes, build, shim.LoadedTensorRt, device.ModelName, device.ComputeCapability!, shim.AbiVersion);
         var cache = new EngineCache(options.EngineCacheDirectory ?? EngineCache.DefaultDirectory, warn);
-        byte[] Build() => BuildPlan(model, settings, options.TimingCacheFile, shim, device, warn);
+        byte[] Build() => BuildPlan(model, build, shim, device, warn);
 
         var entry = cache.GetOrBuild(key, Build);
         try
@@ -127,59 +162,14 @@ internal static class TensorRtEngineLoader
         }
     }
 
-    /// <summary>
-    /// The options in the shim's terms, checked here so that a wrong value is reported before a build
-    /// that may take minutes. Profiles are passed as resolved by the scoring layer.
-    /// </summary>
-    internal static TensorRtBuildSettings BuildSettings(EngineOptions options, TensorRtShimInfo shim)
+    /// <summary>Refused before a build that may take minutes: TensorRT 11 takes precision from the model.</summary>
+    internal static void CheckPrecision(EngineBuildOptions build, ShimInfo shim)
     {
-        if (options.Precision != TensorRtPrecision.Fp32 && !shim.SupportsPrecisionFlags)
+        if (build.Precision != TensorRtPrecision.Fp32 && !shim.SupportsPrecisionFlags)
             throw new NotSupportedException(
-                $"Precision {options.Precision} cannot be asked of TensorRT {shim.CompiledTensorRt.Major}: it is strongly typed, and every layer runs in " +
+                $"Precision {build.Precision} cannot be asked of TensorRT {shim.CompiledTensorRt.Major}: it is strongly typed, and every layer runs in " +
                 "the precision the model itself states. Export the model in FP16 (or BF16) instead, for example with onnxconverter-common's float16 " +
                 "conversion or NVIDIA ModelOpt's AutoCast, and build it with Precision = Fp32 (which means: as the model says).");
-        if (options.BuilderOptimizationLevel is < 0 or > 5)
-            throw new ArgumentOutOfRangeException(nameof(options), options.BuilderOptimizationLevel,
-                "BuilderOptimizationLevel must be between 0 and 5 (TensorRT's default is 3).");
-        if (options.WorkspaceBytes is < 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.WorkspaceBytes, "WorkspaceBytes cannot be negative.");
-        if (options.MaxAuxStreams is < 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxAuxStreams,
-                "MaxAuxStreams cannot be negative: 0 keeps every layer on one stream, null lets TensorRT decide.");
-        var both = options.EnableTactics & options.DisableTactics;
-        if (both != TensorRtTacticSources.None)
-            throw new ArgumentException($"Tactic sources {both} are both enabled and disabled.", nameof(options));
-        return new TensorRtBuildSettings
-        {
-            Precision = options.Precision switch
-            {
-                TensorRtPrecision.Fp16 => ShimPrecision.Fp16,
-                TensorRtPrecision.Bf16 => ShimPrecision.Bf16,
-                _ => ShimPrecision.Fp32,
-            },
-            AllowTf32 = options.AllowTf32,
-            OptimizationLevel = options.BuilderOptimizationLevel ?? -1,
-            WorkspaceBytes = options.WorkspaceBytes ?? 0,
-            EnableTactics = ToShim(options.EnableTactics),
-            DisableTactics = ToShim(options.DisableTactics),
-            MaxAuxStreams = options.MaxAuxStreams ?? -1,
-            Profiles = options.Profiles
-                .Select(profile => new TensorRtOptimizationProfile(profile
-                    .Select(p => new TensorRtInputRange(p.Key, p.Value.Min, p.Value.Opt, p.Value.Max))
-                    .ToList()))
-                .ToList(),
-        };
-    }
-
-    private static ShimTacticSources ToShim(TensorRtTacticSources sources)
-    {
-        var shim = ShimTacticSources.None;
-        if (sources.HasFlag(TensorRtTacticSources.Cublas)) shim |= ShimTacticSources.Cublas;
-        if (sources.HasFlag(TensorRtTacticSources.CublasLt)) shim |= ShimTacticSources.CublasLt;
-        if (sources.HasFlag(TensorRtTacticSources.Cudnn)) shim |= ShimTacticSources.Cudnn;
-        if (sources.HasFlag(TensorRtTacticSources.EdgeMaskConvolutions)) shim |= ShimTacticSources.EdgeMaskConvolutions;
-        if (sources.HasFlag(TensorRtTacticSources.JitConvolutions)) shim |= ShimTacticSources.JitConvolutions;
-        return shim;
     }
 
     /// <summary>
@@ -187,22 +177,22 @@ internal static class TensorRtEngineLoader
     /// back. A timing cache TensorRT rejects (another version or GPU wrote it) costs a warning and a
     /// build without it, never the build.
     /// </summary>
-    private static byte[] BuildPlan(ModelSource model, TensorRtBuildSettings settings, string? timingCacheFile, TensorRtShimInfo shim, ITensorRtDevice device, Action<string> warn)
+    private static byte[] BuildPlan(ModelSource model, EngineBuildOptions build, ShimInfo shim, ComputeDevice device, Action<string> warn)
     {
         // TensorRT's builder works in the CUDA context current on the calling thread.
         device.MakeCurrent();
-        var timingPath = timingCacheFile is null ? null : Path.GetFullPath(timingCacheFile);
+        var timingPath = build.TimingCacheFile is null ? null : Path.GetFullPath(build.TimingCacheFile);
         var timing = timingPath is null ? null : TimingCacheFile.Read(timingPath, warn);
-        TensorRtBuildResult result;
+        ShimBuildResult result;
         try
         {
-            result = BuildOnce(model, settings with { TimingCache = timing }, timingPath is not null);
+            result = BuildOnce(model, build, timing ?? [], timingPath is not null);
         }
         catch (TensorRtException e) when (timing is not null && TimingCacheFile.IsRejection(e))
         {
             warn($"TensorRT {shim.LoadedTensorRt} rejected the timing cache '{timingPath}' ({e.NativeMessage}); it was probably written by another " +
                 "TensorRT version or GPU. Building without it; the file is replaced by this build's cache.");
-            result = BuildOnce(model, settings with { TimingCache = ReadOnlyMemory<byte>.Empty }, returnTimingCache: true);
+            result = BuildOnce(model, build, [], returnTimingCache: true);
         }
         using (result)
         {
@@ -215,11 +205,11 @@ internal static class TensorRtEngineLoader
         }
     }
 
-    private static TensorRtBuildResult BuildOnce(ModelSource model, TensorRtBuildSettings settings, bool returnTimingCache)
+    private static ShimBuildResult BuildOnce(ModelSource model, EngineBuildOptions build, byte[] timingCache, bool returnTimingCache)
     {
         try
         {
-            return TensorRtEngineBuilder.Build(model.OnnxBytes, modelPath: null, settings, returnTimingCache);
+            return ShimEngineBuilder.Build(model.OnnxBytes, modelPath: null, build, timingCache, returnTimingCache);
         }
         catch (TensorRtException e)
         {
@@ -228,8 +218,8 @@ internal static class TensorRtEngineLoader
         }
     }
 
-    private static string DescribeDevice(ITensorRtDevice device) =>
-        $"GPU {device.Ordinal} ({device.Name}, compute capability {device.ComputeCapability.Major}.{device.ComputeCapability.Minor})";
+    private static string DescribeDevice(ComputeDevice device) =>
+        $"GPU {device.Id} ({device.ModelName}, compute capability {device.ComputeCapability})";
 
     /// <summary>A cached plan TensorRT refused: rebuilt once rather than reported.</summary>
     private sealed class StaleEntryException(TensorRtException rejection) : Exception(rejection.Message)

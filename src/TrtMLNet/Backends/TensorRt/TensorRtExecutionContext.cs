@@ -1,3 +1,4 @@
+using TrtMLNet.Device;
 using TrtMLNet.Native.TensorRt;
 
 namespace TrtMLNet.Backends.TensorRt;
@@ -19,7 +20,7 @@ internal sealed class TensorRtExecutionContext : IEngineContext
     private const long Alignment = 256;
 
     private readonly TensorRtEngine _engine;
-    private readonly TensorRtContextHandle _handle;
+    private readonly ShimContextHandle _handle;
     private readonly long _persistentBytes;
 
     // Per engine input: the shape TensorRT was last given (null: unknown, set it again).
@@ -39,10 +40,10 @@ internal sealed class TensorRtExecutionContext : IEngineContext
     private long[]? _maxOutputBytes;
 
     // Where outputs nobody reads are written, one slice each; allocated on first need.
-    private IDeviceAllocation? _discard;
+    private DeviceBuffer? _discard;
     private bool _disposed;
 
-    internal TensorRtExecutionContext(TensorRtEngine engine, TensorRtContextHandle handle, long persistentBytes)
+    internal TensorRtExecutionContext(TensorRtEngine engine, ShimContextHandle handle, long persistentBytes)
     {
         _engine = engine;
         _handle = handle;
@@ -89,7 +90,7 @@ internal sealed class TensorRtExecutionContext : IEngineContext
         if (anyUnread)
             BindUnreadOutputs();
 
-        _handle.Enqueue(request.Stream);
+        _handle.Enqueue(request.Stream.Handle);
     }
 
     /// <summary>Matches the request to the engine's tensors: every input once, outputs the engine has, types as the engine's.</summary>
@@ -221,7 +222,7 @@ internal sealed class TensorRtExecutionContext : IEngineContext
         // Safe to free now: the context's last execution has completed (see the class remarks).
         _discard?.Dispose();
         _discard = null;
-        _discard = _engine.Device.Allocate(Math.Max(needed, Alignment), $"outputs nobody reads (TensorRT context on profile {Profile})");
+        _discard = _engine.Device.AllocateDevice(Math.Max(needed, Alignment), $"outputs nobody reads (TensorRT context on profile {Profile})");
     }
 
     /// <summary>Every output's size at the profile's largest shapes, from TensorRT's shape inference on this context.</summary>

@@ -33,7 +33,7 @@ internal static class TimingCacheFile
     /// Replaces the file with the cache after a build, atomically: processes building at once each
     /// leave a whole cache, the last one's. A failure is reported; the engine is fine without it.
     /// </summary>
-    public static void Write(string path, TensorRtHostMemoryHandle cache, Action<string> warn)
+    public static void Write(string path, ShimHostMemoryHandle cache, Action<string> warn)
     {
         try
         {

@@ -15,15 +15,15 @@ internal sealed class CudaDevice
     internal CudaDevice(int ordinal)
     {
         Ordinal = ordinal;
-        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGet(out var device, ordinal), $"cuDeviceGet({ordinal})");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuDeviceGet(out var device, ordinal), $"cuDeviceGet({ordinal})");
         Handle = device;
         Name = ReadName(device);
-        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGetAttribute(out var major, CudaDeviceAttribute.ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
-        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGetAttribute(out var minor, CudaDeviceAttribute.ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuDeviceGetAttribute(out var major, CudaDeviceAttribute.ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuDeviceGetAttribute(out var minor, CudaDeviceAttribute.ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
         ComputeCapability = new Version(major, minor);
-        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceTotalMem(out var total, device), "cuDeviceTotalMem");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuDeviceTotalMem(out var total, device), "cuDeviceTotalMem");
         TotalMemory = (long)total;
-        CudaException.ThrowIfFailed(CudaDriverApi.cuDevicePrimaryCtxRetain(out _context, device), $"cuDevicePrimaryCtxRetain(GPU {ordinal})");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuDevicePrimaryCtxRetain(out _context, device), $"cuDevicePrimaryCtxRetain(GPU {ordinal})");
     }
 
     public int Ordinal { get; }
@@ -43,13 +43,13 @@ internal sealed class CudaDevice
     /// context, and lanes, cursors and finalizers run on threads of their own.
     /// </summary>
     public void MakeCurrent() =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuCtxSetCurrent(_context), $"cuCtxSetCurrent(GPU {Ordinal})");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxSetCurrent(_context), $"cuCtxSetCurrent(GPU {Ordinal})");
 
     /// <summary>Free and total device memory as the driver sees it (all processes included).</summary>
     public (long Free, long Total) GetMemoryInfo()
     {
         MakeCurrent();
-        CudaException.ThrowIfFailed(CudaDriverApi.cuMemGetInfo(out var free, out var total), "cuMemGetInfo");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemGetInfo(out var free, out var total), "cuMemGetInfo");
         return ((long)free, (long)total);
     }
 
@@ -64,7 +64,7 @@ internal sealed class CudaDevice
                 $"Out of GPU memory on GPU {Ordinal} ({Name}) allocating {Bytes.Format(bytes)} for {purpose}; " +
                 $"free {Bytes.Format(free)} of {Bytes.Format(total)}.");
         }
-        CudaException.ThrowIfFailed(result, $"cuMemAlloc({Bytes.Format(bytes)} for {purpose})");
+        CudaCheck.ThrowIfFailed(result, $"cuMemAlloc({Bytes.Format(bytes)} for {purpose})");
         return new CudaDeviceMemory(pointer, bytes, _context);
     }
 
@@ -73,7 +73,7 @@ internal sealed class CudaDevice
         MakeCurrent();
         // Portable: the pinned buffer is used from the threads of every lane, not only this context's.
         var result = CudaDriverApi.cuMemHostAlloc(out var pointer, (nuint)Math.Max(bytes, 1), CudaDriverApi.HostAllocPortable);
-        CudaException.ThrowIfFailed(result, $"cuMemHostAlloc({Bytes.Format(bytes)} of pinned host memory for {purpose})");
+        CudaCheck.ThrowIfFailed(result, $"cuMemHostAlloc({Bytes.Format(bytes)} of pinned host memory for {purpose})");
         return new CudaPinnedMemory(pointer, bytes, _context);
     }
 
@@ -81,7 +81,7 @@ internal sealed class CudaDevice
     {
         MakeCurrent();
         // Non-blocking: lanes must not serialize behind the legacy default stream other libraries may use.
-        CudaException.ThrowIfFailed(CudaDriverApi.cuStreamCreate(out var stream, CudaDriverApi.StreamNonBlocking), "cuStreamCreate");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamCreate(out var stream, CudaDriverApi.StreamNonBlocking), "cuStreamCreate");
         return new CudaStream(stream, _context);
     }
 
@@ -90,7 +90,7 @@ internal sealed class CudaDevice
     {
         MakeCurrent();
         var flags = CudaDriverApi.EventBlockingSync | (timing ? 0 : CudaDriverApi.EventDisableTiming);
-        CudaException.ThrowIfFailed(CudaDriverApi.cuEventCreate(out var ev, flags), "cuEventCreate");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventCreate(out var ev, flags), "cuEventCreate");
         return new CudaEvent(ev, _context);
     }
 
@@ -109,7 +109,7 @@ internal sealed class CudaDevice
     private static unsafe string ReadName(int device)
     {
         var buffer = stackalloc byte[256];
-        CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGetName(buffer, 256, device), "cuDeviceGetName");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuDeviceGetName(buffer, 256, device), "cuDeviceGetName");
         var length = 0;
         while (length < 256 && buffer[length] != 0) length++;
         return Encoding.UTF8.GetString(buffer, length);

@@ -51,14 +51,14 @@ internal static class CudaDriver
             var result = CudaDriverApi.cuInit(0);
             if (result != CudaError.Success)
             {
-                var (name, text) = CudaException.Describe(result);
+                var (name, text) = CudaCheck.Describe(result);
                 var hint = result == CudaError.NoDevice
                     ? "the NVIDIA driver is installed but sees no GPU"
                     : "the NVIDIA driver could not start";
                 return new(false, 0, 0, $"{hint}: cuInit returned {name} ({text}).");
             }
-            CudaException.ThrowIfFailed(CudaDriverApi.cuDriverGetVersion(out var version), "cuDriverGetVersion");
-            CudaException.ThrowIfFailed(CudaDriverApi.cuDeviceGetCount(out var count), "cuDeviceGetCount");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuDriverGetVersion(out var version), "cuDriverGetVersion");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuDeviceGetCount(out var count), "cuDeviceGetCount");
             if (count == 0)
                 return new(false, 0, version, "the NVIDIA driver reports no CUDA device.");
             return new(true, count, version, null);

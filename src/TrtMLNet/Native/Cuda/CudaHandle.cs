@@ -8,8 +8,8 @@ namespace TrtMLNet.Native.Cuda;
 /// </summary>
 internal abstract class CudaHandle : SafeHandle
 {
-    protected CudaHandle(IntPtr handle, IntPtr context)
-        : base(IntPtr.Zero, ownsHandle: true)
+    protected CudaHandle(IntPtr handle, IntPtr context, bool ownsHandle = true)
+        : base(IntPtr.Zero, ownsHandle)
     {
         SetHandle(handle);
         Context = context;
@@ -49,25 +49,28 @@ internal sealed class CudaPinnedMemory(IntPtr pointer, long bytes, IntPtr contex
     protected override CudaError Release(IntPtr value) => CudaDriverApi.cuMemFreeHost(value);
 }
 
-internal sealed class CudaStream(IntPtr stream, IntPtr context) : CudaHandle(stream, context)
+internal sealed class CudaStream(IntPtr stream, IntPtr context, bool ownsHandle = true) : CudaHandle(stream, context, ownsHandle)
 {
+    /// <summary>A stream that belongs to someone else (a caller's): used for ordering, never destroyed here.</summary>
+    public static CudaStream Borrow(IntPtr stream, IntPtr context) => new(stream, context, ownsHandle: false);
+
     public void Synchronize() =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuStreamSynchronize(Pointer), "cuStreamSynchronize");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamSynchronize(Pointer), "cuStreamSynchronize");
 
     public void Wait(CudaEvent cudaEvent) =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(Pointer, cudaEvent.Pointer, 0), "cuStreamWaitEvent");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(Pointer, cudaEvent.Pointer, 0), "cuStreamWaitEvent");
 
     public void CopyToDevice(IntPtr destination, IntPtr source, long bytes) =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, Pointer), "cuMemcpyHtoDAsync");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, Pointer), "cuMemcpyHtoDAsync");
 
     public void CopyToHost(IntPtr destination, IntPtr source, long bytes) =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuMemcpyDtoHAsync(destination, source, (nuint)bytes, Pointer), "cuMemcpyDtoHAsync");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemcpyDtoHAsync(destination, source, (nuint)bytes, Pointer), "cuMemcpyDtoHAsync");
 
     public void CopyDeviceToDevice(IntPtr destination, IntPtr source, long bytes) =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuMemcpyDtoDAsync(destination, source, (nuint)bytes, Pointer), "cuMemcpyDtoDAsync");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemcpyDtoDAsync(destination, source, (nuint)bytes, Pointer), "cuMemcpyDtoDAsync");
 
     public void Memset(IntPtr destination, byte value, long bytes) =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuMemsetD8Async(destination, value, (nuint)bytes, Pointer), "cuMemsetD8Async");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemsetD8Async(destination, value, (nuint)bytes, Pointer), "cuMemsetD8Async");
 
     protected override CudaError Release(IntPtr value) => CudaDriverApi.cuStreamDestroy(value);
 }
@@ -75,10 +78,10 @@ internal sealed class CudaStream(IntPtr stream, IntPtr context) : CudaHandle(str
 internal sealed class CudaEvent(IntPtr cudaEvent, IntPtr context) : CudaHandle(cudaEvent, context)
 {
     public void Record(CudaStream stream) =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuEventRecord(Pointer, stream.Pointer), "cuEventRecord");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(Pointer, stream.Pointer), "cuEventRecord");
 
     public void Synchronize() =>
-        CudaException.ThrowIfFailed(CudaDriverApi.cuEventSynchronize(Pointer), "cuEventSynchronize");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventSynchronize(Pointer), "cuEventSynchronize");
 
     /// <summary>True once all work captured by the last record has completed.</summary>
     public bool IsComplete()
@@ -86,14 +89,14 @@ internal sealed class CudaEvent(IntPtr cudaEvent, IntPtr context) : CudaHandle(c
         var result = CudaDriverApi.cuEventQuery(Pointer);
         if (result == CudaError.NotReady)
             return false;
-        CudaException.ThrowIfFailed(result, "cuEventQuery");
+        CudaCheck.ThrowIfFailed(result, "cuEventQuery");
         return true;
     }
 
     /// <summary>Milliseconds between two recorded timing events.</summary>
     public static float Elapsed(CudaEvent start, CudaEvent end)
     {
-        CudaException.ThrowIfFailed(CudaDriverApi.cuEventElapsedTime(out var ms, start.Pointer, end.Pointer), "cuEventElapsedTime");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventElapsedTime(out var ms, start.Pointer, end.Pointer), "cuEventElapsedTime");
         return ms;
     }
 
@@ -110,7 +113,7 @@ internal sealed class CudaModule : CudaHandle
         var image = Marshal.StringToCoTaskMemUTF8(ptx);
         try
         {
-            CudaException.ThrowIfFailed(CudaDriverApi.cuModuleLoadData(out var module, image), "cuModuleLoadData");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuModuleLoadData(out var module, image), "cuModuleLoadData");
             return new CudaModule(module, context);
         }
         finally
@@ -121,7 +124,7 @@ internal sealed class CudaModule : CudaHandle
 
     public IntPtr GetFunction(string name)
     {
-        CudaException.ThrowIfFailed(CudaDriverApi.cuModuleGetFunction(out var function, Pointer, name), $"cuModuleGetFunction({name})");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuModuleGetFunction(out var function, Pointer, name), $"cuModuleGetFunction({name})");
         return function;
     }
 
@@ -130,7 +133,7 @@ internal sealed class CudaModule : CudaHandle
     {
         fixed (IntPtr* arguments = argumentAddresses)
         {
-            CudaException.ThrowIfFailed(
+            CudaCheck.ThrowIfFailed(
                 CudaDriverApi.cuLaunchKernel(function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, stream, (IntPtr)arguments, IntPtr.Zero),
                 "cuLaunchKernel");
         }

@@ -6,19 +6,6 @@ namespace TrtMLNet.Native.TensorRt;
 // The shim's own enum values (trtmlnet_shim.h), never TensorRT's: TensorRT 10 and 11 renumber some of
 // theirs, and the shim translates for the major it was built against.
 
-/// <summary>trts_status_code: what every status-returning shim function answers.</summary>
-internal enum ShimStatus
-{
-    Ok = 0,
-    InvalidArgument = 1,
-    TensorRt = 2,
-    Cuda = 3,
-    OutOfMemory = 4,
-    Unsupported = 5,
-    Parser = 6,
-    Internal = 7,
-}
-
 /// <summary>trts_data_type. Unknown covers TensorRT types the shim has no name for (e.g. E8M0).</summary>
 internal enum ShimDataType
 {
@@ -99,30 +86,30 @@ internal enum ShimCapabilities : uint
 // Layouts below match trtmlnet_shim.h on 64-bit platforms, the only ones TensorRT ships for; the shim
 // static_asserts the same sizes and offsets on its side.
 
-/// <summary>Inline storage for the eight dimensions of <see cref="TrtDims"/>.</summary>
-[InlineArray(TrtDims.MaxDims)]
-internal struct TrtDimsBuffer
+/// <summary>Inline storage for the eight dimensions of <see cref="ShimDims"/>.</summary>
+[InlineArray(ShimDims.MaxDims)]
+internal struct ShimDimsBuffer
 {
     private long _element0;
 }
 
 /// <summary>trts_dims: nvinfer1::Dims64's layout (int32 count, 4 bytes padding, eight int64).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 72)]
-internal struct TrtDims
+internal struct ShimDims
 {
     public const int MaxDims = 8;
 
     [FieldOffset(0)] public int NbDims;
     [FieldOffset(4)] public int Reserved;
-    [FieldOffset(8)] public TrtDimsBuffer D;
+    [FieldOffset(8)] public ShimDimsBuffer D;
 
     /// <summary>Packs a shape; ranks above eight cannot cross the ABI (TensorRT allows no more).</summary>
-    public static TrtDims From(ReadOnlySpan<long> shape, string tensorName)
+    public static ShimDims From(ReadOnlySpan<long> shape, string tensorName)
     {
         if (shape.Length > MaxDims)
             throw new ArgumentException(
                 $"The shape given for '{tensorName}' has {shape.Length} dimensions; TensorRT allows at most {MaxDims}.", nameof(shape));
-        var dims = new TrtDims { NbDims = shape.Length };
+        var dims = new ShimDims { NbDims = shape.Length };
         shape.CopyTo(dims.D);
         return dims;
     }
@@ -140,29 +127,29 @@ internal struct TrtDims
 
 /// <summary>trts_tensor_desc. <see cref="Name"/> points into the engine and lives as long as it does.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 96)]
-internal struct TrtTensorDesc
+internal struct ShimTensorDesc
 {
     [FieldOffset(0)] public IntPtr Name;
     [FieldOffset(8)] public ShimIoMode IoMode;
     [FieldOffset(12)] public ShimDataType DataType;
     [FieldOffset(16)] public int IsLinear;
     [FieldOffset(20)] public int OnDevice;
-    [FieldOffset(24)] public TrtDims Shape;
+    [FieldOffset(24)] public ShimDims Shape;
 }
 
 /// <summary>trts_profile_shape: one input's min/opt/max in one optimization profile.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 224)]
-internal struct TrtProfileShape
+internal struct ShimProfileShape
 {
     [FieldOffset(0)] public IntPtr TensorName;
-    [FieldOffset(8)] public TrtDims Min;
-    [FieldOffset(80)] public TrtDims Opt;
-    [FieldOffset(152)] public TrtDims Max;
+    [FieldOffset(8)] public ShimDims Min;
+    [FieldOffset(80)] public ShimDims Opt;
+    [FieldOffset(152)] public ShimDims Max;
 }
 
 /// <summary>trts_profile.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 16)]
-internal struct TrtProfile
+internal struct ShimProfile
 {
     [FieldOffset(0)] public int ShapeCount;
     [FieldOffset(8)] public IntPtr Shapes;
@@ -170,7 +157,7 @@ internal struct TrtProfile
 
 /// <summary>trts_build_options. <see cref="StructSize"/> lets the shim refuse a layout it was not built for.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 64)]
-internal struct TrtBuildOptions
+internal struct ShimBuildOptions
 {
     [FieldOffset(0)] public int StructSize;
     [FieldOffset(4)] public ShimPrecision Precision;

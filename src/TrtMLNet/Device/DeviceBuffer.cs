@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 using TrtMLNet.Native.Cuda;
 
-namespace TrtMLNet.Execution;
+namespace TrtMLNet.Device;
 
-/// <summary>A block of native memory: host, pinned host or device, depending on who made it.</summary>
-internal abstract class NativeBuffer : IDisposable
+/// <summary>A block of memory a device made: host, pinned host or device memory, depending on the device and the purpose.</summary>
+internal abstract class DeviceBuffer : IDisposable
 {
     public abstract IntPtr Pointer { get; }
 
@@ -17,7 +17,7 @@ internal abstract class NativeBuffer : IDisposable
 /// Host memory aligned for SIMD and for the 256-byte tensor alignment TensorRT and ONNX Runtime
 /// expect; used as staging and IO buffers when a model runs on the CPU.
 /// </summary>
-internal sealed unsafe class HostBuffer : NativeBuffer
+internal sealed unsafe class HostBuffer : DeviceBuffer
 {
     public const int Alignment = 256;
     private IntPtr _pointer;
@@ -46,7 +46,7 @@ internal sealed unsafe class HostBuffer : NativeBuffer
     ~HostBuffer() => Dispose();
 }
 
-internal sealed class CudaDeviceBuffer(CudaDeviceMemory memory) : NativeBuffer
+internal sealed class CudaDeviceBuffer(CudaDeviceMemory memory) : DeviceBuffer
 {
     public override IntPtr Pointer => memory.Pointer;
 
@@ -55,7 +55,7 @@ internal sealed class CudaDeviceBuffer(CudaDeviceMemory memory) : NativeBuffer
     public override void Dispose() => memory.Dispose();
 }
 
-internal sealed class CudaPinnedBuffer(CudaPinnedMemory memory) : NativeBuffer
+internal sealed class CudaPinnedBuffer(CudaPinnedMemory memory) : DeviceBuffer
 {
     public override IntPtr Pointer => memory.Pointer;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace TrtMLNet.Execution;
+namespace TrtMLNet;
 
 /// <summary>
 /// Where one device's memory goes, as the backends state it and as the driver measures it. A figure a
@@ -42,29 +42,14 @@ public sealed class MemoryReport
     public bool TotalsComplete => Engines.All(e => e.WeightsBytes is not null && e.Contexts.All(c => c.PersistentBytes is not null && c.ScratchNeedBytes is not null));
 
     /// <summary>
-    /// Device memory taken since the device's pool started, as cuMemGetInfo sees it (all allocations on
-    /// the device, by any code, ONNX Runtime's arena included); null on the CPU.
+    /// Device memory taken since the device's first current user (engine or pool) began, before anything
+    /// of it was loaded, as cuMemGetInfo sees it: all allocations on the device, by any code in any
+    /// process, ONNX Runtime's arena included. Null on the CPU.
     /// </summary>
     public long? MeasuredDeviceBytes { get; init; }
 
     /// <summary>Total device memory; null on the CPU.</summary>
     public long? DeviceTotalBytes { get; init; }
-
-    internal static MemoryReport Create(ExecutionPool pool)
-    {
-        var info = pool.Device.MemoryInfo();
-        return new MemoryReport
-        {
-            Device = pool.Device.Name,
-            Engines = pool.Models.Select(EngineMemory.Create).ToList(),
-            LaneIoBytes = pool.Lanes.Select(l => l.IoBytes).ToList(),
-            ScratchSlabs = pool.Arena.SlabCount,
-            ScratchSlabBytes = pool.Arena.SlabBytes,
-            PinnedHostBytes = pool.Staging.AllocatedBytes,
-            MeasuredDeviceBytes = info is { } i && pool.BaselineFreeBytes is { } baseline ? baseline - i.Free : null,
-            DeviceTotalBytes = info?.Total,
-        };
-    }
 
     public override string ToString()
     {
@@ -106,23 +91,6 @@ public sealed class EngineMemory
     public bool SharesScratch { get; init; }
 
     public required IReadOnlyList<ContextMemory> Contexts { get; init; }
-
-    internal static EngineMemory Create(ModelRuntime model) => new()
-    {
-        Model = model.Settings.ModelName,
-        Backend = model.Engine.Description,
-        WeightsStatedBytes = model.Engine.Weights.Stated,
-        WeightsMeasuredBytes = model.Engine.Weights.Measured,
-        SharesScratch = model.SharesScratch,
-        Contexts = model.Contexts.All.Select((c, i) => new ContextMemory
-        {
-            Index = i,
-            Profile = c.Context.Profile,
-            PersistentBytes = c.Context.PersistentBytes,
-            ScratchNeedBytes = model.Engine.ScratchBytes(c.Context.Profile),
-            OwnScratchBytes = c.OwnScratch?.Bytes,
-        }).ToList(),
-    };
 }
 
 /// <summary>One execution context's memory.</summary>
@@ -132,7 +100,11 @@ public sealed class ContextMemory
 
     public int Profile { get; init; }
 
-    /// <summary>Memory the context holds for its life (measured: no API states it); null when not known.</summary>
+    /// <summary>
+    /// Memory the context holds for its life, measured around its creation (no API states it); null
+    /// when not known. What a backend allocates later, on the context's first run, is not in this figure
+    /// but is in <see cref="MemoryReport.MeasuredDeviceBytes"/>.
+    /// </summary>
     public long? PersistentBytes { get; init; }
 
     /// <summary>Scratch an execution on this context's profile needs, as the backend states it; null when not known.</summary>

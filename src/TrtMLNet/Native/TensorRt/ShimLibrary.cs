@@ -4,11 +4,11 @@ using System.Runtime.InteropServices;
 namespace TrtMLNet.Native.TensorRt;
 
 /// <summary>What a loaded shim says about itself.</summary>
-/// <param name="AbiVersion">Its TRTS_ABI_VERSION, equal to <see cref="TensorRtShimLibrary.ExpectedAbiVersion"/> once loaded.</param>
+/// <param name="AbiVersion">Its TRTS_ABI_VERSION, equal to <see cref="ShimLibrary.ExpectedAbiVersion"/> once loaded.</param>
 /// <param name="CompiledTensorRt">The TensorRT headers it was built against (major.minor.patch).</param>
 /// <param name="LoadedTensorRt">The libnvinfer the loader picked (major.minor.patch.build): plans and timing caches are tied to it.</param>
 /// <param name="Capabilities">What the TensorRT major it was built for can do.</param>
-internal sealed record TensorRtShimInfo(int AbiVersion, Version CompiledTensorRt, Version LoadedTensorRt, ShimCapabilities Capabilities)
+internal sealed record ShimInfo(int AbiVersion, Version CompiledTensorRt, Version LoadedTensorRt, ShimCapabilities Capabilities)
 {
     /// <summary>FP16/BF16 can be requested when building (TensorRT 10; 11 takes precision from the model).</summary>
     public bool SupportsPrecisionFlags => Capabilities.HasFlag(ShimCapabilities.WeakTyping);
@@ -23,13 +23,13 @@ internal sealed record TensorRtShimInfo(int AbiVersion, Version CompiledTensorRt
 /// would read and write the wrong memory, and a missing one should be a reason to fall back to the
 /// next backend, not an exception from deep inside a pipeline.
 /// </summary>
-internal static class TensorRtShimLibrary
+internal static class ShimLibrary
 {
     /// <summary>The TRTS_ABI_VERSION this assembly's declarations were written for.</summary>
     public const int ExpectedAbiVersion = 1;
 
     private static readonly Lock s_lock = new();
-    private static TensorRtShimInfo? s_info;
+    private static ShimInfo? s_info;
     private static ShimLogSeverity s_logLevel = ShimLogSeverity.Warning;
 
     /// <summary>
@@ -55,7 +55,7 @@ internal static class TensorRtShimLibrary
     }
 
     /// <summary>The loaded shim (loading it if need be); throws with the reason when it cannot be used.</summary>
-    public static TensorRtShimInfo Info
+    public static ShimInfo Info
     {
         get
         {
@@ -88,12 +88,12 @@ internal static class TensorRtShimLibrary
     }
 
     /// <summary>Loads and checks the shim without remembering the answer; <see cref="TryLoad"/> is the entry point.</summary>
-    internal static TensorRtShimInfo? Probe(out string? reason)
+    internal static ShimInfo? Probe(out string? reason)
     {
         int abi;
         try
         {
-            abi = TensorRtShimNative.trts_abi_version();
+            abi = ShimNative.trts_abi_version();
         }
         catch (DllNotFoundException e)
         {
@@ -118,14 +118,14 @@ internal static class TensorRtShimLibrary
             return null;
         }
 
-        TensorRtShimNative.trts_compiled_version(out var cMajor, out var cMinor, out var cPatch);
-        TensorRtShimNative.trts_loaded_version(out var lMajor, out var lMinor, out var lPatch, out var lBuild);
+        ShimNative.trts_compiled_version(out var cMajor, out var cMinor, out var cPatch);
+        ShimNative.trts_loaded_version(out var lMajor, out var lMinor, out var lPatch, out var lBuild);
         reason = null;
-        return new TensorRtShimInfo(
+        return new ShimInfo(
             abi,
             new Version(cMajor, cMinor, cPatch),
             new Version(lMajor, lMinor, lPatch, lBuild),
-            TensorRtShimNative.trts_capabilities());
+            ShimNative.trts_capabilities());
     }
 
     /// <summary>The shim's file name on this OS.</summary>
@@ -158,7 +158,7 @@ internal static class TensorRtShimLibrary
     }
 
     private static unsafe void RegisterLogCallback(ShimLogSeverity level) =>
-        TensorRtShimNative.trts_set_log_callback(&OnLog, IntPtr.Zero, level);
+        ShimNative.trts_set_log_callback(&OnLog, IntPtr.Zero, level);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static unsafe void OnLog(int severity, byte* message, IntPtr userData)

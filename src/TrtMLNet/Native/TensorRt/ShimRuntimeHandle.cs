@@ -8,10 +8,10 @@ namespace TrtMLNet.Native.TensorRt;
 /// state for contexts. Engines keep their runtime alive inside the shim, so disposing this handle
 /// while engines live is safe.
 /// </summary>
-internal sealed class TensorRtRuntimeHandle : SafeHandle
+internal sealed class ShimRuntimeHandle : SafeHandle
 {
     /// <summary>For the P/Invoke marshaller; use <see cref="Create"/>.</summary>
-    public TensorRtRuntimeHandle()
+    public ShimRuntimeHandle()
         : base(IntPtr.Zero, ownsHandle: true)
     {
     }
@@ -23,10 +23,10 @@ internal sealed class TensorRtRuntimeHandle : SafeHandle
     /// context current first); the shim makes that context current again for every later call, from
     /// any thread, the finalizer's included.
     /// </summary>
-    public static TensorRtRuntimeHandle Create()
+    public static ShimRuntimeHandle Create()
     {
-        var status = TensorRtShimNative.trts_runtime_create(out var runtime);
-        if (status != ShimStatus.Ok)
+        var status = ShimNative.trts_runtime_create(out var runtime);
+        if (status != TensorRtErrorCode.Ok)
         {
             var failure = ShimStatusCheck.Failure(status, "Creating a TensorRT runtime");
             runtime.Dispose();
@@ -40,21 +40,21 @@ internal sealed class TensorRtRuntimeHandle : SafeHandle
     {
         get
         {
-            var bytes = TensorRtShimNative.trts_runtime_allocated_bytes(this);
+            var bytes = ShimNative.trts_runtime_allocated_bytes(this);
             if (bytes < 0)
-                throw ShimStatusCheck.Failure(ShimStatus.Internal, "Reading the TensorRT runtime's allocated bytes");
+                throw ShimStatusCheck.Failure(TensorRtErrorCode.Internal, "Reading the TensorRT runtime's allocated bytes");
             return bytes;
         }
     }
 
     /// <summary>Loads a serialized plan. A plan loads only into the TensorRT version and GPU it was built for.</summary>
-    public unsafe TensorRtEngineHandle DeserializeEngine(ReadOnlySpan<byte> plan)
+    public unsafe ShimEngineHandle DeserializeEngine(ReadOnlySpan<byte> plan)
     {
-        ShimStatus status;
-        TensorRtEngineHandle engine;
+        TensorRtErrorCode status;
+        ShimEngineHandle engine;
         fixed (byte* bytes = plan)
-            status = TensorRtShimNative.trts_engine_deserialize(this, bytes, (nuint)plan.Length, out engine);
-        if (status != ShimStatus.Ok)
+            status = ShimNative.trts_engine_deserialize(this, bytes, (nuint)plan.Length, out engine);
+        if (status != TensorRtErrorCode.Ok)
         {
             var failure = ShimStatusCheck.Failure(status, $"Deserializing a TensorRT plan of {plan.Length} bytes");
             engine.Dispose();
@@ -65,7 +65,7 @@ internal sealed class TensorRtRuntimeHandle : SafeHandle
 
     protected override bool ReleaseHandle()
     {
-        TensorRtShimNative.trts_runtime_release(handle);
+        ShimNative.trts_runtime_release(handle);
         return true;
     }
 }

@@ -1,8 +1,8 @@
 using TrtMLNet.Backends;
-using TrtMLNet.Backends.OnnxRuntime;
+using TrtMLNet.Onnx;
 using TrtMLNet.Tests.Models;
 
-namespace TrtMLNet.Tests.Backends;
+namespace TrtMLNet.Tests.Onnx;
 
 /// <summary>The ONNX reader: signature, weights and metadata straight from the protobuf, and the two edits TrtMLNet makes.</summary>
 public class OnnxModelFileTests
@@ -10,7 +10,7 @@ public class OnnxModelFileTests
     [Fact]
     public void ReadsInputsOutputsAndWeights()
     {
-        var file = OnnxModelFile.Parse(TestModels.Mlp().Build(), "mlp");
+        var file = OnnxModelReader.Read(TestModels.Mlp().Build(), "mlp");
         var input = Assert.Single(file.Inputs);
         Assert.Equal("features", input.Name);
         Assert.Equal(TensorElementType.Float32, input.ElementType);
@@ -25,7 +25,7 @@ public class OnnxModelFileTests
     public void TypesNoColumnCarriesAreMarkedWithTheirName()
     {
         var bytes = new OnnxModelBuilder().Input("half", OnnxType.Float16, "N", 4).Node("Identity", ["half"], ["out"]).Output("out", OnnxType.Float16, "N", 4).Build();
-        var tensor = Assert.Single(OnnxModelFile.Parse(bytes, "half").Inputs);
+        var tensor = Assert.Single(OnnxModelReader.Read(bytes, "half").Inputs);
         Assert.Equal(TensorElementType.Unsupported, tensor.ElementType);
         Assert.Equal("float16", tensor.TypeName);
     }
@@ -34,26 +34,26 @@ public class OnnxModelFileTests
     public void MetadataAppendedKeepsTheModelIntact()
     {
         var original = TestModels.MultiIo().Build();
-        var edited = OnnxModelFile.WithMetadata(original, "trtmlnet.options", "{\"BatchSize\":7}");
+        var edited = OnnxModelEditor.WithMetadata(original, "trtmlnet.options", "{\"BatchSize\":7}");
         Assert.Equal(original, edited.Take(original.Length));
-        var file = OnnxModelFile.Parse(edited, "edited");
+        var file = OnnxModelReader.Read(edited, "edited");
         Assert.Equal("{\"BatchSize\":7}", file.Metadata["trtmlnet.options"]);
-        Assert.Equal(OnnxModelFile.Parse(original, "original").Inputs.Select(i => i.ToString()), file.Inputs.Select(i => i.ToString()));
+        Assert.Equal(OnnxModelReader.Read(original, "original").Inputs.Select(i => i.ToString()), file.Inputs.Select(i => i.ToString()));
     }
 
     [Fact]
     public void OpeningTheBatchMakesEveryLeadingDimensionSymbolic()
     {
         var fixedBatch = TestModels.Mlp(batch: 1).Build();
-        Assert.Equal(1, OnnxModelFile.Parse(fixedBatch, "fixed").Inputs[0].Shape[0]);
-        var opened = OnnxModelFile.Parse(OnnxModelFile.WithOpenBatch(fixedBatch), "opened");
+        Assert.Equal(1, OnnxModelReader.Read(fixedBatch, "fixed").Inputs[0].Shape[0]);
+        var opened = OnnxModelReader.Read(OnnxModelEditor.WithOpenBatch(fixedBatch), "opened");
         Assert.All(opened.Inputs.Concat(opened.Outputs), t =>
         {
             Assert.Equal(-1, t.Shape[0]);
             Assert.Equal("batch", t.DimNames[0]);
         });
         Assert.Equal(20, opened.Inputs[0].Shape[1]);
-        Assert.Equal(OnnxModelFile.Parse(fixedBatch, "fixed").InitializerBytes, opened.InitializerBytes);
+        Assert.Equal(OnnxModelReader.Read(fixedBatch, "fixed").InitializerBytes, opened.InitializerBytes);
     }
 
     [Fact]
@@ -64,6 +64,6 @@ public class OnnxModelFileTests
             .Input("x", OnnxType.Float, "N", 2).Input("w", OnnxType.Float, 2, 2)
             .Initializer("w", [1f, 0f, 0f, 1f], 2, 2)
             .Node("MatMul", ["x", "w"], ["y"]).Output("y", OnnxType.Float, "N", 2).Build();
-        Assert.Equal(["x"], OnnxModelFile.Parse(bytes, "old").Inputs.Select(i => i.Name));
+        Assert.Equal(["x"], OnnxModelReader.Read(bytes, "old").Inputs.Select(i => i.Name));
     }
 }

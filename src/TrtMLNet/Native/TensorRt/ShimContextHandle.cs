@@ -10,10 +10,10 @@ namespace TrtMLNet.Native.TensorRt;
 /// <remarks>
 /// Not thread-safe, as TensorRT's IExecutionContext is not: one lane uses a context at a time.
 /// </remarks>
-internal sealed class TensorRtContextHandle : SafeHandle
+internal sealed class ShimContextHandle : SafeHandle
 {
-    /// <summary>For the P/Invoke marshaller; use <see cref="TensorRtEngineHandle.CreateContext"/>.</summary>
-    public TensorRtContextHandle()
+    /// <summary>For the P/Invoke marshaller; use <see cref="ShimEngineHandle.CreateContext"/>.</summary>
+    public ShimContextHandle()
         : base(IntPtr.Zero, ownsHandle: true)
     {
     }
@@ -29,23 +29,23 @@ internal sealed class TensorRtContextHandle : SafeHandle
     /// </summary>
     public void SetScratch(IntPtr memory, long size)
     {
-        var status = TensorRtShimNative.trts_context_set_scratch(this, memory, size);
-        if (status != ShimStatus.Ok)
+        var status = ShimNative.trts_context_set_scratch(this, memory, size);
+        if (status != TensorRtErrorCode.Ok)
             throw ShimStatusCheck.Failure(status, $"Giving the execution context {size} bytes of scratch memory");
     }
 
     public void SetInputShape(string inputName, ReadOnlySpan<long> shape)
     {
-        var dims = TrtDims.From(shape, inputName);
-        var status = TensorRtShimNative.trts_context_set_input_shape(this, inputName, in dims);
-        if (status != ShimStatus.Ok)
+        var dims = ShimDims.From(shape, inputName);
+        var status = ShimNative.trts_context_set_input_shape(this, inputName, in dims);
+        if (status != TensorRtErrorCode.Ok)
             throw ShimStatusCheck.Failure(status, $"Setting the shape of input '{inputName}' to [{string.Join(",", shape.ToArray())}]");
     }
 
-    /// <summary>Scratch bytes the shapes set so far need (all inputs must have one); at most the profile's <see cref="TensorRtEngineHandle.ScratchSize"/>.</summary>
+    /// <summary>Scratch bytes the shapes set so far need (all inputs must have one); at most the profile's <see cref="ShimEngineHandle.ScratchSize"/>.</summary>
     public long ScratchSizeForShapes()
     {
-        var status = TensorRtShimNative.trts_context_scratch_size_for_shapes(this, out var bytes);
+        var status = ShimNative.trts_context_scratch_size_for_shapes(this, out var bytes);
         ShimStatusCheck.ThrowIfFailed(status, "Computing the scratch size for the input shapes set");
         return bytes;
     }
@@ -53,8 +53,8 @@ internal sealed class TensorRtContextHandle : SafeHandle
     /// <summary>A tensor's shape as the context resolves it from the input shapes set (-1 while unknown).</summary>
     public long[] TensorShape(string tensorName)
     {
-        var status = TensorRtShimNative.trts_context_tensor_shape(this, tensorName, out var dims);
-        if (status != ShimStatus.Ok)
+        var status = ShimNative.trts_context_tensor_shape(this, tensorName, out var dims);
+        if (status != TensorRtErrorCode.Ok)
             throw ShimStatusCheck.Failure(status, $"Reading the shape of tensor '{tensorName}'");
         return dims.ToArray();
     }
@@ -62,22 +62,22 @@ internal sealed class TensorRtContextHandle : SafeHandle
     /// <summary>Binds a tensor to device memory (256-byte aligned) for the next enqueue.</summary>
     public void SetTensorAddress(string tensorName, IntPtr address)
     {
-        var status = TensorRtShimNative.trts_context_set_tensor_address(this, tensorName, address);
-        if (status != ShimStatus.Ok)
+        var status = ShimNative.trts_context_set_tensor_address(this, tensorName, address);
+        if (status != TensorRtErrorCode.Ok)
             throw ShimStatusCheck.Failure(status, $"Binding tensor '{tensorName}' to device address 0x{address:x}");
     }
 
     /// <summary>Queues the inference on <paramref name="stream"/> and returns; completion is the stream's business.</summary>
     public void Enqueue(IntPtr stream)
     {
-        var status = TensorRtShimNative.trts_context_enqueue(this, stream);
-        if (status != ShimStatus.Ok)
+        var status = ShimNative.trts_context_enqueue(this, stream);
+        if (status != TensorRtErrorCode.Ok)
             throw ShimStatusCheck.Failure(status, $"Enqueueing inference (optimization profile {Profile}) on stream 0x{stream:x}");
     }
 
     protected override bool ReleaseHandle()
     {
-        TensorRtShimNative.trts_context_release(handle);
+        ShimNative.trts_context_release(handle);
         return true;
     }
 }

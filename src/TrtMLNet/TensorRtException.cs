@@ -1,10 +1,14 @@
-using System.Runtime.InteropServices;
+namespace TrtMLNet;
 
-namespace TrtMLNet.Native.TensorRt;
-
-/// <summary>Why a TensorRT operation failed, as the native shim classified it.</summary>
+/// <summary>
+/// Why a TensorRT operation failed: the native shim's status codes themselves (trts_status_code in
+/// trtmlnet_shim.h), so the code a user sees is the one the shim returned.
+/// </summary>
 public enum TensorRtErrorCode
 {
+    /// <summary>Success; never carried by a <see cref="TensorRtException"/>.</summary>
+    Ok = 0,
+
     /// <summary>A bad argument: an unknown tensor name, a rank TensorRT cannot take, a profile that does not exist.</summary>
     InvalidArgument = 1,
 
@@ -17,7 +21,7 @@ public enum TensorRtErrorCode
     /// <summary>Device or host memory ran out.</summary>
     OutOfMemory = 4,
 
-    /// <summary>Not possible with the TensorRT major the shim was built for (FP16 on strongly typed TensorRT 11, ...).</summary>
+    /// <summary>Not possible with the TensorRT major the shim was built for (FP16 flags on strongly typed TensorRT 11, ...).</summary>
     Unsupported = 5,
 
     /// <summary>The ONNX parser rejected the model; the message lists each of its errors.</summary>
@@ -37,7 +41,8 @@ public sealed class TensorRtException : Exception
     public TensorRtException(TensorRtErrorCode errorCode, string operation, string nativeMessage)
         : base(Compose(errorCode, operation, nativeMessage))
     {
-        ErrorCode = errorCode;
+        // A status the shim may add later reads as Internal: the ABI check should have caught it.
+        ErrorCode = Enum.IsDefined(errorCode) && errorCode != TensorRtErrorCode.Ok ? errorCode : TensorRtErrorCode.Internal;
         Operation = operation;
         NativeMessage = nativeMessage;
     }
@@ -54,40 +59,4 @@ public sealed class TensorRtException : Exception
         string.IsNullOrEmpty(nativeMessage)
             ? $"{operation} failed ({errorCode}); the TensorRT shim gave no message."
             : $"{operation} failed ({errorCode}): {nativeMessage}";
-}
-
-/// <summary>Turns shim statuses into <see cref="TensorRtException"/>.</summary>
-internal static class ShimStatusCheck
-{
-    /// <summary>
-    /// Throws for a failed status. Must run right after the call, on the same thread: the message lives
-    /// in the shim's thread-local last error, which the next shim call on this thread clears.
-    /// </summary>
-    public static void ThrowIfFailed(ShimStatus status, string operation)
-    {
-        if (status != ShimStatus.Ok)
-            throw Failure(status, operation);
-    }
-
-    /// <summary>
-    /// For hot paths (per-batch calls): build the operation text only when the call failed, as in
-    /// <c>if (status != ShimStatus.Ok) throw ShimStatusCheck.Failure(status, $"...")</c>.
-    /// </summary>
-    public static TensorRtException Failure(ShimStatus status, string operation) =>
-        new(ToErrorCode(status), operation, LastError());
-
-    /// <summary>The shim's last error on this thread ("" when the last call succeeded).</summary>
-    public static string LastError() => Marshal.PtrToStringUTF8(TensorRtShimNative.trts_last_error()) ?? "";
-
-    private static TensorRtErrorCode ToErrorCode(ShimStatus status) => status switch
-    {
-        ShimStatus.InvalidArgument => TensorRtErrorCode.InvalidArgument,
-        ShimStatus.TensorRt => TensorRtErrorCode.TensorRt,
-        ShimStatus.Cuda => TensorRtErrorCode.Cuda,
-        ShimStatus.OutOfMemory => TensorRtErrorCode.OutOfMemory,
-        ShimStatus.Unsupported => TensorRtErrorCode.Unsupported,
-        ShimStatus.Parser => TensorRtErrorCode.Parser,
-        // Internal, and any status a newer shim might invent: the ABI check should have caught the latter.
-        _ => TensorRtErrorCode.Internal,
-    };
 }

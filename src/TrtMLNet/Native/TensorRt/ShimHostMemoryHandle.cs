@@ -6,22 +6,22 @@ namespace TrtMLNet.Native.TensorRt;
 /// Bytes TensorRT produced (trts_host_memory): a serialized plan or timing cache. They stay in native
 /// memory until copied out, since plans of large models run to gigabytes.
 /// </summary>
-internal sealed class TensorRtHostMemoryHandle : SafeHandle
+internal sealed class ShimHostMemoryHandle : SafeHandle
 {
     /// <summary>Copies a chunk at a time so that plans over 2 GiB stream out without one giant array.</summary>
     private const int CopyChunkBytes = 1 << 20;
 
-    public TensorRtHostMemoryHandle()
+    public ShimHostMemoryHandle()
         : base(IntPtr.Zero, ownsHandle: true)
     {
     }
 
-    internal TensorRtHostMemoryHandle(IntPtr memory)
+    internal ShimHostMemoryHandle(IntPtr memory)
         : base(IntPtr.Zero, ownsHandle: true) => SetHandle(memory);
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    public long Size => checked((long)TensorRtShimNative.trts_host_memory_size(this));
+    public long Size => checked((long)ShimNative.trts_host_memory_size(this));
 
     /// <summary>The bytes as one array; for plans that may exceed an array's limit use <see cref="CopyTo"/>.</summary>
     public byte[] ToArray()
@@ -43,7 +43,7 @@ internal sealed class TensorRtHostMemoryHandle : SafeHandle
         {
             // Keeps the native memory alive while raw pointers into it are in use.
             DangerousAddRef(ref added);
-            var data = (byte*)TensorRtShimNative.trts_host_memory_data(this);
+            var data = (byte*)ShimNative.trts_host_memory_data(this);
             var size = Size;
             for (long offset = 0; offset < size; offset += CopyChunkBytes)
                 destination.Write(new ReadOnlySpan<byte>(data + offset, (int)Math.Min(CopyChunkBytes, size - offset)));
@@ -57,7 +57,7 @@ internal sealed class TensorRtHostMemoryHandle : SafeHandle
 
     protected override bool ReleaseHandle()
     {
-        TensorRtShimNative.trts_host_memory_release(handle);
+        ShimNative.trts_host_memory_release(handle);
         return true;
     }
 }

@@ -1,4 +1,4 @@
-namespace TrtMLNet.Native.Cuda;
+namespace TrtMLNet;
 
 /// <summary>CUresult values TrtMLNet acts on; any other value still carries its name from cuGetErrorName.</summary>
 public enum CudaError

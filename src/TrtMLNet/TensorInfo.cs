@@ -1,4 +1,4 @@
-namespace TrtMLNet.Backends;
+namespace TrtMLNet;
 
 /// <summary>
 /// One input or output of a model as its backend states it. Dimensions the model leaves open are -1;

@@ -1,6 +1,6 @@
 using Microsoft.ML.Data;
 
-namespace TrtMLNet.Backends;
+namespace TrtMLNet;
 
 /// <summary>Element types a tensor may have at the model's inputs and outputs that ML.NET columns can carry.</summary>
 internal enum TensorElementType
@@ -36,8 +36,6 @@ internal static class TensorElementTypes
         TensorElementType.UInt8 => NumberDataViewType.Byte,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
-
-    public static Type ToClrType(this TensorElementType type) => type.ToDataViewType().RawType;
 
     /// <summary>The ONNX name, as users see it in Netron and in ONNX Runtime's messages.</summary>
     public static string OnnxName(this TensorElementType type) => type switch

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace TrtMLNet.Native.TensorRt;
 
 /// <summary>One IO tensor of an engine as TensorRT describes it; -1 marks a dimension fixed only at run time.</summary>
-internal sealed record TensorRtTensorDescription(
+internal sealed record ShimTensorDescription(
     string Name, ShimIoMode IoMode, ShimDataType DataType, bool IsLinear, bool OnDevice, long[] Shape)
 {
     public bool IsInput => IoMode == ShimIoMode.Input;
@@ -17,10 +17,10 @@ internal sealed record TensorRtTensorDescription(
 /// A deserialized engine (trts_engine): what its IO looks like and how much memory it needs. Contexts
 /// keep their engine alive inside the shim, so disposing this handle while contexts live is safe.
 /// </summary>
-internal sealed class TensorRtEngineHandle : SafeHandle
+internal sealed class ShimEngineHandle : SafeHandle
 {
-    /// <summary>For the P/Invoke marshaller; use <see cref="TensorRtRuntimeHandle.DeserializeEngine"/>.</summary>
-    public TensorRtEngineHandle()
+    /// <summary>For the P/Invoke marshaller; use <see cref="ShimRuntimeHandle.DeserializeEngine"/>.</summary>
+    public ShimEngineHandle()
         : base(IntPtr.Zero, ownsHandle: true)
     {
     }
@@ -28,19 +28,19 @@ internal sealed class TensorRtEngineHandle : SafeHandle
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     /// <summary>Every input and output, in TensorRT's order (read once; the engine does not change).</summary>
-    public IReadOnlyList<TensorRtTensorDescription> IoTensors()
+    public IReadOnlyList<ShimTensorDescription> IoTensors()
     {
-        var count = TensorRtShimNative.trts_engine_io_count(this);
+        var count = ShimNative.trts_engine_io_count(this);
         if (count < 0)
-            throw ShimStatusCheck.Failure(ShimStatus.Internal, "Counting the engine's IO tensors");
-        var tensors = new TensorRtTensorDescription[count];
+            throw ShimStatusCheck.Failure(TensorRtErrorCode.Internal, "Counting the engine's IO tensors");
+        var tensors = new ShimTensorDescription[count];
         for (var i = 0; i < count; i++)
         {
-            var status = TensorRtShimNative.trts_engine_io_tensor(this, i, out var desc);
+            var status = ShimNative.trts_engine_io_tensor(this, i, out var desc);
             ShimStatusCheck.ThrowIfFailed(status, $"Reading IO tensor {i} of {count} of the engine");
             // The name points into the engine, which this handle keeps alive during the call.
             var name = Marshal.PtrToStringUTF8(desc.Name) ?? "";
-            tensors[i] = new TensorRtTensorDescription(
+            tensors[i] = new ShimTensorDescription(
                 name, desc.IoMode, desc.DataType, desc.IsLinear != 0, desc.OnDevice != 0, desc.Shape.ToArray());
         }
         return tensors;
@@ -51,9 +51,9 @@ internal sealed class TensorRtEngineHandle : SafeHandle
     {
         get
         {
-            var count = TensorRtShimNative.trts_engine_profile_count(this);
+            var count = ShimNative.trts_engine_profile_count(this);
             if (count < 0)
-                throw ShimStatusCheck.Failure(ShimStatus.Internal, "Counting the engine's optimization profiles");
+                throw ShimStatusCheck.Failure(TensorRtErrorCode.Internal, "Counting the engine's optimization profiles");
             return count;
         }
     }
@@ -61,7 +61,7 @@ internal sealed class TensorRtEngineHandle : SafeHandle
     /// <summary>One bound of an input's range in one optimization profile.</summary>
     public long[] ProfileShape(string inputName, int profile, ShimProfileSelector selector)
     {
-        var status = TensorRtShimNative.trts_engine_profile_shape(this, inputName, profile, selector, out var dims);
+        var status = ShimNative.trts_engine_profile_shape(this, inputName, profile, selector, out var dims);
         ShimStatusCheck.ThrowIfFailed(status, $"Reading the {selector} shape of input '{inputName}' in optimization profile {profile}");
         return dims.ToArray();
     }
@@ -78,7 +78,7 @@ internal sealed class TensorRtEngineHandle : SafeHandle
     /// </summary>
     public long ScratchSize(int profile)
     {
-        var status = TensorRtShimNative.trts_engine_scratch_size(this, profile, out var bytes);
+        var status = ShimNative.trts_engine_scratch_size(this, profile, out var bytes);
         ShimStatusCheck.ThrowIfFailed(status, $"Reading the scratch size of optimization profile {profile}");
         return bytes;
     }
@@ -89,21 +89,21 @@ internal sealed class TensorRtEngineHandle : SafeHandle
     /// </summary>
     public (long? Stated, long Measured) WeightsSize()
     {
-        var status = TensorRtShimNative.trts_engine_weights_size(this, out var stated, out var measured);
+        var status = ShimNative.trts_engine_weights_size(this, out var stated, out var measured);
         ShimStatusCheck.ThrowIfFailed(status, "Reading the engine's weights size");
         return (stated >= 0 ? stated : null, measured);
     }
 
     /// <summary>
-    /// A context that uses scratch memory the caller supplies (<see cref="TensorRtContextHandle.SetScratch"/>),
+    /// A context that uses scratch memory the caller supplies (<see cref="ShimContextHandle.SetScratch"/>),
     /// on the given profile. Selecting a profile other than 0 runs work on <paramref name="stream"/>,
     /// which is synchronized before this returns. <paramref name="persistentBytes"/> is the device
     /// memory the context took for itself, which stays allocated as long as it lives.
     /// </summary>
-    public TensorRtContextHandle CreateContext(int profile, IntPtr stream, out long persistentBytes)
+    public ShimContextHandle CreateContext(int profile, IntPtr stream, out long persistentBytes)
     {
-        var status = TensorRtShimNative.trts_context_create(this, profile, stream, out var context, out persistentBytes);
-        if (status != ShimStatus.Ok)
+        var status = ShimNative.trts_context_create(this, profile, stream, out var context, out persistentBytes);
+        if (status != TensorRtErrorCode.Ok)
         {
             var failure = ShimStatusCheck.Failure(status, $"Creating an execution context on optimization profile {profile}");
             context.Dispose();
@@ -115,7 +115,7 @@ internal sealed class TensorRtEngineHandle : SafeHandle
 
     protected override bool ReleaseHandle()
     {
-        TensorRtShimNative.trts_engine_release(handle);
+        ShimNative.trts_engine_release(handle);
         return true;
     }
 }

@@ -1,50 +1,16 @@
 using Google.Protobuf;
+using static TrtMLNet.Onnx.OnnxFields;
 
-namespace TrtMLNet.Backends.OnnxRuntime;
+namespace TrtMLNet.Onnx;
 
 /// <summary>
-/// What TrtMLNet reads from an ONNX file itself, walking the protobuf wire format (no generated
-/// classes: only a handful of fields are needed): that the bytes are an ONNX model at all, the size of
-/// its weights (initializers), and its metadata properties, where TrtMLNet keeps its settings when a
-/// pipeline is saved.
+/// Reads what TrtMLNet needs from an ONNX file itself, walking the protobuf wire format (no generated
+/// classes: only a handful of fields are needed).
 /// </summary>
-internal sealed class OnnxModelFile
+internal static class OnnxModelReader
 {
-    // Field numbers from onnx.proto (ModelProto, GraphProto, TensorProto, StringStringEntryProto).
-    private const int ModelIrVersion = 1, ModelOpsetImport = 8, ModelGraph = 7, ModelMetadataProps = 14;
-    private const int GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
-    private const int ValueInfoName = 1, ValueInfoType = 2, TypeTensor = 1, TensorTypeElem = 1, TensorTypeShape = 2;
-    private const int ShapeDim = 1, DimValue = 1, DimParam = 2, TensorProtoName = 8;
-    private const int TensorDims = 1, TensorDataType = 2, TensorRawData = 9, TensorExternalData = 13;
-    private const int EntryKey = 1, EntryValue = 2;
-
-    private OnnxModelFile(long irVersion, long initializerBytes, int initializerCount, IReadOnlyDictionary<string, string> metadata,
-        IReadOnlyList<TensorInfo> inputs, IReadOnlyList<TensorInfo> outputs)
-    {
-        Inputs = inputs;
-        Outputs = outputs;
-        IrVersion = irVersion;
-        InitializerBytes = initializerBytes;
-        InitializerCount = initializerCount;
-        Metadata = metadata;
-    }
-
-    public long IrVersion { get; }
-
-    /// <summary>Bytes of all initializers (the weights) as the file states them, external data included.</summary>
-    public long InitializerBytes { get; }
-
-    public int InitializerCount { get; }
-
-    public IReadOnlyDictionary<string, string> Metadata { get; }
-
-    /// <summary>The graph's inputs that are fed at run time (initializers listed as inputs by old exporters are left out).</summary>
-    public IReadOnlyList<TensorInfo> Inputs { get; }
-
-    public IReadOnlyList<TensorInfo> Outputs { get; }
-
     /// <summary>Reads an ONNX model; <paramref name="source"/> names it in the error when the bytes are not one.</summary>
-    public static OnnxModelFile Parse(byte[] bytes, string source)
+    public static OnnxModelFile Read(byte[] bytes, string source)
     {
         long ir = -1;
         var hasGraph = false;
@@ -86,122 +52,7 @@ internal sealed class OnnxModelFile
         return new OnnxModelFile(ir, graph.InitializerBytes, graph.InitializerNames.Count, metadata, inputs, graph.Outputs);
     }
 
-    /// <summary>
-    /// The same model with one more metadata property. Protobuf merges repeated fields that appear
-    /// later in a message, so appending the field to the end is a valid edit that leaves every other
-    /// byte as it was.
-    /// </summary>
-    public static byte[] WithMetadata(byte[] model, string key, string value)
-    {
-        using var entry = new MemoryStream();
-        var entryOut = new CodedOutputStream(entry);
-        entryOut.WriteTag(EntryKey, WireFormat.WireType.LengthDelimited);
-        entryOut.WriteString(key);
-        entryOut.WriteTag(EntryValue, WireFormat.WireType.LengthDelimited);
-        entryOut.WriteString(value);
-        entryOut.Flush();
-
-        using var result = new MemoryStream();
-        result.Write(model);
-        var output = new CodedOutputStream(result);
-        output.WriteTag(ModelMetadataProps, WireFormat.WireType.LengthDelimited);
-        output.WriteBytes(ByteString.CopyFrom(entry.ToArray()));
-        output.Flush();
-        return result.ToArray();
-    }
-
-    /// <summary>
-    /// The same model with the leading dimension of every graph input and output made symbolic
-    /// ("batch"), for exports that fix the batch at 1. Intermediate shapes recorded in value_info are
-    /// dropped, since they would still say 1; ONNX Runtime infers them again. Whether the graph really
-    /// works at other batch sizes (no reshape baked to 1) is for the caller to check by running it.
-    /// </summary>
-    public static byte[] WithOpenBatch(byte[] model)
-    {
-        var graph = new GraphContents();
-        var input = new CodedInputStream(model);
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            if (WireFormat.GetTagFieldNumber(tag) == ModelGraph && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
-                ReadGraph(input.ReadBytes(), graph);
-            else
-                input.SkipLastField();
-        }
-        return Rewrite(ByteString.CopyFrom(model), (field, value) => field != ModelGraph ? value : Rewrite(value, (graphField, item) => graphField switch
-        {
-            GraphValueInfo => null,
-            GraphInput when graph.InitializerNames.Contains(ReadValueInfo(item).Name) => item,
-            GraphInput or GraphOutput => OpenFirstDimension(item),
-            _ => item,
-        })).ToByteArray();
-    }
-
-    private static ByteString OpenFirstDimension(ByteString valueInfo) =>
-        Rewrite(valueInfo, (field, type) => field != ValueInfoType ? type :
-            Rewrite(type, (typeField, tensor) => typeField != TypeTensor ? tensor :
-                Rewrite(tensor, (tensorField, shape) => tensorField != TensorTypeShape ? shape : OpenFirst(shape))));
-
-    private static ByteString OpenFirst(ByteString shape)
-    {
-        var first = true;
-        return Rewrite(shape, (field, dim) =>
-        {
-            if (field != ShapeDim || !first)
-                return dim;
-            first = false;
-            using var stream = new MemoryStream();
-            var output = new CodedOutputStream(stream);
-            output.WriteTag(DimParam, WireFormat.WireType.LengthDelimited);
-            output.WriteString("batch");
-            output.Flush();
-            return ByteString.CopyFrom(stream.ToArray());
-        });
-    }
-
-    /// <summary>
-    /// Copies a message field by field; each length-delimited field goes through <paramref name="map"/>,
-    /// which returns it as is, changed, or null to drop it.
-    /// </summary>
-    private static ByteString Rewrite(ByteString message, Func<int, ByteString, ByteString?> map)
-    {
-        var input = message.CreateCodedInput();
-        using var stream = new MemoryStream();
-        var output = new CodedOutputStream(stream);
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            var field = WireFormat.GetTagFieldNumber(tag);
-            switch (WireFormat.GetTagWireType(tag))
-            {
-                case WireFormat.WireType.Varint:
-                    output.WriteTag(tag);
-                    output.WriteUInt64(input.ReadUInt64());
-                    break;
-                case WireFormat.WireType.Fixed32:
-                    output.WriteTag(tag);
-                    output.WriteFixed32(input.ReadFixed32());
-                    break;
-                case WireFormat.WireType.Fixed64:
-                    output.WriteTag(tag);
-                    output.WriteFixed64(input.ReadFixed64());
-                    break;
-                case WireFormat.WireType.LengthDelimited:
-                    if (map(field, input.ReadBytes()) is { } value)
-                    {
-                        output.WriteTag(tag);
-                        output.WriteBytes(value);
-                    }
-                    break;
-                default:
-                    throw new InvalidDataException($"Protobuf wire type {WireFormat.GetTagWireType(tag)} (groups) does not occur in ONNX models.");
-            }
-        }
-        output.Flush();
-        return ByteString.CopyFrom(stream.ToArray());
-    }
-
-    private sealed class GraphContents
+    internal sealed class GraphContents
     {
         public long InitializerBytes;
         public HashSet<string> InitializerNames { get; } = new(StringComparer.Ordinal);
@@ -209,7 +60,7 @@ internal sealed class OnnxModelFile
         public List<TensorInfo> Outputs { get; } = [];
     }
 
-    private static void ReadGraph(ByteString bytes, GraphContents graph)
+    internal static void ReadGraph(ByteString bytes, GraphContents graph)
     {
         var input = bytes.CreateCodedInput();
         uint tag;
@@ -241,7 +92,7 @@ internal sealed class OnnxModelFile
     }
 
     /// <summary>A ValueInfoProto: name, and for a tensor its element type and shape (-1 and a name for symbolic dimensions).</summary>
-    private static TensorInfo ReadValueInfo(ByteString bytes)
+    internal static TensorInfo ReadValueInfo(ByteString bytes)
     {
         var input = bytes.CreateCodedInput();
         var name = "";

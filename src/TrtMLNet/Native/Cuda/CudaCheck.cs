@@ -2,30 +2,16 @@ using System.Runtime.InteropServices;
 
 namespace TrtMLNet.Native.Cuda;
 
-/// <summary>
-/// A CUDA driver call failed. <see cref="ErrorName"/> is the driver's own name for the error
-/// (for example CUDA_ERROR_OUT_OF_MEMORY), so it can be searched for in NVIDIA's documentation.
-/// </summary>
-public sealed class CudaException : Exception
+/// <summary>Turns CUresult values into <see cref="CudaException"/>, with the driver's own name and text for the error.</summary>
+internal static class CudaCheck
 {
-    public CudaException(CudaError error, string errorName, string message)
-        : base(message)
-    {
-        Error = error;
-        ErrorName = errorName;
-    }
-
-    public CudaError Error { get; }
-
-    public string ErrorName { get; }
-
     internal static void ThrowIfFailed(CudaError result, string call)
     {
         if (result != CudaError.Success)
-            throw Create(result, call);
+            throw Failure(result, call);
     }
 
-    internal static CudaException Create(CudaError result, string call)
+    internal static CudaException Failure(CudaError result, string call)
     {
         var (name, text) = Describe(result);
         return new CudaException(result, name, $"{call} failed: {name} ({text})");

@@ -1,0 +1,47 @@
+namespace TrtMLNet;
+
+/// <summary>
+/// Everything that decides how an engine is built, in one record, derived once from
+/// <see cref="TensorRtOptions"/> (already validated) and the shapes fixed at fit. The backends read it
+/// as it is; the TensorRT shim's struct is written from it; the engine cache keys on it.
+/// </summary>
+internal sealed record EngineBuildOptions
+{
+    public TensorRtPrecision Precision { get; init; }
+
+    public bool AllowTf32 { get; init; } = true;
+
+    /// <summary>The builder's workspace pool limit; null is TensorRT's default.</summary>
+    public long? WorkspaceBytes { get; init; }
+
+    public TensorRtTacticSources EnableTactics { get; init; }
+
+    public TensorRtTacticSources DisableTactics { get; init; }
+
+    /// <summary>0 to 5; null is TensorRT's default (3).</summary>
+    public int? BuilderOptimizationLevel { get; init; }
+
+    /// <summary>Null lets TensorRT decide; 0 keeps every layer on one stream.</summary>
+    public int? MaxAuxStreams { get; init; }
+
+    /// <summary>Optimization profiles with every dimension resolved: per input, min/opt/max shapes.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> Profiles { get; init; } = [];
+
+    public string? TimingCacheFile { get; init; }
+
+    public bool CudaGraphs { get; init; }
+
+    public static EngineBuildOptions From(TensorRtOptions options, IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> profiles) => new()
+    {
+        Precision = options.Precision,
+        AllowTf32 = options.AllowTf32,
+        WorkspaceBytes = options.WorkspaceBytes,
+        EnableTactics = options.EnableTactics,
+        DisableTactics = options.DisableTactics,
+        BuilderOptimizationLevel = options.BuilderOptimizationLevel,
+        MaxAuxStreams = options.MaxAuxStreams,
+        Profiles = profiles,
+        TimingCacheFile = options.TimingCacheFile,
+        CudaGraphs = options.CudaGraphs,
+    };
+}

@@ -1,0 +1,27 @@
+using System.Runtime.InteropServices;
+
+namespace TrtMLNet.Native.TensorRt;
+
+/// <summary>Turns the shim's statuses into <see cref="TensorRtException"/>.</summary>
+internal static class ShimStatusCheck
+{
+    /// <summary>
+    /// Throws for a failed status. Must run right after the call, on the same thread: the message lives
+    /// in the shim's thread-local last error, which the next shim call on this thread clears.
+    /// </summary>
+    public static void ThrowIfFailed(TensorRtErrorCode status, string operation)
+    {
+        if (status != TensorRtErrorCode.Ok)
+            throw Failure(status, operation);
+    }
+
+    /// <summary>
+    /// For hot paths (per-batch calls): build the operation text only when the call failed, as in
+    /// <c>if (status != TensorRtErrorCode.Ok) throw ShimStatusCheck.Failure(status, $"...")</c>.
+    /// </summary>
+    public static TensorRtException Failure(TensorRtErrorCode status, string operation) =>
+        new(status, operation, LastError());
+
+    /// <summary>The shim's last error on this thread ("" when the last call succeeded).</summary>
+    public static string LastError() => Marshal.PtrToStringUTF8(ShimNative.trts_last_error()) ?? "";
+}
