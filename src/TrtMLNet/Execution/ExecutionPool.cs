@@ -12,7 +12,8 @@ namespace TrtMLNet.Execution;
 internal sealed class ExecutionPool
 {
     private static readonly Lock s_poolsLock = new();
-    private static readonly Dictionary<int, ExecutionPool> s_pools = [];
+    // Keyed by the device itself: ComputeDevice.Gpu gives one object per GPU, and tests bring devices of their own.
+    private static readonly Dictionary<ComputeDevice, ExecutionPool> s_pools = [];
 
     private readonly BlockingCollection<BatchJob> _queue = new();
     private readonly List<Lane> _lanes = [];
@@ -60,8 +61,8 @@ internal sealed class ExecutionPool
     {
         lock (s_poolsLock)
         {
-            if (!s_pools.TryGetValue(device.Id, out var pool))
-                s_pools[device.Id] = pool = new ExecutionPool(device);
+            if (!s_pools.TryGetValue(device, out var pool))
+                s_pools[device] = pool = new ExecutionPool(device);
             pool._references++;
             return pool;
         }
@@ -73,7 +74,7 @@ internal sealed class ExecutionPool
         {
             if (--_references > 0)
                 return;
-            s_pools.Remove(Device.Id);
+            s_pools.Remove(Device);
         }
         Shutdown();
     }

@@ -38,10 +38,21 @@
  *     build_profile <profile> <input> <min> <opt> <max> (one per shape, after build_engine)
  *     host_memory_release
  * Queries that cannot change state (versions, counts, engine descriptions) are not recorded.
+ *
+ * Enqueued on a stream of the fake device (fake_device.h), an execution runs later, on that stream's
+ * worker, as on a GPU: it writes a token over its scratch, works a while (trts_fake_set_work_micros),
+ * checks the token is intact (else counts a violation: another execution shared the memory), and writes
+ * its outputs: every value of row r of output k is the first value of row r of the first input, plus k.
+ * It also keeps TensorRT's rule that contexts in concurrent use must each use a separate optimization
+ * profile (NvInferRuntime.h, IExecutionContext): a second execution on a profile whose previous one has
+ * not completed fails. On any other stream handle an execution does nothing, as before.
  */
 #include "trtmlnet_shim.h"
+#include "fake_device.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -85,6 +96,10 @@ std::map<std::string, Failure> gFailures;
 trts_log_callback gLogCallback = nullptr;
 void* gLogUserData = nullptr;
 int32_t gLogMinSeverity = -1;
+
+std::atomic<int64_t> gScratchViolations{0};
+std::atomic<int64_t> gWorkMicros{200};
+std::atomic<uint64_t> gTokens{0};
 
 thread_local std::string tLastError;
 thread_local std::string tCallsText;
@@ -489,6 +504,8 @@ struct EngineState
 {
     std::shared_ptr<RuntimeState> runtime;
     Plan plan;
+    std::mutex inFlightMutex;
+    std::map<int32_t, int32_t> inFlight; /* executions queued and not completed, per profile */
 
     ~EngineState()
     {
@@ -533,6 +550,7 @@ struct ContextState
     std::map<std::string, trts_dims> inputShapes;
     std::map<std::string, void*> addresses;
     int64_t scratchSize = -1; /* -1: never set */
+    void* scratchMemory = nullptr;
 
     ~ContextState()
     {
@@ -902,6 +920,7 @@ extern "C" TRTS_API trts_status trts_context_set_scratch(trts_context* context, 
                     + std::to_string(size));
         }
         state.scratchSize = size;
+        state.scratchMemory = memory;
     });
 }
 
@@ -978,6 +997,124 @@ extern "C" TRTS_API trts_status trts_context_set_tensor_address(trts_context* co
     });
 }
 
+namespace
+{
+
+/* A tensor of one execution as the work on the fake device sees it. */
+struct BoundTensor
+{
+    unsigned char* data = nullptr;
+    int32_t type = TRTS_TYPE_UNKNOWN;
+    int64_t rows = 1;
+    int64_t perRow = 0;
+};
+
+BoundTensor bind(ContextState const& state, Tensor const& tensor)
+{
+    BoundTensor bound;
+    bound.data = static_cast<unsigned char*>(state.addresses.at(tensor.name));
+    bound.type = tensor.dataType;
+    trts_dims const shape = state.shapeOf(tensor);
+    int64_t const elements = volume(shape);
+    bound.rows = shape.nb_dims > 0 ? shape.d[0] : 1;
+    bound.perRow = bound.rows > 0 ? elements / bound.rows : 0;
+    return bound;
+}
+
+double readFirst(BoundTensor const& input, int64_t row)
+{
+    unsigned char const* at = input.data;
+    int64_t const index = row * input.perRow;
+    switch (input.type)
+    {
+    case TRTS_TYPE_FLOAT32: return reinterpret_cast<float const*>(at)[index];
+    case TRTS_TYPE_INT32: return reinterpret_cast<int32_t const*>(at)[index];
+    case TRTS_TYPE_INT64: return static_cast<double>(reinterpret_cast<int64_t const*>(at)[index]);
+    case TRTS_TYPE_UINT8:
+    case TRTS_TYPE_BOOL: return at[index];
+    default: return 0;
+    }
+}
+
+void writeRow(BoundTensor const& output, int64_t row, double value)
+{
+    for (int64_t i = row * output.perRow; i < (row + 1) * output.perRow; ++i)
+    {
+        switch (output.type)
+        {
+        case TRTS_TYPE_FLOAT32: reinterpret_cast<float*>(output.data)[i] = static_cast<float>(value); break;
+        case TRTS_TYPE_INT32: reinterpret_cast<int32_t*>(output.data)[i] = static_cast<int32_t>(value); break;
+        case TRTS_TYPE_INT64: reinterpret_cast<int64_t*>(output.data)[i] = static_cast<int64_t>(value); break;
+        case TRTS_TYPE_UINT8:
+        case TRTS_TYPE_BOOL: output.data[i] = static_cast<unsigned char>(value); break;
+        default: break;
+        }
+    }
+}
+
+/* Holds the scratch for a while under a token of its own; false when another execution wrote it meanwhile. */
+bool holdScratch(unsigned char* scratch, int64_t size)
+{
+    int64_t const words = std::min<int64_t>(size, int64_t{1} << 20) / static_cast<int64_t>(sizeof(uint64_t));
+    uint64_t* memory = reinterpret_cast<uint64_t*>(scratch);
+    uint64_t const token = ++gTokens;
+    std::fill(memory, memory + words, token);
+    std::this_thread::sleep_for(std::chrono::microseconds(gWorkMicros.load()));
+    return std::all_of(memory, memory + words, [token](uint64_t word) { return word == token; });
+}
+
+void enqueueOnFakeDevice(ContextState const& state, void* stream)
+{
+    std::shared_ptr<EngineState> const engine = state.engine;
+    int32_t const profile = state.profile;
+    {
+        std::lock_guard<std::mutex> lock(engine->inFlightMutex);
+        if (engine->inFlight[profile] > 0)
+        {
+            std::string const message = "IExecutionContext::enqueueV3: Error Code 3: API Usage Error (the fake shim's rule, from "
+                                        "NvInferRuntime.h: each execution context in concurrent use must use a separate optimization "
+                                        "profile; profile "
+                + std::to_string(profile) + " is in use by an execution that has not completed)";
+            log(TRTS_LOG_ERROR, message);
+            fail(TRTS_ERR_TENSORRT, "enqueueV3 failed\nTensorRT: " + message);
+        }
+        ++engine->inFlight[profile];
+    }
+    BoundTensor first;
+    std::vector<BoundTensor> outputs;
+    for (Tensor const& tensor : engine->plan.tensors)
+    {
+        if (tensor.ioMode == TRTS_IO_INPUT && first.data == nullptr)
+        {
+            first = bind(state, tensor);
+        }
+        else if (tensor.ioMode == TRTS_IO_OUTPUT)
+        {
+            outputs.push_back(bind(state, tensor));
+        }
+    }
+    unsigned char* const scratch = static_cast<unsigned char*>(state.scratchMemory);
+    int64_t const scratchBytes = scratch != nullptr ? state.scratchSize : 0;
+    fake_device::submit(stream, [engine, profile, first, outputs, scratch, scratchBytes] {
+        if (scratchBytes > 0 && !holdScratch(scratch, scratchBytes))
+        {
+            ++gScratchViolations;
+        }
+        for (std::size_t k = 0; k < outputs.size(); ++k)
+        {
+            for (int64_t row = 0; row < outputs[k].rows; ++row)
+            {
+                double const value = first.data != nullptr && row < first.rows ? readFirst(first, row) : 0;
+                writeRow(outputs[k], row, value + static_cast<double>(k));
+            }
+        }
+        std::lock_guard<std::mutex> lock(engine->inFlightMutex);
+        --engine->inFlight[profile];
+    });
+}
+
+} // namespace
+
 extern "C" TRTS_API trts_status trts_context_enqueue(trts_context* context, void* stream)
 {
     return guarded("context_enqueue", [&] {
@@ -1006,6 +1143,10 @@ extern "C" TRTS_API trts_status trts_context_enqueue(trts_context* context, void
                 + std::to_string(needed) + " bytes the shapes need)";
             log(TRTS_LOG_ERROR, message);
             fail(TRTS_ERR_TENSORRT, "enqueueV3 failed\nTensorRT: " + message);
+        }
+        if (fake_device::isStream(stream))
+        {
+            enqueueOnFakeDevice(state, stream);
         }
     });
 }
@@ -1271,7 +1412,15 @@ FAKE_API void trts_fake_reset(void)
     gCalls.clear();
     gFailures.clear();
     gVersions = Versions();
+    gScratchViolations = 0;
+    gWorkMicros = 200;
 }
+
+/* Executions on the fake device that found their scratch written by another one while they held it. */
+FAKE_API int64_t trts_fake_scratch_violations(void) { return gScratchViolations.load(); }
+
+/* How long an execution on the fake device holds its scratch. */
+FAKE_API void trts_fake_set_work_micros(int64_t micros) { gWorkMicros = micros; }
 
 /* The next call of function_name ("trts_context_enqueue" or "context_enqueue") fails with status and
  * message, after its arguments are recorded and before it does anything. */
