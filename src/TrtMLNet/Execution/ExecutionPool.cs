@@ -42,6 +42,12 @@ internal sealed class ExecutionPool
         get { lock (s_poolsLock) return s_pools.Count; }
     }
 
+    /// <summary>Whether a pool runs for this device now: for tests that check a pool was let go.</summary>
+    internal static bool IsRunning(ComputeDevice device)
+    {
+        lock (s_poolsLock) return s_pools.ContainsKey(device);
+    }
+
     public ScratchArena Arena { get; }
 
     public StagingPool Staging { get; }

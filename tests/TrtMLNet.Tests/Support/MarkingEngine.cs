@@ -10,13 +10,33 @@ namespace TrtMLNet.Tests.Support;
 /// everywhere. It also checks that no context runs two executions at once, records which outputs were
 /// asked for, and computes y = x + 1 so the values can be checked too.
 /// </summary>
-internal sealed class MarkingEngine(int width, long scratchBytes = 64 * 1024) : IInferenceEngine
+internal sealed class MarkingEngine : IInferenceEngine
 {
+    private readonly int width;
+    private readonly long scratchBytes;
+    private readonly IDisposable? _deviceUse;
+    private readonly DeviceBuffer? _weights;
     private long _tokens;
     private long _executions;
     private long _scratchViolations;
     private long _contextViolations;
     private long _rows;
+
+    /// <param name="width">Values per row of x and y.</param>
+    /// <param name="scratchBytes">Scratch an execution needs.</param>
+    /// <param name="device">Where it runs (the CPU by default).</param>
+    /// <param name="weightsBytes">Memory it takes at load, as an engine's weights, declared to the device first as real engines do.</param>
+    public MarkingEngine(int width, long scratchBytes = 64 * 1024, ComputeDevice? device = null, long weightsBytes = 0)
+    {
+        this.width = width;
+        this.scratchBytes = scratchBytes;
+        Device = device ?? ComputeDevice.Cpu;
+        if (weightsBytes > 0)
+        {
+            _deviceUse = Device.BeginUse();
+            _weights = Device.AllocateDevice(weightsBytes, "marking engine weights");
+        }
+    }
 
     public int Width => width;
 
@@ -37,13 +57,13 @@ internal sealed class MarkingEngine(int width, long scratchBytes = 64 * 1024) : 
 
     public string Description => "marking test engine on the CPU";
 
-    public ComputeDevice Device => ComputeDevice.Cpu;
+    public ComputeDevice Device { get; }
 
     public bool ContextsNeedOwnProfile => false;
 
-    public IReadOnlyList<TensorInfo> Inputs { get; } = [new("x", TensorElementType.Float32, [-1, width], ["N", null])];
+    public IReadOnlyList<TensorInfo> Inputs => [new("x", TensorElementType.Float32, [-1, width], ["N", null])];
 
-    public IReadOnlyList<TensorInfo> Outputs { get; } =
+    public IReadOnlyList<TensorInfo> Outputs =>
         [new("y", TensorElementType.Float32, [-1, width], ["N", null]), new("z", TensorElementType.Float32, [-1, 1], ["N", null])];
 
     public IReadOnlyList<EngineProfile> Profiles { get; } = [EngineProfile.Unbounded];
@@ -59,7 +79,11 @@ internal sealed class MarkingEngine(int width, long scratchBytes = 64 * 1024) : 
     public IReadOnlyDictionary<string, long[]> InferOutputShapes(IReadOnlyDictionary<string, long[]> inputShapes) =>
         new Dictionary<string, long[]> { ["y"] = inputShapes["x"], ["z"] = [inputShapes["x"][0], 1] };
 
-    public void Dispose() { }
+    public void Dispose()
+    {
+        _weights?.Dispose();
+        _deviceUse?.Dispose();
+    }
 
     /// <summary>The model the engine pretends to run, for ModelSource: the same signature, as ONNX.</summary>
     public static byte[] Signature(int width) => new Models.OnnxModelBuilder()
