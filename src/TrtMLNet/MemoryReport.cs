@@ -58,9 +58,14 @@ public sealed class MemoryReport
         foreach (var engine in Engines)
         {
             text.AppendLine($"  {engine.Model} ({engine.Backend})");
-            text.AppendLine($"    weights                 {Bytes.Format(engine.WeightsBytes),14}  (stated {Bytes.Format(engine.WeightsStatedBytes)}, measured {Bytes.Format(engine.WeightsMeasuredBytes)})");
+            text.AppendLine($"    weights                 {Bytes.Format(engine.WeightsBytes),14}  (stated {Bytes.Format(engine.WeightsStatedBytes)}, measured " +
+                $"{Bytes.Format(engine.WeightsMeasuredBytes)})");
             foreach (var context in engine.Contexts)
-                text.AppendLine($"    context {context.Index,2} (profile {context.Profile}) persistent {Bytes.Format(context.PersistentBytes),8}, scratch need {Bytes.Format(context.ScratchNeedBytes)}{(context.OwnScratchBytes is { } own ? $", owns {Bytes.Format(own)}" : engine.SharesScratch ? ", from the shared slabs" : "")}");
+            {
+                var scratch = context.OwnScratchBytes is { } own ? $", owns {Bytes.Format(own)}" : engine.SharesScratch ? ", from the shared slabs" : "";
+                text.AppendLine($"    context {context.Index,2} (profile {context.Profile}) persistent {Bytes.Format(context.PersistentBytes),8}, scratch need " +
+                    $"{Bytes.Format(context.ScratchNeedBytes)}{scratch}");
+            }
         }
         text.AppendLine($"  scratch slabs           {ScratchSlabs} x {Bytes.Format(ScratchSlabBytes)}");
         for (var i = 0; i < LaneIoBytes.Count; i++)

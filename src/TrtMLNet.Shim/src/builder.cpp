@@ -387,18 +387,3 @@ extern "C" TRTS_API trts_status trts_build_engine(const void* onnx, size_t onnx_
         *plan_out = planGuard.release();
     });
 }
-
-extern "C" TRTS_API const void* trts_host_memory_data(const trts_host_memory* memory)
-{
-    return memory != nullptr && memory->memory ? memory->memory->data() : nullptr;
-}
-
-extern "C" TRTS_API size_t trts_host_memory_size(const trts_host_memory* memory)
-{
-    return memory != nullptr && memory->memory ? memory->memory->size() : 0;
-}
-
-extern "C" TRTS_API void trts_host_memory_release(trts_host_memory* memory)
-{
-    delete memory;
-}

@@ -110,6 +110,7 @@ internal static class EngineFactory
         var available = OrtEnv.Instance().GetAvailableProviders();
         return available.Contains(provider)
             ? null
-            : $"The ONNX Runtime in this application has no {provider} (it has {string.Join(", ", available)}): reference the {package} package instead of Microsoft.ML.OnnxRuntime.";
+            : $"The ONNX Runtime in this application has no {provider} (it has {string.Join(", ", available)}): reference the {package} package instead of " +
+                $"Microsoft.ML.OnnxRuntime.";
     }
 }

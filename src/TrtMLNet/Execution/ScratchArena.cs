@@ -120,7 +120,8 @@ internal sealed class ScratchArena : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (bytes > _slabBytes)
                 throw new InvalidOperationException(
-                    $"An execution needs {Bytes.Format(bytes)} of scratch but the slabs of {_device} hold {Bytes.Format(_slabBytes)}: its engine was not registered with the arena.");
+                    $"An execution needs {Bytes.Format(bytes)} of scratch but the slabs of {_device} hold {Bytes.Format(_slabBytes)}: " +
+                    "its engine was not registered with the arena.");
             while (true)
             {
                 var free = _slabs.Where(s => !s.IsLent && s.Buffer is not null).ToList();
@@ -200,7 +201,8 @@ internal sealed class ScratchArena : IDisposable
             if (candidates.Count == 0 || _slabs.Count(s => !s.IsLent) < 2)
                 throw new InvalidOperationException(_slabs.Count == 0
                     ? $"The scratch arena of {_device} has no slabs to lend: no engine needing scratch is registered."
-                    : $"No scratch slab of at least {Bytes.Format(bytes)} can be lent on {_device}: {_slabs.Count(s => s.IsLent)} of {_slabs.Count} are lent, slabs hold {Bytes.Format(_slabBytes)}, and one always stays with the executions (raise ScratchSlabs to lend more).");
+                    : $"No scratch slab of at least {Bytes.Format(bytes)} can be lent on {_device}: {_slabs.Count(s => s.IsLent)} of {_slabs.Count} are lent, slabs hold " +
+                        $"{Bytes.Format(_slabBytes)}, and one always stays with the executions (raise ScratchSlabs to lend more).");
             slab = candidates.OrderByDescending(s => s.Fence?.HasPassed() ?? true).First();
             slab.IsLent = true;
             previous = slab.Fence;

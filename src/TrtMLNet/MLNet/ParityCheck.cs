@@ -50,11 +50,13 @@ public sealed class ParityReport
     public override string ToString()
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Parity of {Backend} against {Reference} on {Rows} rows (relative {RelativeTolerance:g3}, absolute {AbsoluteTolerance:g3}):");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Parity of {Backend} against {Reference} on {Rows} rows (relative {RelativeTolerance:g3}, absolute {AbsoluteTolerance:g3}):");
         foreach (var o in Outputs)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {o.Output}: {(o.WithinTolerance ? "OK" : "MISMATCH")}, max abs error {o.MaxAbsoluteError:g4}, max rel error {o.MaxRelativeError:g4}, {o.Mismatches} of {o.Values} values outside tolerance");
+                $"  {o.Output}: {(o.WithinTolerance ? "OK" : "MISMATCH")}, max abs error {o.MaxAbsoluteError:g4}, max rel error {o.MaxRelativeError:g4}, {o.Mismatches} of " +
+                    $"{o.Values} values outside tolerance");
             foreach (var row in o.WorstRows.Take(3))
                 text.AppendLine(CultureInfo.InvariantCulture, $"    row {row.Row} [{row.Slot}]: expected {row.Expected:g7}, got {row.Actual:g7} (error {row.AbsoluteError:g3})");
         }

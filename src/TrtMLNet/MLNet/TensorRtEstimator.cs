@@ -28,7 +28,8 @@ public sealed class TensorRtEstimator : IEstimator<TensorRtTransformer>
         var onnx = _model.Onnx;
         foreach (var column in _options.InputColumns ?? [])
             if (!onnx.Inputs.Any(i => i.Name == column))
-                throw new ArgumentException($"Input column '{column}' is not an input of {_model.Name}: its inputs are {string.Join(", ", onnx.Inputs)}. Input columns are named after the model's input tensors, as in ApplyOnnxModel.");
+                throw new ArgumentException($"Input column '{column}' is not an input of {_model.Name}: its inputs are {string.Join(", ", onnx.Inputs)}. Input columns are " +
+                    $"named after the model's input tensors, as in ApplyOnnxModel.");
         ModelFitter.SelectOutputs(_options, onnx.Outputs, _model.Name);
     }
 

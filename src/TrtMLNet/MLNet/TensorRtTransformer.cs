@@ -77,7 +77,8 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
         {
             if (!a.RowShape.SequenceEqual(b.RowShape))
                 throw new ArgumentException(
-                    $"Input column '{a.Column}' now gives rows of shape {TensorInfo.FormatShape(b.RowShape)}, but the transformer was fitted for {TensorInfo.FormatShape(a.RowShape)}: fit it again on data of this shape.");
+                    $"Input column '{a.Column}' now gives rows of shape {TensorInfo.FormatShape(b.RowShape)}, but the transformer was fitted for " +
+                        $"{TensorInfo.FormatShape(a.RowShape)}: fit it again on data of this shape.");
         }
     }
 

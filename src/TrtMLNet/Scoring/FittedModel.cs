@@ -93,7 +93,8 @@ internal sealed class FittedModel
             var accepting = Runtime.Engine.Profiles.Where(p => p.Accepts(shapes)).Select(p => p.Index).ToArray();
             if (accepting.Length == 0)
                 throw new InvalidOperationException(
-                    $"No optimization profile of {Runtime.Engine.Description} accepts the batch shapes {string.Join(", ", shapes.Select(s => $"{s.Key}{TensorInfo.FormatShape(s.Value)}"))}.");
+                    $"No optimization profile of {Runtime.Engine.Description} accepts the batch shapes " +
+                        $"{string.Join(", ", shapes.Select(s => $"{s.Key}{TensorInfo.FormatShape(s.Value)}"))}.");
             return _profilesByRows[rows] = accepting;
         }
     }

@@ -53,7 +53,8 @@ internal static class ModelFitter
         var inputColumns = options.InputColumns is { Length: > 0 } given ? given : model.Onnx.Inputs.Select(i => i.Name).ToArray();
         var shapes = ModelShapes.Bind(model.Onnx.Inputs, inputColumns, columnType, options.ShapeDictionary, options.BatchSize, model.Name);
         if (options.BatchSize != shapes.BatchSize && shapes.BatchKind == BatchKind.Fixed)
-            warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). Export it with an open batch dimension to batch it.");
+            warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). " +
+                $"Export it with an open batch dimension to batch it.");
         return shapes;
     }
 
@@ -80,7 +81,8 @@ internal static class ModelFitter
         catch (Exception e) when (opened && e is not CudaException)
         {
             throw new InvalidOperationException(
-                $"OpenBatchDimension does not work for {model.Name}: run at two rows, {e.Message} Leave OpenBatchDimension off (the model then runs one row at a time) or export it with an open batch dimension.", e);
+                $"OpenBatchDimension does not work for {model.Name}: run at two rows, {e.Message} Leave OpenBatchDimension off (the model then runs one row at a time) or " +
+                    $"export it with an open batch dimension.", e);
         }
     }
 
@@ -147,7 +149,8 @@ internal static class ModelFitter
         if (options.Profiles is { Count: > 0 } given)
         {
             return given.Select(p => (IReadOnlyDictionary<string, (long[], long[], long[])>)p.Shapes.ToDictionary(
-                s => shapes.Inputs.Any(i => i.Tensor.Name == s.Key) ? s.Key : throw new ArgumentException($"A TensorRtProfile names '{s.Key}', which is not an input the model is fed."),
+                s => shapes.Inputs.Any(i => i.Tensor.Name == s.Key) ? s.Key : throw new ArgumentException($"A TensorRtProfile names '{s.Key}', which is not an input the model " +
+                    $"is fed."),
                 s => (Longs(s.Value.Min), Longs(s.Value.Opt), Longs(s.Value.Max)))).ToList();
         }
         var min = shapes.BatchKind == BatchKind.Fixed ? shapes.BatchSize : 1;

@@ -68,8 +68,6 @@ internal sealed class ModelShapes
     public static long[] WithBatch(TensorInfo tensor, long[] rowShape, long rows) =>
         tensor.Rank == 0 ? [] : [rows, .. rowShape];
 
-    public long RowBytes => Inputs.Sum(i => i.RowBytes) + Outputs.Sum(o => o.RowBytes);
-
     /// <summary>
     /// Matches columns to the model's inputs. <paramref name="columnType"/> gives a column's type by name
     /// (null when the column is missing); <paramref name="inputColumns"/> lists the inputs to feed.
@@ -93,9 +91,11 @@ internal sealed class ModelShapes
         foreach (var column in inputColumns)
         {
             var tensor = modelInputs.FirstOrDefault(t => t.Name == column)
-                ?? throw new ArgumentException($"Input column '{column}' is not an input of {modelName}: its inputs are {Names(modelInputs)}. Input columns are named after the model's input tensors, as in ApplyOnnxModel; rename a column with CopyColumns.");
+                ?? throw new ArgumentException($"Input column '{column}' is not an input of {modelName}: its inputs are {Names(modelInputs)}. Input columns are named after the " +
+                    $"model's input tensors, as in ApplyOnnxModel; rename a column with CopyColumns.");
             if (tensor.ElementType == TensorElementType.Unsupported)
-                throw new ArgumentException($"Input {tensor} of {modelName} has type {tensor.TypeName}, which no ML.NET column carries; supported are float, double, int32, int64, bool and uint8.");
+                throw new ArgumentException($"Input {tensor} of {modelName} has type {tensor.TypeName}, which no ML.NET column carries; supported are float, double, int32, " +
+                    $"int64, bool and uint8.");
             var type = columnType(column)
                 ?? throw new ArgumentException($"Input column '{column}' was not found in the data; {modelName} needs it for its input {tensor}.");
             inputs.Add(BindInput(tensor, column, type, shapeDictionary, modelName));
@@ -114,7 +114,8 @@ internal sealed class ModelShapes
         var expectedItem = tensor.ElementType.ToDataViewType();
         if (!itemType.Equals(expectedItem))
             throw new ArgumentException(
-                $"Input column '{column}' holds {Describe(type)}, but {modelName}'s input {tensor} takes {expectedItem.RawType.Name} values: convert it first (for example with mlContext.Transforms.Conversion.ConvertType).");
+                $"Input column '{column}' holds {Describe(type)}, but {modelName}'s input {tensor} takes {expectedItem.RawType.Name} values: convert it first (for example with " +
+                    $"mlContext.Transforms.Conversion.ConvertType).");
 
         // The per-row shape: the model's dimensions after the batch, with any open one filled in.
         var rowShape = tensor.Rank == 0 ? [] : tensor.Shape[1..];
@@ -122,7 +123,8 @@ internal sealed class ModelShapes
         if (shapeDictionary?.TryGetValue(tensor.Name, out var given) == true)
         {
             if (given.Length != tensor.Rank)
-                throw new ArgumentException($"ShapeDictionary gives '{tensor.Name}' the shape {TensorInfo.FormatShape(given.Select(d => (long)d).ToList())}, of rank {given.Length}, but the model's input {tensor} has rank {tensor.Rank}.");
+                throw new ArgumentException($"ShapeDictionary gives '{tensor.Name}' the shape {TensorInfo.FormatShape(given.Select(d => (long)d).ToList())}, of rank " +
+                    $"{given.Length}, but the model's input {tensor} has rank {tensor.Rank}.");
             for (var i = 0; i < rowShape.Length; i++)
             {
                 long d = given[i + 1];
@@ -148,7 +150,8 @@ internal sealed class ModelShapes
             var known = rowShape.Where(d => d > 0).Aggregate(1L, (a, b) => a * b);
             if (columnSize % known != 0)
                 throw new ArgumentException(
-                    $"Input column '{column}' has {columnSize} values per row, which does not fit the model's input {tensor}: the fixed dimensions hold {known} values, and {columnSize} is not a multiple of {known}.");
+                    $"Input column '{column}' has {columnSize} values per row, which does not fit the model's input {tensor}: the fixed dimensions hold {known} values, and " +
+                        $"{columnSize} is not a multiple of {known}.");
             rowShape[open[0]] = columnSize / known;
             open.Clear();
         }
@@ -157,14 +160,17 @@ internal sealed class ModelShapes
             var names = string.Join(", ", open.Select(i => $"dimension {i + 1}{(rowNames[i] is { } n ? $" ('{n}')" : "")}"));
             throw new ArgumentException(
                 columnSize == 0
-                    ? $"Input column '{column}' is a vector of variable size and the model's input {tensor} leaves {names} open, so the shape of a row cannot be known: give its shape in ShapeDictionary or make the column's size fixed."
-                    : $"The model's input {tensor} leaves {names} open and column '{column}' ({columnSize} values per row) cannot settle more than one: give '{tensor.Name}' a shape in ShapeDictionary.");
+                    ? $"Input column '{column}' is a vector of variable size and the model's input {tensor} leaves {names} open, so the shape of a row cannot be known: give " +
+                        $"its shape in ShapeDictionary or make the column's size fixed."
+                    : $"The model's input {tensor} leaves {names} open and column '{column}' ({columnSize} values per row) cannot settle more than one: give '{tensor.Name}' a " +
+                        $"shape in ShapeDictionary.");
         }
 
         var elements = rowShape.Aggregate(1L, (a, b) => a * b);
         if (columnSize > 0 && columnSize != elements)
             throw new ArgumentException(
-                $"Input column '{column}' has {columnSize} values per row, but the model's input {tensor} takes {elements} per row (shape {TensorInfo.FormatShape(rowShape)} after the batch dimension).");
+                $"Input column '{column}' has {columnSize} values per row, but the model's input {tensor} takes {elements} per row (shape {TensorInfo.FormatShape(rowShape)} " +
+                    $"after the batch dimension).");
         return new InputShape(tensor, column, rowShape);
     }
 
@@ -214,7 +220,8 @@ internal sealed class ModelShapes
                     atTwo ??= inferShapes(InputShapesFor(2));
                 var shape = atOne[tensor.Name];
                 if (shape.Length != tensor.Rank || (atTwo is not null && (atTwo[tensor.Name].Length == 0 || atTwo[tensor.Name][0] != 2 * shape[0])))
-                    throw new ArgumentException($"{modelName}'s output {tensor} does not grow with the batch (shape {TensorInfo.FormatShape(shape)} for one row), so its values cannot be split into rows.");
+                    throw new ArgumentException($"{modelName}'s output {tensor} does not grow with the batch (shape {TensorInfo.FormatShape(shape)} for one row), so its values " +
+                        $"cannot be split into rows.");
                 row = shape[1..];
             }
             outputs.Add(new OutputShape(tensor, row));

@@ -20,7 +20,7 @@ internal sealed class ScoringSession : IDisposable
         {
             // Nothing is held, so there is nothing for the finalizer to release.
             GC.SuppressFinalize(this);
-            throw new ObjectDisposedException(nameof(TensorRtTransformer), "The TensorRtTransformer was disposed; fit the pipeline again to score.");
+            throw new ObjectDisposedException("TensorRtTransformer", "The TensorRtTransformer was disposed; fit the pipeline again to score.");
         }
         _model = model;
         Slots = Enumerable.Range(0, slots).Select(i => new BatchSlot(i, model)).ToArray();

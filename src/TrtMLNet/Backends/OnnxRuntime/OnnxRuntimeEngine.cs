@@ -23,7 +23,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     private readonly IDisposable _deviceUse;
 
-    private OnnxRuntimeEngine(InferenceSession session, EngineOptions options, ComputeDevice device, IDisposable deviceUse, OnnxModelFile file, long? measuredWeights, string description)
+    private OnnxRuntimeEngine(
+        InferenceSession session, EngineOptions options, ComputeDevice device, IDisposable deviceUse, OnnxModelFile file, long? measuredWeights, string description)
     {
         _session = session;
         _deviceUse = deviceUse;

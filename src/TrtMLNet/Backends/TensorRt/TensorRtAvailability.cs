@@ -41,7 +41,8 @@ internal static class TensorRtAvailability
         var failures = SupportedMajors.Select(m => (Major: m, Failure: nvInferFailure(m))).ToList();
         var present = failures.Where(f => f.Failure is null).Select(f => NativeLibraries.NvInferFileName(f.Major)).ToList();
         if (present.Count > 0)
-            return $"{shimFailure ?? "The TensorRT shim could not be loaded."} (TensorRT itself is installed: {string.Join(" and ", present)} load{(present.Count == 1 ? "s" : "")}.)";
+            return $"{shimFailure ?? "The TensorRT shim could not be loaded."} (TensorRT itself is installed: {string.Join(" and ", present)} " +
+                $"load{(present.Count == 1 ? "s" : "")}.)";
         // Without TensorRT the shim's own failure (a dozen probed paths) says nothing more; what to do next does.
         var shimNext = shimFailure?.Contains("nvinfer", StringComparison.OrdinalIgnoreCase) == true
             ? $"The TrtMLNet shim ({NativeLibraries.ShimPath ?? ShimLibrary.ShimFileName}) is there and needs exactly these libraries."

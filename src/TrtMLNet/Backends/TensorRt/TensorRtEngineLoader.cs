@@ -50,7 +50,8 @@ internal static class TensorRtEngineLoader
             : BuildThroughCache(model, options, shim, device, warn);
         if (engine.ContextsNeedOwnProfile && engine.Profiles.Count < options.ConcurrentContexts)
             warn($"The TensorRT engine for {model.Name} has {engine.Profiles.Count} optimization profile(s), so at most {engine.Profiles.Count} batch(es) run on it at once: " +
-                $"TensorRT needs a profile of its own for every context in concurrent use. Build the plan with its profile repeated {options.ConcurrentContexts} times (one per lane) to use every lane.");
+                $"TensorRT needs a profile of its own for every context in concurrent use. Build the plan with its profile repeated {options.ConcurrentContexts} times (one per " +
+                    $"lane) to use every lane.");
         return engine;
     }
 
@@ -93,7 +94,8 @@ internal static class TensorRtEngineLoader
             ? rejected
             : new TensorRtException(rejected.ErrorCode,
                 $"Loading the TensorRT plan '{path}' (a plan loads only into the TensorRT version and the GPU model it was built for, and this is " +
-                $"TensorRT {shim.LoadedTensorRt} on {DescribeDevice(device)}: build the plan here, or leave EngineFile unset to let TrtMLNet build and cache one from the ONNX model)",
+                $"TensorRT {shim.LoadedTensorRt} on {DescribeDevice(device)}: build the plan here, or leave EngineFile unset to let TrtMLNet build and cache one from the ONNX " +
+                    $"model)",
                 rejected.NativeMessage));
         try
         {
@@ -132,7 +134,8 @@ internal static class TensorRtEngineLoader
                 problems.Add($"it has an input '{input.Name}' the model does not");
         if (problems.Count > 0)
             throw new InvalidOperationException(
-                $"The TensorRT plan '{path}' (EngineFile) does not fit {model.Name}: {string.Join("; ", problems)}. Build the plan from this model, or give the model it was built from.");
+                $"The TensorRT plan '{path}' (EngineFile) does not fit {model.Name}: {string.Join("; ", problems)}. Build the plan from this model, or give the model it was " +
+                    $"built from.");
     }
 
     // ---- building ----
@@ -182,13 +185,13 @@ internal static class TensorRtEngineLoader
         // TensorRT's builder works in the CUDA context current on the calling thread.
         device.MakeCurrent();
         var timingPath = build.TimingCacheFile is null ? null : Path.GetFullPath(build.TimingCacheFile);
-        var timing = timingPath is null ? null : TimingCacheFile.Read(timingPath, warn);
+        var timing = timingPath is null ? null : TimingCacheStore.Read(timingPath, warn);
         ShimBuildResult result;
         try
         {
             result = BuildOnce(model, build, timing ?? [], timingPath is not null);
         }
-        catch (TensorRtException e) when (timing is not null && TimingCacheFile.IsRejection(e))
+        catch (TensorRtException e) when (timing is not null && TimingCacheStore.IsRejection(e))
         {
             warn($"TensorRT {shim.LoadedTensorRt} rejected the timing cache '{timingPath}' ({e.NativeMessage}); it was probably written by another " +
                 "TensorRT version or GPU. Building without it; the file is replaced by this build's cache.");
@@ -197,7 +200,7 @@ internal static class TensorRtEngineLoader
         using (result)
         {
             if (timingPath is not null && result.TimingCache is not null)
-                TimingCacheFile.Write(timingPath, result.TimingCache, warn);
+                TimingCacheStore.Write(timingPath, result.TimingCache, warn);
             if (result.Plan.Size > Array.MaxLength)
                 throw new NotSupportedException(
                     $"The TensorRT plan built from {model.Name} is {Bytes.Format(result.Plan.Size)}, more than TrtMLNet can hold in one array (2 GiB).");

@@ -163,7 +163,8 @@ internal sealed class TensorRtExecutionContext : IEngineContext
                 "TrtMLNet binds output buffers before running and cannot read such an output.");
         if (!shape.AsSpan().SequenceEqual(output.Shape))
             throw new ArgumentException(
-                $"For these inputs TensorRT computes output '{tensor.Name}' as {TensorInfo.FormatShape(shape)}, but its buffer is laid out as {TensorInfo.FormatShape(output.Shape)}.");
+                $"For these inputs TensorRT computes output '{tensor.Name}' as {TensorInfo.FormatShape(shape)}, but its buffer is laid out as " +
+                    $"{TensorInfo.FormatShape(output.Shape)}.");
         var bytes = TensorRtDataTypes.Bytes(tensor.DataType, volume);
         if (output.Bytes < bytes)
             throw new ArgumentException(

@@ -25,7 +25,6 @@ internal static partial class CudaDriverApi
     [LibraryImport(Lib, EntryPoint = "cuDeviceTotalMem_v2")] internal static partial CudaError cuDeviceTotalMem(out nuint bytes, int device);
 
     [LibraryImport(Lib)] internal static partial CudaError cuDevicePrimaryCtxRetain(out IntPtr context, int device);
-    [LibraryImport(Lib, EntryPoint = "cuDevicePrimaryCtxRelease_v2")] internal static partial CudaError cuDevicePrimaryCtxRelease(int device);
     [LibraryImport(Lib)] internal static partial CudaError cuCtxSetCurrent(IntPtr context);
 
     [LibraryImport(Lib, EntryPoint = "cuMemGetInfo_v2")] internal static partial CudaError cuMemGetInfo(out nuint free, out nuint total);

@@ -8,7 +8,7 @@ namespace TrtMLNet.Backends.TensorRt;
 /// so nothing about it is allowed to fail one: an unreadable file is reported and ignored, and so is
 /// one TensorRT rejects (written by another TensorRT version or GPU).
 /// </summary>
-internal static class TimingCacheFile
+internal static class TimingCacheStore
 {
     /// <summary>The file's bytes; null when there is none yet, or when it cannot be read (reported).</summary>
     public static byte[]? Read(string path, Action<string> warn)
