@@ -32,7 +32,6 @@ internal sealed class BatchPipeline : IDisposable
     private int _row = -1;
     private long _sourceRows;
     private bool _sourceDone;
-    private bool _disposed;
 
     /// <param name="model">The fitted model.</param>
     /// <param name="source">The row whose values feed the model (a cursor).</param>
@@ -75,7 +74,7 @@ internal sealed class BatchPipeline : IDisposable
 
     public bool MoveNext()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_session.IsDisposed, this);
         if (_serving is not null)
         {
             if (++_row < _serving.Rows)
@@ -141,11 +140,5 @@ internal sealed class BatchPipeline : IDisposable
         return rows;
     }
 
-    public void Dispose()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        _session.Dispose();
-    }
+    public void Dispose() => _session.Dispose();
 }

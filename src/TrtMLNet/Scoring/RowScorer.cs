@@ -15,7 +15,6 @@ internal sealed class RowScorer : IDisposable
     private readonly bool[] _activeOutputs;
     private readonly InputFiller[] _fillers;
     private long _scored = -1;
-    private bool _disposed;
 
     public RowScorer(FittedModel model, DataViewRow input, bool[] activeOutputs)
     {
@@ -43,7 +42,7 @@ internal sealed class RowScorer : IDisposable
 
     private BatchSlot ScoreCurrentRow()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_session.IsDisposed, this);
         var slot = _session.Slots[0];
         if (_scored == _input.Position)
             return slot;
@@ -57,11 +56,5 @@ internal sealed class RowScorer : IDisposable
         return slot;
     }
 
-    public void Dispose()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        _session.Dispose();
-    }
+    public void Dispose() => _session.Dispose();
 }

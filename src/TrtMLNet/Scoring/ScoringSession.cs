@@ -28,6 +28,8 @@ internal sealed class ScoringSession : IDisposable
 
     public IReadOnlyList<BatchSlot> Slots { get; }
 
+    public bool IsDisposed => Volatile.Read(ref _released) != 0;
+
     /// <summary>Sends the slot's batch to the device: only the outputs marked active are computed.</summary>
     public void Submit(BatchSlot slot, bool[] activeOutputs)
     {

@@ -96,32 +96,26 @@ internal sealed class TensorRtExecutionContext : IEngineContext
     /// <summary>Matches the request to the engine's tensors: every input once, outputs the engine has, types as the engine's.</summary>
     private void MarkRequested(ExecutionRequest request)
     {
-        Array.Clear(_inputGiven);
-        Array.Clear(_outputRead);
-        foreach (var input in request.Inputs)
-        {
-            var index = _engine.InputIndex(input.Name);
-            if (index < 0)
-                throw new ArgumentException(
-                    $"'{input.Name}' is not an input of the TensorRT engine; its inputs are {TensorRtEngine.Names(_engine.InputTensors)}.", nameof(request));
-            if (_inputGiven[index])
-                throw new ArgumentException($"Input '{input.Name}' is given twice.", nameof(request));
-            _inputGiven[index] = true;
-            CheckType("input", input, _engine.Inputs[index]);
-        }
+        Mark(request.Inputs, "input", _engine.InputIndex, _engine.Inputs, _engine.InputTensors, _inputGiven);
         if (Array.IndexOf(_inputGiven, false) >= 0)
             throw new ArgumentException(
                 $"TensorRT needs every input; missing: {TensorRtEngine.Names(_engine.InputTensors.Where((_, i) => !_inputGiven[i]))}.", nameof(request));
-        foreach (var output in request.Outputs)
+        Mark(request.Outputs, "output", _engine.OutputIndex, _engine.Outputs, _engine.OutputTensors, _outputRead);
+    }
+
+    private static void Mark(TensorBuffer[] buffers, string what, Func<string, int> indexOf, IReadOnlyList<TensorInfo> infos,
+        ShimTensorDescription[] tensors, bool[] marked)
+    {
+        Array.Clear(marked);
+        foreach (var buffer in buffers)
         {
-            var index = _engine.OutputIndex(output.Name);
+            var index = indexOf(buffer.Name);
             if (index < 0)
-                throw new ArgumentException(
-                    $"'{output.Name}' is not an output of the TensorRT engine; its outputs are {TensorRtEngine.Names(_engine.OutputTensors)}.", nameof(request));
-            if (_outputRead[index])
-                throw new ArgumentException($"Output '{output.Name}' is asked for twice.", nameof(request));
-            _outputRead[index] = true;
-            CheckType("output", output, _engine.Outputs[index]);
+                throw new ArgumentException($"'{buffer.Name}' is not an {what} of the TensorRT engine; its {what}s are {TensorRtEngine.Names(tensors)}.");
+            if (marked[index])
+                throw new ArgumentException($"The {what} '{buffer.Name}' is given twice.");
+            marked[index] = true;
+            CheckType(what, buffer, infos[index]);
         }
     }
 

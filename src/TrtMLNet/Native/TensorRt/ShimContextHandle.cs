@@ -10,16 +10,8 @@ namespace TrtMLNet.Native.TensorRt;
 /// <remarks>
 /// Not thread-safe, as TensorRT's IExecutionContext is not: one lane uses a context at a time.
 /// </remarks>
-internal sealed class ShimContextHandle : SafeHandle
+internal sealed class ShimContextHandle : ShimHandle
 {
-    /// <summary>For the P/Invoke marshaller; use <see cref="ShimEngineHandle.CreateContext"/>.</summary>
-    public ShimContextHandle()
-        : base(IntPtr.Zero, ownsHandle: true)
-    {
-    }
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
     /// <summary>The optimization profile the context was created on; it never changes.</summary>
     public int Profile { get; internal set; }
 

@@ -17,22 +17,12 @@ internal sealed record ShimTensorDescription(
 /// A deserialized engine (trts_engine): what its IO looks like and how much memory it needs. Contexts
 /// keep their engine alive inside the shim, so disposing this handle while contexts live is safe.
 /// </summary>
-internal sealed class ShimEngineHandle : SafeHandle
+internal sealed class ShimEngineHandle : ShimHandle
 {
-    /// <summary>For the P/Invoke marshaller; use <see cref="ShimRuntimeHandle.DeserializeEngine"/>.</summary>
-    public ShimEngineHandle()
-        : base(IntPtr.Zero, ownsHandle: true)
-    {
-    }
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
     /// <summary>Every input and output, in TensorRT's order (read once; the engine does not change).</summary>
     public IReadOnlyList<ShimTensorDescription> IoTensors()
     {
-        var count = ShimNative.trts_engine_io_count(this);
-        if (count < 0)
-            throw ShimStatusCheck.Failure(TensorRtErrorCode.Internal, "Counting the engine's IO tensors");
+        var count = ShimStatusCheck.NonNegative(ShimNative.trts_engine_io_count(this), "Counting the engine's IO tensors");
         var tensors = new ShimTensorDescription[count];
         for (var i = 0; i < count; i++)
         {
@@ -49,13 +39,7 @@ internal sealed class ShimEngineHandle : SafeHandle
     /// <summary>How many optimization profiles the engine was built with (at least one).</summary>
     public int ProfileCount
     {
-        get
-        {
-            var count = ShimNative.trts_engine_profile_count(this);
-            if (count < 0)
-                throw ShimStatusCheck.Failure(TensorRtErrorCode.Internal, "Counting the engine's optimization profiles");
-            return count;
-        }
+        get => ShimStatusCheck.NonNegative(ShimNative.trts_engine_profile_count(this), "Counting the engine's optimization profiles");
     }
 
     /// <summary>One bound of an input's range in one optimization profile.</summary>

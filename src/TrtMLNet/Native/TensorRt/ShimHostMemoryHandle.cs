@@ -6,20 +6,12 @@ namespace TrtMLNet.Native.TensorRt;
 /// Bytes TensorRT produced (trts_host_memory): a serialized plan or timing cache. They stay in native
 /// memory until copied out, since plans of large models run to gigabytes.
 /// </summary>
-internal sealed class ShimHostMemoryHandle : SafeHandle
+internal sealed class ShimHostMemoryHandle : ShimHandle
 {
     /// <summary>Copies a chunk at a time so that plans over 2 GiB stream out without one giant array.</summary>
     private const int CopyChunkBytes = 1 << 20;
 
-    public ShimHostMemoryHandle()
-        : base(IntPtr.Zero, ownsHandle: true)
-    {
-    }
-
-    internal ShimHostMemoryHandle(IntPtr memory)
-        : base(IntPtr.Zero, ownsHandle: true) => SetHandle(memory);
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
+    internal ShimHostMemoryHandle(IntPtr memory) => SetHandle(memory);
 
     public long Size => checked((long)ShimNative.trts_host_memory_size(this));
 

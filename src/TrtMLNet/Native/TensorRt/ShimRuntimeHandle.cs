@@ -8,16 +8,8 @@ namespace TrtMLNet.Native.TensorRt;
 /// state for contexts. Engines keep their runtime alive inside the shim, so disposing this handle
 /// while engines live is safe.
 /// </summary>
-internal sealed class ShimRuntimeHandle : SafeHandle
+internal sealed class ShimRuntimeHandle : ShimHandle
 {
-    /// <summary>For the P/Invoke marshaller; use <see cref="Create"/>.</summary>
-    public ShimRuntimeHandle()
-        : base(IntPtr.Zero, ownsHandle: true)
-    {
-    }
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
     /// <summary>
     /// Creates a runtime bound to the CUDA context current on the calling thread (make the device's
     /// context current first); the shim makes that context current again for every later call, from
@@ -38,13 +30,7 @@ internal sealed class ShimRuntimeHandle : SafeHandle
     /// <summary>Device bytes TensorRT currently holds through this runtime's allocator.</summary>
     public long AllocatedBytes
     {
-        get
-        {
-            var bytes = ShimNative.trts_runtime_allocated_bytes(this);
-            if (bytes < 0)
-                throw ShimStatusCheck.Failure(TensorRtErrorCode.Internal, "Reading the TensorRT runtime's allocated bytes");
-            return bytes;
-        }
+        get => ShimStatusCheck.NonNegative(ShimNative.trts_runtime_allocated_bytes(this), "Reading the TensorRT runtime's allocated bytes");
     }
 
     /// <summary>Loads a serialized plan. A plan loads only into the TensorRT version and GPU it was built for.</summary>

@@ -22,6 +22,11 @@ internal static class ShimStatusCheck
     public static TensorRtException Failure(TensorRtErrorCode status, string operation) =>
         new(status, operation, LastError());
 
+    /// <summary>A count or size the shim answers; negative means it failed, with its reason in the last error.</summary>
+    public static T NonNegative<T>(T value, string operation)
+        where T : System.Numerics.INumber<T> =>
+        T.IsNegative(value) ? throw Failure(TensorRtErrorCode.Internal, operation) : value;
+
     /// <summary>The shim's last error on this thread ("" when the last call succeeded).</summary>
     public static string LastError() => Marshal.PtrToStringUTF8(ShimNative.trts_last_error()) ?? "";
 }
