@@ -31,6 +31,15 @@ internal sealed record EngineBuildOptions
 
     public bool CudaGraphs { get; init; }
 
+    /// <summary>ONNX Runtime CUDA only: convolutions in NHWC layout.</summary>
+    public bool PreferNhwc { get; init; }
+
+    /// <summary>ONNX Runtime CUDA only.</summary>
+    public CudnnConvolutionSearch ConvolutionSearch { get; init; }
+
+    /// <summary>ONNX Runtime CUDA only.</summary>
+    public bool CudnnMaxWorkspace { get; init; } = true;
+
     public static EngineBuildOptions From(TensorRtOptions options, IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> profiles) => new()
     {
         Precision = options.Precision,
@@ -43,5 +52,8 @@ internal sealed record EngineBuildOptions
         Profiles = profiles,
         TimingCacheFile = options.TimingCacheFile,
         CudaGraphs = options.CudaGraphs,
+        PreferNhwc = options.PreferNhwc,
+        ConvolutionSearch = options.ConvolutionSearch,
+        CudnnMaxWorkspace = options.CudnnMaxWorkspace,
     };
 }

@@ -42,6 +42,19 @@ public enum TensorRtPrecision
     Bf16,
 }
 
+/// <summary>How cuDNN chooses a convolution algorithm on ONNX Runtime CUDA (its cudnn_conv_algo_search).</summary>
+public enum CudnnConvolutionSearch
+{
+    /// <summary>Times every algorithm once per shape and keeps the fastest: slower first batches, fastest after.</summary>
+    Exhaustive = 0,
+
+    /// <summary>cuDNN's heuristics pick without timing.</summary>
+    Heuristic,
+
+    /// <summary>cuDNN's default algorithm, no search.</summary>
+    Default,
+}
+
 /// <summary>TensorRT tactic sources, to turn on or off when an engine is built.</summary>
 [Flags]
 public enum TensorRtTacticSources

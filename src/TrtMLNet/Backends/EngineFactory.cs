@@ -85,7 +85,7 @@ internal static class EngineFactory
     private static IInferenceEngine Make(ModelSource model, EngineOptions options, Action<string> warn, Action<string> info) => options.Backend switch
     {
         TensorRtBackend.TensorRt => TensorRt.TensorRtEngineLoader.Create(model, options, warn, info),
-        _ => OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name),
+        _ => OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn),
     };
 
     /// <summary>Failures that mean "this backend cannot run here" rather than "this model is wrong".</summary>

@@ -27,6 +27,9 @@ internal sealed record EngineOptions
 
     public EngineBuildOptions Build { get; init; } = new();
 
+    /// <summary>The rows of a full batch: with CUDA graphs, the batches that are captured (others run uncaptured).</summary>
+    public int FullBatchRows { get; init; }
+
     /// <summary>The device the engine goes on.</summary>
     public ComputeDevice ComputeDevice() => Backend == TensorRtBackend.OnnxRuntimeCpu ? Device.ComputeDevice.Cpu : Device.ComputeDevice.Gpu(DeviceId);
 }

@@ -140,6 +140,7 @@ internal static class ModelFitter
         ShareScratch = options.ShareScratch,
         EngineFile = options.EngineFile,
         EngineCacheDirectory = options.EngineCacheDirectory,
+        FullBatchRows = shapes.BatchSize,
         Build = EngineBuildOptions.From(options, Profiles(options, shapes)),
     };
 

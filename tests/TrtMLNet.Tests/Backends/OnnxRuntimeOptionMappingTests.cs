@@ -70,4 +70,42 @@ public class OnnxRuntimeOptionMappingTests
         Assert.Equal("3", keys["device_id"]);
         Assert.Equal(expected, keys["use_tf32"]);
     }
+
+    [Fact]
+    public void CudaTuningOptionsMapToTheCudaProvidersKeys()
+    {
+        var options = new TensorRtOptions { ConvolutionSearch = CudnnConvolutionSearch.Heuristic, CudnnMaxWorkspace = false, CudaGraphs = true, PreferNhwc = false };
+        var keys = OnnxRuntimeSessionOptions.CudaProviderKeys(new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCuda, Build = EngineBuildOptions.From(options, []) });
+        Assert.Equal("HEURISTIC", keys["cudnn_conv_algo_search"]);
+        Assert.Equal("0", keys["cudnn_conv_use_max_workspace"]);
+        Assert.Equal("1", keys["enable_cuda_graph"]);
+        Assert.Equal("0", keys["prefer_nhwc"]);
+
+        var defaults = OnnxRuntimeSessionOptions.CudaProviderKeys(new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCuda, Build = EngineBuildOptions.From(new TensorRtOptions(), []) });
+        Assert.Equal("EXHAUSTIVE", defaults["cudnn_conv_algo_search"]);
+        Assert.Equal("1", defaults["cudnn_conv_use_max_workspace"]);
+        Assert.Equal("0", defaults["enable_cuda_graph"]);
+        Assert.Equal("1", defaults["prefer_nhwc"]);
+    }
+
+    [Fact]
+    public void CudaGraphsAreCapturedPerLaneBuffersForFullBatchesOnly()
+    {
+        using var runs = new CudaGraphRuns(fullBatchRows: 64);
+        using var stream = new TrtMLNet.Device.HostStream();
+        ExecutionRequest Request(long rows, IntPtr input) => new()
+        {
+            Inputs = [new("x", TensorElementType.Float32, [rows, 4], input, rows * 16)],
+            Outputs = [new("y", TensorElementType.Float32, [rows, 4], input + 0x10000, rows * 16)],
+            Stream = stream,
+        };
+
+        var laneA = runs.For(Request(64, 0x1000));
+        var laneB = runs.For(Request(64, 0x9000));
+        Assert.Same(laneA, runs.For(Request(64, 0x1000)));
+        Assert.NotSame(laneA, laneB);
+        var shortBatch = runs.For(Request(17, 0x1000));
+        Assert.Same(shortBatch, runs.For(Request(3, 0x9000)));
+        Assert.Equal(2, runs.Captured);
+    }
 }

@@ -106,7 +106,7 @@ public sealed class RealTensorRtTests : IDisposable
 
     private static float[] RunOnCpu(ModelSource model, float[] features)
     {
-        using var engine = OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCpu }, model.Name);
+        using var engine = OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCpu }, model.Name, _ => { });
         using var stream = new HostStream();
         using var context = engine.CreateContext(0, stream);
         var scores = new float[Batch * 3];

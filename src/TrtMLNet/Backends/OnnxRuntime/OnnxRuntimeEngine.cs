@@ -22,12 +22,14 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     private readonly RunOptions _runOptions = new();
 
     private readonly IDisposable _deviceUse;
+    private readonly CudaGraphRuns? _graphs;
 
     private OnnxRuntimeEngine(
         InferenceSession session, EngineOptions options, ComputeDevice device, IDisposable deviceUse, OnnxModelFile file, long? measuredWeights, string description)
     {
         _session = session;
         _deviceUse = deviceUse;
+        _graphs = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.CudaGraphs ? new CudaGraphRuns(options.FullBatchRows) : null;
         Backend = options.Backend;
         Device = device;
         _ioMemory = device.SharesHostMemory
@@ -60,8 +62,25 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     public long? ScratchBytes(int profile) => null;
 
-    /// <summary>Loads <paramref name="model"/> (already checked to be ONNX) into a session for the chosen backend.</summary>
-    public static OnnxRuntimeEngine Create(byte[] model, OnnxModelFile file, EngineOptions options, string source)
+    /// <summary>
+    /// Loads <paramref name="model"/> (already checked to be ONNX) into a session for the chosen backend.
+    /// A model ONNX Runtime cannot capture as CUDA graphs loads without them, with a warning.
+    /// </summary>
+    public static OnnxRuntimeEngine Create(byte[] model, OnnxModelFile file, EngineOptions options, string source, Action<string> warn)
+    {
+        try
+        {
+            return CreateSession(model, file, options, source);
+        }
+        catch (InvalidOperationException e) when (options.Build.CudaGraphs && e.InnerException is OnnxRuntimeException
+            && e.Message.Contains("graph", StringComparison.OrdinalIgnoreCase))
+        {
+            warn($"{source} runs without CUDA graphs: ONNX Runtime cannot capture it ({e.InnerException.Message}).");
+            return CreateSession(model, file, options with { Build = options.Build with { CudaGraphs = false } }, source);
+        }
+    }
+
+    private static OnnxRuntimeEngine CreateSession(byte[] model, OnnxModelFile file, EngineOptions options, string source)
     {
         using var sessionOptions = OnnxRuntimeSessionOptions.Create(options);
         var device = options.ComputeDevice();
@@ -147,7 +166,15 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 binding.BindInput(request.Inputs[i].Name, inputs[i]);
             for (var i = 0; i < outputs.Length; i++)
                 binding.BindOutput(request.Outputs[i].Name, outputs[i]);
-            _session.RunWithBinding(_runOptions, binding);
+            if (_graphs is null)
+            {
+                _session.RunWithBinding(_runOptions, binding);
+            }
+            else
+            {
+                lock (_graphs.Turn)
+                    _session.RunWithBinding(_graphs.For(request), binding);
+            }
             // ONNX Runtime's own streams must be done writing before the lane copies outputs back.
             binding.SynchronizeBoundOutputs();
         }
@@ -198,6 +225,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     public void Dispose()
     {
         _runOptions.Dispose();
+        _graphs?.Dispose();
         if (!Device.SharesHostMemory) _ioMemory.Dispose();
         _session.Dispose();
         _deviceUse.Dispose();

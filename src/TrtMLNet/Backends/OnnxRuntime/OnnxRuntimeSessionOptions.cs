@@ -29,28 +29,40 @@ internal static class OnnxRuntimeSessionOptions
                 using (var cuda = new OrtCUDAProviderOptions())
                 {
                     cuda.UpdateOptions(CudaProviderKeys(options));
-                    var session = SessionOptions.MakeSessionOptionWithCudaProvider(cuda);
-                    session.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
-                    return session;
+                    return Optimized(SessionOptions.MakeSessionOptionWithCudaProvider(cuda));
                 }
             case TensorRtBackend.OnnxRuntimeTensorRt:
                 using (var trt = new OrtTensorRTProviderOptions())
                 {
                     trt.UpdateOptions(TensorRtProviderKeys(options));
                     // Nodes TensorRT cannot take fall back to CUDA on the same device.
-                    var session = SessionOptions.MakeSessionOptionWithTensorrtProvider(trt);
-                    session.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
-                    return session;
+                    return Optimized(SessionOptions.MakeSessionOptionWithTensorrtProvider(trt));
                 }
             default:
                 throw new ArgumentOutOfRangeException(nameof(options), options.Backend, "Not an ONNX Runtime backend.");
         }
     }
 
+    private static SessionOptions Optimized(SessionOptions session)
+    {
+        session.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        return session;
+    }
+
+    /// <summary>TrtMLNet's engine options as keys of ONNX Runtime's CUDA provider (OrtCUDAProviderOptionsV2).</summary>
     public static Dictionary<string, string> CudaProviderKeys(EngineOptions options) => new()
     {
         ["device_id"] = Invariant(options.DeviceId),
         ["use_tf32"] = options.Build.AllowTf32 ? "1" : "0",
+        ["prefer_nhwc"] = options.Build.PreferNhwc ? "1" : "0",
+        ["cudnn_conv_algo_search"] = options.Build.ConvolutionSearch switch
+        {
+            CudnnConvolutionSearch.Heuristic => "HEURISTIC",
+            CudnnConvolutionSearch.Default => "DEFAULT",
+            _ => "EXHAUSTIVE",
+        },
+        ["cudnn_conv_use_max_workspace"] = options.Build.CudnnMaxWorkspace ? "1" : "0",
+        ["enable_cuda_graph"] = options.Build.CudaGraphs ? "1" : "0",
     };
 
     /// <summary>

@@ -25,7 +25,11 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
     /// The build options that never reach TensorRT's builder, and so are not keyed: the timing cache
     /// file (see the remarks) and what only ONNX Runtime's providers read.
     /// </summary>
-    internal static readonly IReadOnlyList<string> NotKeyed = [nameof(EngineBuildOptions.TimingCacheFile), nameof(EngineBuildOptions.CudaGraphs)];
+    internal static readonly IReadOnlyList<string> NotKeyed =
+    [
+        nameof(EngineBuildOptions.TimingCacheFile), nameof(EngineBuildOptions.CudaGraphs), nameof(EngineBuildOptions.PreferNhwc),
+        nameof(EngineBuildOptions.ConvolutionSearch), nameof(EngineBuildOptions.CudnnMaxWorkspace),
+    ];
 
     private readonly byte[] _hash;
 

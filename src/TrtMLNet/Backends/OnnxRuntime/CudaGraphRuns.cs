@@ -1,0 +1,47 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace TrtMLNet.Backends.OnnxRuntime;
+
+/// <summary>
+/// ONNX Runtime CUDA's graph capture for one session. A captured graph replays the kernels with the
+/// addresses and shapes it was captured with, so each lane's IO buffers get a graph of their own
+/// (gpu_graph_id, one per distinct set of bound addresses), and only full batches are captured: a
+/// last, shorter batch runs uncaptured (gpu_graph_id -1) rather than costing a capture used once.
+/// ONNX Runtime does not support running a session with CUDA graphs from several threads at once, so
+/// runs on such a session take turns; the lanes' copies still overlap them.
+/// </summary>
+internal sealed class CudaGraphRuns(int fullBatchRows) : IDisposable
+{
+    private readonly Dictionary<string, RunOptions> _graphs = [];
+    private readonly RunOptions _uncaptured = WithGraphId(-1);
+
+    /// <summary>Held around every run of the session.</summary>
+    public Lock Turn { get; } = new();
+
+    /// <summary>Run options naming the graph for this request's addresses and shapes. Call holding <see cref="Turn"/>.</summary>
+    public RunOptions For(ExecutionRequest request)
+    {
+        if (request.Inputs.Length == 0 || request.Inputs[0].Shape is not [var rows, ..] || rows != fullBatchRows)
+            return _uncaptured;
+        var key = string.Join(",", request.Inputs.Concat(request.Outputs).Select(t => $"{t.Data:x}:{string.Join("x", t.Shape)}"));
+        if (!_graphs.TryGetValue(key, out var options))
+            _graphs[key] = options = WithGraphId(_graphs.Count);
+        return options;
+    }
+
+    public int Captured => _graphs.Count;
+
+    private static RunOptions WithGraphId(int id)
+    {
+        var options = new RunOptions();
+        options.AddRunConfigEntry("gpu_graph_id", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return options;
+    }
+
+    public void Dispose()
+    {
+        foreach (var options in _graphs.Values)
+            options.Dispose();
+        _uncaptured.Dispose();
+    }
+}
