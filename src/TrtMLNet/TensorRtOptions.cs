@@ -54,7 +54,7 @@ public sealed class TensorRtOptions
     /// For models exported with their batch fixed at 1 (such as the ResNet-18 of ML.NET's
     /// DnnImageFeaturizer package): open the leading dimension so rows run in batches. Fitting checks
     /// that every output still grows with the batch (a reshape baked to 1 fails there, naming the
-    /// output); compare the outputs with <see cref="TensorRtTransformer.CheckParity"/> before relying on it.
+    /// output); compare the outputs with <c>TensorRtTransformer.CheckParity</c> before relying on it.
     /// </summary>
     public bool OpenBatchDimension { get; set; }
 

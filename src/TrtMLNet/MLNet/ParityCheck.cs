@@ -1,75 +1,17 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using TrtMLNet.Backends;
 
 namespace TrtMLNet;
 
-/// <summary>How one output of a transformer compares with a reference backend on the same rows.</summary>
-public sealed class OutputParity
-{
-    public required string Output { get; init; }
-
-    public required long Values { get; init; }
-
-    public required double MaxAbsoluteError { get; init; }
-
-    /// <summary>Largest |actual - expected| / max(|expected|, absolute tolerance).</summary>
-    public required double MaxRelativeError { get; init; }
-
-    /// <summary>Values outside |actual - expected| &lt;= absolute + relative * |expected| (NaN matches only NaN).</summary>
-    public required long Mismatches { get; init; }
-
-    /// <summary>The rows with the largest absolute errors, worst first.</summary>
-    public required IReadOnlyList<RowError> WorstRows { get; init; }
-
-    public bool WithinTolerance => Mismatches == 0;
-}
-
-/// <summary>The worst value of one row: where it is, what the reference said and what the engine said.</summary>
-public sealed record RowError(long Row, int Slot, double Expected, double Actual, double AbsoluteError);
-
-/// <summary>The outcome of <see cref="TensorRtTransformer.CheckParity"/>.</summary>
-public sealed class ParityReport
-{
-    public required string Backend { get; init; }
-
-    public required string Reference { get; init; }
-
-    public required int Rows { get; init; }
-
-    public required double RelativeTolerance { get; init; }
-
-    public required double AbsoluteTolerance { get; init; }
-
-    public required IReadOnlyList<OutputParity> Outputs { get; init; }
-
-    public bool WithinTolerance => Outputs.All(o => o.WithinTolerance);
-
-    public override string ToString()
-    {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"Parity of {Backend} against {Reference} on {Rows} rows (relative {RelativeTolerance:g3}, absolute {AbsoluteTolerance:g3}):");
-        foreach (var o in Outputs)
-        {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {o.Output}: {(o.WithinTolerance ? "OK" : "MISMATCH")}, max abs error {o.MaxAbsoluteError:g4}, max rel error {o.MaxRelativeError:g4}, {o.Mismatches} of " +
-                    $"{o.Values} values outside tolerance");
-            foreach (var row in o.WorstRows.Take(3))
-                text.AppendLine(CultureInfo.InvariantCulture, $"    row {row.Row} [{row.Slot}]: expected {row.Expected:g7}, got {row.Actual:g7} (error {row.AbsoluteError:g3})");
-        }
-        return text.ToString().TrimEnd();
-    }
-}
-
-/// <summary>Compares a transformer with the same model on a reference backend, value by value.</summary>
+/// <summary>
+/// Compares a transformer with the same model on a reference backend (FP32, TF32 off), value by value,
+/// by norm and by each row's direction.
+/// </summary>
 internal static class ParityCheck
 {
     private const int WorstRowsKept = 5;
 
-    public static ParityReport Run(TensorRtTransformer transformer, IDataView data, int rows, double relativeTolerance, double absoluteTolerance, TensorRtBackend reference)
+    public static ParityReport Run(TensorRtTransformer transformer, IDataView data, int rows, ParityTolerance? tolerance, TensorRtBackend reference)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         if (reference == TensorRtBackend.Auto)
@@ -79,33 +21,42 @@ internal static class ParityCheck
         options.Backend = reference;
         options.FallbackToCpu = false;
         options.Lanes = 1;
+        options.Precision = TensorRtPrecision.Fp32;
+        options.AllowTf32 = false;
+        options.CudaGraphs = false;
         using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, options, transformer.Model, data.Schema);
 
-        var outputs = transformer.Fitted.Shapes.Outputs;
+        var onGpu = !transformer.Fitted.Runtime.Engine.Device.SharesHostMemory;
+        var precision = transformer.Fitted.Precision;
+        var judged = tolerance ?? ParityTolerance.For(precision, onGpu && transformer.Options.AllowTf32);
+        var outputs = transformer.OutputColumnNames;
         var actual = Collect(transformer.Transform(sample), outputs);
         var expected = Collect(referenceTransformer.Transform(sample), outputs);
-        var results = new List<OutputParity>();
-        for (var o = 0; o < outputs.Count; o++)
-            results.Add(Compare(outputs[o].Tensor.Name, expected[o], actual[o], relativeTolerance, absoluteTolerance));
-        return new ParityReport
-        {
-            Backend = transformer.BackendDescription,
-            Reference = referenceTransformer.BackendDescription,
-            Rows = expected.Count == 0 ? 0 : expected[0].Count,
-            RelativeTolerance = relativeTolerance,
-            AbsoluteTolerance = absoluteTolerance,
-            Outputs = results,
-        };
+        return new ParityReport(
+            transformer.BackendDescription,
+            Describe(precision, onGpu && transformer.Options.AllowTf32 && precision == TensorRtPrecision.Fp32),
+            referenceTransformer.BackendDescription + " (FP32)",
+            expected.Count == 0 ? 0 : expected[0].Count,
+            judged,
+            outputs.Select((name, o) => Compare(name, expected[o], actual[o], judged)).ToList());
     }
 
-    private static OutputParity Compare(string name, List<double[]> expected, List<double[]> actual, double relative, double absolute)
+    private static string Describe(TensorRtPrecision precision, bool tf32) => precision switch
     {
-        double maxAbs = 0, maxRel = 0;
+        TensorRtPrecision.Fp16 => "FP16",
+        TensorRtPrecision.Bf16 => "BF16",
+        _ => tf32 ? "FP32 with TF32" : "FP32",
+    };
+
+    private static OutputParity Compare(string name, List<double[]> expected, List<double[]> actual, ParityTolerance tolerance)
+    {
+        double maxAbs = 0, maxRel = 0, errorSquares = 0, expectedSquares = 0, minCosine = 1;
         long mismatches = 0, values = 0;
         var worst = new List<RowError>();
         for (var row = 0; row < expected.Count; row++)
         {
             RowError? rowWorst = null;
+            double dot = 0, expectedNorm = 0, actualNorm = 0;
             for (var i = 0; i < expected[row].Length; i++)
             {
                 double e = expected[row][i], a = actual[row][i];
@@ -116,55 +67,60 @@ internal static class ParityCheck
                     {
                         mismatches++;
                         rowWorst = new RowError(row, i, e, a, double.PositiveInfinity);
-                        maxAbs = maxRel = double.PositiveInfinity;
+                        maxAbs = maxRel = errorSquares = double.PositiveInfinity;
                     }
                     continue;
                 }
                 // Equal infinities are equal; anything else involving one is an infinite error.
                 var error = e == a ? 0 : Math.Abs(a - e);
                 maxAbs = Math.Max(maxAbs, error);
-                maxRel = Math.Max(maxRel, error / Math.Max(Math.Abs(e), absolute));
-                if (error > absolute + relative * Math.Abs(e))
+                maxRel = Math.Max(maxRel, error / Math.Max(Math.Abs(e), Math.Max(tolerance.Absolute, 1e-30)));
+                if (tolerance.Relative is { } relative && error > tolerance.Absolute + relative * Math.Abs(e))
                     mismatches++;
+                errorSquares += error * error;
+                expectedSquares += e * e;
+                dot += e * a;
+                expectedNorm += e * e;
+                actualNorm += a * a;
                 if (rowWorst is null || error > rowWorst.AbsoluteError)
                     rowWorst = new RowError(row, i, e, a, error);
             }
+            minCosine = Math.Min(minCosine, Cosine(dot, expectedNorm, actualNorm));
             if (rowWorst is not null)
                 worst.Add(rowWorst);
         }
-        return new OutputParity
-        {
-            Output = name,
-            Values = values,
-            MaxAbsoluteError = maxAbs,
-            MaxRelativeError = maxRel,
-            Mismatches = mismatches,
-            WorstRows = worst.OrderByDescending(w => w.AbsoluteError).Take(WorstRowsKept).ToList(),
-        };
+        var relativeL2 = errorSquares == 0 ? 0 : Math.Sqrt(errorSquares / Math.Max(expectedSquares, 1e-300));
+        var within = mismatches == 0 && relativeL2 <= tolerance.MaxRelativeL2Error && minCosine >= tolerance.MinCosineSimilarity;
+        return new OutputParity(name, values, maxAbs, maxRel, relativeL2, minCosine, mismatches,
+            worst.OrderByDescending(w => w.AbsoluteError).Take(WorstRowsKept).ToList(), within);
     }
 
-    /// <summary>Every output value of every row, as doubles.</summary>
-    private static List<List<double[]>> Collect(IDataView scored, IReadOnlyList<Scoring.OutputShape> outputs)
+    /// <summary>1 for two zero rows (they agree), 0 when only one is zero.</summary>
+    private static double Cosine(double dot, double expectedNorm, double actualNorm) =>
+        expectedNorm == 0 && actualNorm == 0 ? 1 : expectedNorm == 0 || actualNorm == 0 ? 0 : dot / Math.Sqrt(expectedNorm * actualNorm);
+
+    /// <summary>Every value of every row of each output, as doubles; outputs are read as their columns hold them.</summary>
+    private static List<List<double[]>> Collect(IDataView scored, IReadOnlyList<string> outputs)
     {
-        var columns = outputs.Select(o => scored.Schema[o.Tensor.Name]).ToList();
+        var columns = outputs.Select(o => scored.Schema[o]).ToList();
         var result = outputs.Select(_ => new List<double[]>()).ToList();
         using var cursor = scored.GetRowCursor(columns);
-        var readers = columns.Select((c, i) => Reader(cursor, c, outputs[i].Tensor.ElementType)).ToList();
+        var readers = columns.Select(c => Reader(cursor, c)).ToList();
         while (cursor.MoveNext())
             for (var o = 0; o < readers.Count; o++)
                 result[o].Add(readers[o]());
         return result;
     }
 
-    private static Func<double[]> Reader(DataViewRowCursor cursor, DataViewSchema.Column column, TensorElementType type) => type switch
+    private static Func<double[]> Reader(DataViewRowCursor cursor, DataViewSchema.Column column) => (column.Type is VectorDataViewType vector ? vector.ItemType : column.Type).RawType switch
     {
-        TensorElementType.Float32 => Reader<float>(cursor, column, v => v),
-        TensorElementType.Float64 => Reader<double>(cursor, column, v => v),
-        TensorElementType.Int32 => Reader<int>(cursor, column, v => v),
-        TensorElementType.Int64 => Reader<long>(cursor, column, v => v),
-        TensorElementType.Bool => Reader<bool>(cursor, column, v => v ? 1 : 0),
-        TensorElementType.UInt8 => Reader<byte>(cursor, column, v => v),
-        _ => throw new NotSupportedException(column.Name),
+        var t when t == typeof(float) => Reader<float>(cursor, column, v => v),
+        var t when t == typeof(double) => Reader<double>(cursor, column, v => v),
+        var t when t == typeof(int) => Reader<int>(cursor, column, v => v),
+        var t when t == typeof(long) => Reader<long>(cursor, column, v => v),
+        var t when t == typeof(bool) => Reader<bool>(cursor, column, v => v ? 1 : 0),
+        var t when t == typeof(byte) => Reader<byte>(cursor, column, v => v),
+        _ => throw new NotSupportedException($"Output column '{column.Name}' holds {column.Type}, which a parity check cannot compare."),
     };
 
     private static Func<double[]> Reader<T>(DataViewRowCursor cursor, DataViewSchema.Column column, Func<T, double> convert)

@@ -115,16 +115,19 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
 
     /// <summary>
     /// Scores the first <paramref name="rows"/> rows of <paramref name="data"/> here and on a reference
-    /// backend (ONNX Runtime on the CPU unless told otherwise), and compares every output value.
+    /// backend (ONNX Runtime on the CPU, FP32, unless told otherwise), and compares every output: by its
+    /// relative L2 error, each row's cosine similarity, and, at full FP32, value by value.
     /// </summary>
     /// <param name="data">Rows to score; the first <paramref name="rows"/> are used.</param>
     /// <param name="rows">How many rows to compare.</param>
-    /// <param name="relativeTolerance">A value passes when |actual - expected| &lt;= absoluteTolerance + relativeTolerance * |expected|.</param>
-    /// <param name="absoluteTolerance">See <paramref name="relativeTolerance"/>.</param>
+    /// <param name="tolerance">What to accept; null takes <see cref="ParityTolerance.For"/> the precision that runs here.</param>
     /// <param name="reference">The backend to compare with.</param>
-    public ParityReport CheckParity(IDataView data, int rows = 64, double relativeTolerance = 1e-3, double absoluteTolerance = 1e-5,
-        TensorRtBackend reference = TensorRtBackend.OnnxRuntimeCpu) =>
-        ParityCheck.Run(this, data, rows, relativeTolerance, absoluteTolerance, reference);
+    public ParityReport CheckParity(IDataView data, int rows = 64, ParityTolerance? tolerance = null, TensorRtBackend reference = TensorRtBackend.OnnxRuntimeCpu) =>
+        ParityCheck.Run(this, data, rows, tolerance, reference);
+
+    /// <summary>As <see cref="CheckParity(IDataView, int, ParityTolerance?, TensorRtBackend)"/>, judging value by value with these tolerances.</summary>
+    public ParityReport CheckParity(IDataView data, int rows, double relativeTolerance, double absoluteTolerance, TensorRtBackend reference = TensorRtBackend.OnnxRuntimeCpu) =>
+        ParityCheck.Run(this, data, rows, ParityTolerance.For(Fitted.Precision, tf32: false) with { Relative = relativeTolerance, Absolute = absoluteTolerance }, reference);
 
     public void Dispose()
     {

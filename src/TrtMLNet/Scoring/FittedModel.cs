@@ -30,6 +30,9 @@ internal sealed class FittedModel
     /// <summary>Where warnings go: the MLContext's log.</summary>
     public Action<string> Warn { get; }
 
+    /// <summary>The precision the engine runs at: FP32 on the CPU whatever was asked.</summary>
+    public TensorRtPrecision Precision { get; init; }
+
     /// <summary>The backends passed over when the engine was made, with their reasons.</summary>
     public IReadOnlyList<SkippedBackend> SkippedBackends { get; init; } = [];
 

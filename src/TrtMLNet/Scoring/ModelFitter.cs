@@ -38,7 +38,11 @@ internal static class ModelFitter
         {
             environment.Info($"{model.Name}: {engine.Description}, batches of {shapes.BatchSize}.");
             ResolveOutputs(options, model, shapes, engine, opened);
-            return new FittedModel(shapes, PlaceOnDevice(options, model, shapes, engine), options.ReadAheadBatches, environment.Warn) { SkippedBackends = skipped };
+            return new FittedModel(shapes, PlaceOnDevice(options, model, shapes, engine), options.ReadAheadBatches, environment.Warn)
+            {
+                SkippedBackends = skipped,
+                Precision = engine.Device.SharesHostMemory ? TensorRtPrecision.Fp32 : options.Precision,
+            };
         }
         catch
         {
