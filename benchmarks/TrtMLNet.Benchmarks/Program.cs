@@ -17,5 +17,10 @@ var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's
 var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes, only, lanes, readAhead };
 gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), Console.Out));
 
-var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu };
+var imageFolder = new Option<string?>("--folder") { Description = "Folder of JPEGs (img_00000.jpg, ...); missing ones are drawn (500x375, quality 90). Default: a folder in the temp directory." };
+var imageCount = new Option<int>("--count") { Description = "Images per pass.", DefaultValueFactory = _ => 1024 };
+var imageDecode = new Command("images", "Images/s of TrtMLNet's CPU image decoding vs ML.NET's LoadImages -> ResizeImages -> ExtractPixels.") { imageFolder, imageCount, passes };
+imageDecode.SetAction(parse => ImageDecodeBenchmark.Run(parse.GetValue(imageFolder), parse.GetValue(imageCount), parse.GetValue(passes), Console.Out));
+
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, imageDecode };
 return root.Parse(args).Invoke();

@@ -19,8 +19,8 @@ internal sealed class DecodeScratch
     private byte[] _resampled = [];
     private byte[] _file = [];
 
-    /// <summary>The taps last used on this thread, and what they were made for: images of one size come in runs.</summary>
-    public (TapsKey Key, ResampleTaps Horizontal, ResampleTaps Vertical)? LastTaps { get; set; }
+    /// <summary>The resampling plan last used on this thread, and what it was made for: images of one size come in runs.</summary>
+    public (PlanKey Key, ResamplePlan Plan)? LastPlan { get; set; }
 
     public static DecodeScratch ForThisThread => t_current ??= new DecodeScratch();
 
@@ -43,5 +43,5 @@ internal sealed class DecodeScratch
     }
 }
 
-/// <summary>What a pair of taps depends on: the decoded size and the geometry.</summary>
-internal readonly record struct TapsKey(int DecodedWidth, int DecodedHeight, ImageGeometry Geometry);
+/// <summary>What a resampling plan depends on: the decoded size and the geometry.</summary>
+internal readonly record struct PlanKey(int DecodedWidth, int DecodedHeight, ImageGeometry Geometry);
