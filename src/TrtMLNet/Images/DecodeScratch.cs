@@ -8,8 +8,12 @@ namespace TrtMLNet.Images;
 /// </summary>
 internal sealed class DecodeScratch
 {
-    /// <summary>The largest buffer a thread keeps between images: a 4096 x 4096 RGBA image.</summary>
-    public const int KeepLimit = 4096 * 4096 * 4;
+    /// <summary>
+    /// The largest buffer a thread keeps between images: a 2048 x 2048 RGBA image (16 MiB). Every decoding
+    /// thread keeps its own, so this bounds what idle threads hold; larger photos are mostly decoded
+    /// reduced, and the rest pay one allocation each, small beside their decode.
+    /// </summary>
+    public const int KeepLimit = 2048 * 2048 * 4;
 
     [ThreadStatic]
     private static DecodeScratch? t_current;

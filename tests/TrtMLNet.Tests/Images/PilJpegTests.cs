@@ -19,6 +19,7 @@ public class PilJpegTests(ITestOutputHelper output)
     [InlineData("photo_64x48.jpg", 30, 20, "photo_64x48.stretch_30x20.rgb", 0)]
     [InlineData("gray_40x30.jpg", 40, 30, "gray_40x30.stretch_40x30.rgb", 0)]
     [InlineData("cmyk_40x30.jpg", 40, 30, "cmyk_40x30.stretch_40x30.rgb", 0)]
+    [InlineData("exif_rotated_32x24.jpg", 32, 24, "exif_rotated_32x24.stretch_32x24.rgb", 0)] // EXIF orientation 6 is not applied, as by PIL
     public void MatchesPillowsDecodeAndResize(string image, int width, int height, string expectedFile, int levelsAllowed)
     {
         var layout = TestImages.Layout(new ImageInputOptions { Width = width, Height = height, ReducedDecode = false });
