@@ -5,7 +5,7 @@ namespace TrtMLNet.Tests.Images;
 /// <summary>
 /// The decoder's pixels against Pillow's own, byte for byte: fixtures/make_pil_fixtures.py stored what
 /// PIL's <c>resize(BILINEAR)</c> and torchvision's Resize + CenterCrop (in PIL calls) give on lossless
-/// images (PNG, BMP, a GIF's first frame, lossless WebP), so both sides start from the same pixels; the
+/// images (PNG, 16-bit PNG, BMP, a GIF's first frame, lossless WebP), so both sides start from the same pixels; the
 /// RGBA, grayscale and palette PNGs check what PIL's <c>convert("RGB")</c> makes of them.
 /// </summary>
 public class PilExactnessTests
@@ -26,7 +26,7 @@ public class PilExactnessTests
     }
 
     [Fact]
-    public void TheManifestListsEveryCase() => Assert.Equal(16, Cases().Count);
+    public void TheManifestListsEveryCase() => Assert.Equal(17, Cases().Count);
 
     [Theory]
     [MemberData(nameof(Cases))]
