@@ -56,7 +56,7 @@ internal sealed unsafe class CpuImageDecoder
             using var codec = SKCodec.Create(data) ?? throw Unrecognised(encoded, source);
             var scratch = DecodeScratch.ForThisThread;
             int sourceWidth = codec.Info.Width, sourceHeight = codec.Info.Height;
-            var geometry = _layout.GeometryFor(sourceWidth, sourceHeight);
+            var geometry = Geometry(sourceWidth, sourceHeight, source);
             var decodedSize = DecodeSize(codec, geometry);
             var pixels = DecodePixels(codec, ref decodedSize, source, encoded.Length, scratch);
 
@@ -66,6 +66,19 @@ internal sealed unsafe class CpuImageDecoder
             PilResampler.Resample(pixels, decodedSize.Width, decodedSize.Height, plan, intermediate, resampled);
             _writer.Write(resampled, destination);
             return new DecodedImage(sourceWidth, sourceHeight, decodedSize.Width, decodedSize.Height);
+        }
+    }
+
+    private ImageGeometry Geometry(int sourceWidth, int sourceHeight, string source)
+    {
+        try
+        {
+            return _layout.GeometryFor(sourceWidth, sourceHeight);
+        }
+        catch (ArgumentException e)
+        {
+            // Only a shape the resize cannot take (such as a sliver whose longer side would overflow): that image's problem.
+            throw new ImageDecodeException(source, ImageDecodeFailure.Unsupported, e.Message, e);
         }
     }
 

@@ -93,6 +93,17 @@ public sealed class BadImageTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("20000 x 20000 pixels", e.Message);
     }
 
+    [Fact]
+    public void AShapeTheResizeCannotTakeIsThatImagesProblem()
+    {
+        // 40000 x 1 resized so its shorter side is 60000: the longer side would be 2.4 billion pixels.
+        var sliver = TestImages.Png(TestImages.Draw(40000, 1, seed: 1));
+        var layout = TestImages.Layout(new ImageInputOptions { Resize = ImageResize.ShorterSideThenCenterCrop, ResizeTo = 60000, Width = 8, Height = 8 });
+        var e = Assert.Throws<ImageDecodeException>(() => TestImages.Decode(layout, sliver));
+        Assert.Equal(ImageDecodeFailure.Unsupported, e.Failure);
+        Assert.Contains("too large", e.Message);
+    }
+
     private static readonly ImageTensorLayout Layout = TestImages.Layout(new ImageInputOptions { Width = 32, Height = 24 }, "float", ImageLayout.Nchw);
 
     private ImageBatchDecoder NewDecoder(BadImagePolicy policy) => new(Layout, "ImagePath", _folder, policy);
