@@ -17,5 +17,15 @@ var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's
 var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes, only, lanes, readAhead };
 gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), Console.Out));
 
-var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu };
+var imageFolder = new Option<string?>("--folder") { Description = "Folder of JPEGs (img_00000.jpg, ...); missing ones are drawn (500x375, quality 90). Default: a folder in the temp directory." };
+var imageCount = new Option<int>("--count") { Description = "Images per pass.", DefaultValueFactory = _ => 1024 };
+var imageSize = new Option<string>("--size") { Description = "Size of the JPEGs drawn, WxH (ImageNet's typical 500x375 by default).", DefaultValueFactory = _ => "500x375" };
+var imageDecode = new Command("images", "Images/s of TrtMLNet's CPU image decoding vs ML.NET's LoadImages -> ResizeImages -> ExtractPixels.") { imageFolder, imageCount, imageSize, passes };
+imageDecode.SetAction(parse =>
+{
+    var size = parse.GetValue(imageSize)!.Split('x').Select(int.Parse).ToArray();
+    ImageDecodeBenchmark.Run(parse.GetValue(imageFolder), parse.GetValue(imageCount), size[0], size[1], parse.GetValue(passes), Console.Out);
+});
+
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, imageDecode };
 return root.Parse(args).Invoke();
