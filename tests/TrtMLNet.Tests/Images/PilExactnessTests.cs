@@ -1,0 +1,57 @@
+using TrtMLNet.Images;
+
+namespace TrtMLNet.Tests.Images;
+
+/// <summary>
+/// The decoder's pixels against Pillow's own, byte for byte: fixtures/make_pil_fixtures.py stored what
+/// PIL's <c>resize(BILINEAR)</c> and torchvision's Resize + CenterCrop (in PIL calls) give on PNG images
+/// (lossless, so both sides start from the same pixels), including RGBA, grayscale and palette PNGs,
+/// which PIL's <c>convert("RGB")</c> turns into RGB.
+/// </summary>
+public class PilExactnessTests
+{
+    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "Images", "fixtures");
+
+    public static TheoryData<string, string, int, int, int, string> Cases()
+    {
+        var data = new TheoryData<string, string, int, int, int, string>();
+        foreach (var line in File.ReadLines(Path.Combine(Fixtures, "manifest.txt")))
+        {
+            if (line.StartsWith('#') || string.IsNullOrWhiteSpace(line))
+                continue;
+            var f = line.Split(' ');
+            data.Add(f[0], f[1], int.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]), f[5]);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void TheManifestListsEveryCase() => Assert.Equal(13, Cases().Count);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesPillowExactly(string image, string mode, int resizeTo, int width, int height, string expectedFile)
+    {
+        var layout = TestImages.Layout(new ImageInputOptions
+        {
+            Resize = mode == "stretch" ? ImageResize.Stretch : ImageResize.ShorterSideThenCenterCrop,
+            ResizeTo = mode == "stretch" ? null : resizeTo,
+            Width = width,
+            Height = height,
+        });
+        var (slot, _) = TestImages.Decode(layout, File.ReadAllBytes(Path.Combine(Fixtures, image)));
+        var expected = File.ReadAllBytes(Path.Combine(Fixtures, expectedFile));
+
+        Assert.Equal(expected.Length, slot.Length);
+        int differing = expected.Zip(slot).Count(p => p.First != p.Second);
+        Assert.True(differing == 0, $"{differing} of {expected.Length} values differ from Pillow's; the first at byte {FirstDifference(expected, slot)}.");
+    }
+
+    private static int FirstDifference(byte[] a, byte[] b)
+    {
+        for (int i = 0; i < a.Length; i++)
+            if (a[i] != b[i])
+                return i;
+        return -1;
+    }
+}

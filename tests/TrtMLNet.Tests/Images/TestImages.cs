@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+using TrtMLNet.Images;
+
+namespace TrtMLNet.Tests.Images;
+
+/// <summary>An RGB image, 3 bytes a pixel, rows packed.</summary>
+public sealed record RgbImage(int Width, int Height, byte[] Pixels)
+{
+    public byte this[int x, int y, int c] => Pixels[(y * Width + x) * 3 + c];
+}
+
+/// <summary>Images drawn and encoded in the tests with SkiaSharp, and decoded by SkiaSharp independently of the code under test.</summary>
+public static class TestImages
+{
+    /// <summary>Smooth gradients, fine stripes (which the antialiasing filter must average) and noise.</summary>
+    public static RgbImage Draw(int width, int height, int seed, double noise = 6)
+    {
+        var random = new Random(seed);
+        var pixels = new byte[width * height * 3];
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                double r = 127 + 120 * Math.Sin(x / 3.1 + seed) * Math.Cos(y / 7.3);
+                double g = 255.0 * (x + y) / (width + height);
+                double b = ((x / 5) + (y / 4)) % 2 == 0 ? 230 : 20;
+                int i = (y * width + x) * 3;
+                pixels[i] = Clamp(r + noise * (random.NextDouble() - 0.5) * 2);
+                pixels[i + 1] = Clamp(g + noise * (random.NextDouble() - 0.5) * 2);
+                pixels[i + 2] = Clamp(b + noise * (random.NextDouble() - 0.5) * 2);
+            }
+        }
+        return new RgbImage(width, height, pixels);
+    }
+
+    public static byte[] Png(RgbImage image) => Encode(image, SKEncodedImageFormat.Png, 100);
+
+    public static byte[] Jpeg(RgbImage image, int quality = 90) => Encode(image, SKEncodedImageFormat.Jpeg, quality);
+
+    public static byte[] Encode(RgbImage image, SKEncodedImageFormat format, int quality)
+    {
+        var rgba = new byte[image.Width * image.Height * 4];
+        for (int i = 0; i < image.Width * image.Height; i++)
+        {
+            rgba[i * 4] = image.Pixels[i * 3];
+            rgba[i * 4 + 1] = image.Pixels[i * 3 + 1];
+            rgba[i * 4 + 2] = image.Pixels[i * 3 + 2];
+            rgba[i * 4 + 3] = 255;
+        }
+        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+        using var data = bitmap.Encode(format, quality);
+        return data.ToArray();
+    }
+
+    /// <summary>The pixels SkiaSharp decodes at full size (SKBitmap.Decode, not the decoder under test), alpha dropped.</summary>
+    public static RgbImage DecodeFull(byte[] encoded)
+    {
+        using var codec = SKCodec.Create(new MemoryStream(encoded));
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = SKBitmap.Decode(encoded, info);
+        var rgba = bitmap.Bytes;
+        var rgb = new byte[info.Width * info.Height * 3];
+        for (int i = 0; i < info.Width * info.Height; i++)
+        {
+            rgb[i * 3] = rgba[i * 4];
+            rgb[i * 3 + 1] = rgba[i * 4 + 1];
+            rgb[i * 3 + 2] = rgba[i * 4 + 2];
+        }
+        return new RgbImage(info.Width, info.Height, rgb);
+    }
+
+    /// <summary>A layout for a tensor of <paramref name="typeName"/> whose shape the options fill in.</summary>
+    internal static ImageTensorLayout Layout(ImageInputOptions options, string typeName = "uint8", ImageLayout layout = ImageLayout.Nhwc)
+    {
+        options.Layout ??= layout;
+        long[] shape = options.Layout == ImageLayout.Nchw ? [-1, 3, -1, -1] : [-1, -1, -1, 3];
+        return ImageTensorLayout.Create(options, "image", typeName, shape);
+    }
+
+    /// <summary>Decodes one image with the decoder under test into a fresh slot.</summary>
+    internal static (byte[] Slot, DecodedImage Info) Decode(ImageTensorLayout layout, byte[] encoded)
+    {
+        var slot = new byte[layout.RowBytes];
+        var info = new CpuImageDecoder(layout).Decode(encoded, "test image", slot);
+        return (slot, info);
+    }
+
+    private static byte Clamp(double v) => (byte)Math.Clamp(Math.Round(v), 0, 255);
+}
