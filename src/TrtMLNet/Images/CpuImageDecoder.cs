@@ -47,7 +47,7 @@ internal sealed unsafe class CpuImageDecoder
         if (destination.Length != _layout.RowBytes)
             throw new ArgumentException($"An image of '{_layout.TensorName}' takes {_layout.RowBytes} bytes; the destination has {destination.Length}.", nameof(destination));
         if (encoded.IsEmpty)
-            throw new ImageDecodeException(source, ImageDecodeFailure.Empty, "it is empty (0 bytes). Replace it with the image it should hold, or skip bad images (OnBadImage = Skip).");
+            throw new ImageDecodeException(source, ImageDecodeFailure.Empty, "it is empty (0 bytes). Replace it with the image it should hold.");
 
         fixed (byte* bytes = encoded)
         {
@@ -128,10 +128,16 @@ internal sealed unsafe class CpuImageDecoder
         return new ImageDecodeException(source, ImageDecodeFailure.NotAnImage, $"it is {EncodedImageKind.Describe(encoded)}.");
     }
 
-    private static ImageDecodeException Failed(SKCodecResult result, SKEncodedImageFormat format, string source, int encodedBytes) => result switch
+    private static ImageDecodeException Failed(SKCodecResult result, SKEncodedImageFormat encodedFormat, string source, int encodedBytes)
+    {
+        string format = encodedFormat == SKEncodedImageFormat.Webp ? "WebP" : encodedFormat.ToString().ToUpperInvariant();
+        return Failed(result, format, source, encodedBytes);
+    }
+
+    private static ImageDecodeException Failed(SKCodecResult result, string format, string source, int encodedBytes) => result switch
     {
         SKCodecResult.IncompleteInput => new ImageDecodeException(source, ImageDecodeFailure.Truncated,
-            $"the {format} ends before its last pixels ({encodedBytes} bytes): the file is cut off, as by an interrupted download or copy. Replace it with a complete copy."),
+            $"the {format} ends before its last pixels (it has {encodedBytes} bytes): it was cut off, as by an interrupted download or copy. Replace it with a complete copy."),
         SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput => new ImageDecodeException(source, ImageDecodeFailure.Corrupt,
             $"the {format} data is damaged (the decoder stopped at an error in it). Re-export or re-download it."),
         SKCodecResult.InvalidConversion or SKCodecResult.Unimplemented => new ImageDecodeException(source, ImageDecodeFailure.Unsupported,

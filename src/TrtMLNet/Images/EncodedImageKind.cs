@@ -33,7 +33,7 @@ internal static class EncodedImageKind
         if (bytes.StartsWith("%PDF"u8))
             return "a PDF document, not an image";
         if (LooksLikeText(bytes))
-            return $"text (it starts with \"{Preview(bytes)}\"), not an image: is the column holding something other than images or paths?";
+            return $"text (it starts with \"{Preview(bytes)}\"), not an image (does the column hold something other than images or their paths?)";
         return $"not an image in a format this decoder reads (JPEG, PNG, BMP, GIF, WebP, ICO); it starts with bytes {Convert.ToHexString(bytes[..Math.Min(8, bytes.Length)])}";
     }
 

@@ -13,8 +13,13 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
 /// <summary>Images drawn and encoded in the tests with SkiaSharp, and decoded by SkiaSharp independently of the code under test.</summary>
 public static class TestImages
 {
-    /// <summary>Smooth gradients, fine stripes (which the antialiasing filter must average) and noise.</summary>
-    public static RgbImage Draw(int width, int height, int seed, double noise = 6)
+    /// <summary>Smooth gradients, fine stripes (which the antialiasing filter must average), a sharp-edged checkerboard and noise.</summary>
+    public static RgbImage Draw(int width, int height, int seed, double noise = 6) => Draw(width, height, seed, noise, sharp: true);
+
+    /// <summary>Photo-like: smooth shapes of a few tens of pixels and sensor-like noise, no hard edges.</summary>
+    public static RgbImage DrawSmooth(int width, int height, int seed, double noise = 3) => Draw(width, height, seed, noise, sharp: false);
+
+    private static RgbImage Draw(int width, int height, int seed, double noise, bool sharp)
     {
         var random = new Random(seed);
         var pixels = new byte[width * height * 3];
@@ -22,9 +27,9 @@ public static class TestImages
         {
             for (int x = 0; x < width; x++)
             {
-                double r = 127 + 120 * Math.Sin(x / 3.1 + seed) * Math.Cos(y / 7.3);
+                double r = sharp ? 127 + 120 * Math.Sin(x / 3.1 + seed) * Math.Cos(y / 7.3) : 127 + 100 * Math.Sin(x / 23.0 + seed) * Math.Cos(y / 31.0);
                 double g = 255.0 * (x + y) / (width + height);
-                double b = ((x / 5) + (y / 4)) % 2 == 0 ? 230 : 20;
+                double b = sharp ? (((x / 5) + (y / 4)) % 2 == 0 ? 230 : 20) : 127 + 90 * Math.Sin((x + 2 * y) / 17.0);
                 int i = (y * width + x) * 3;
                 pixels[i] = Clamp(r + noise * (random.NextDouble() - 0.5) * 2);
                 pixels[i + 1] = Clamp(g + noise * (random.NextDouble() - 0.5) * 2);
