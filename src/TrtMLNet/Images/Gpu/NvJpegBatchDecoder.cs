@@ -14,7 +14,6 @@ namespace TrtMLNet.Images.Gpu;
 internal sealed class NvJpegBatchDecoder : IDisposable
 {
     private const int DecodedAlignment = 256;
-    private const int MaxCachedTaps = 4096;
 
     private readonly CudaDevice _device;
     private readonly NvJpegDecoderOptions _options;
@@ -22,7 +21,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly GpuResizeKernels _kernels;
     private readonly GrowableBuffer _decoded, _intermediate, _planOnDevice, _planOnHost;
     private readonly CudaEvent _lastUse, _planUploaded;
-    private readonly Dictionary<TapsKey, (ResampleTaps Horizontal, ResampleTaps Vertical)> _taps = [];
+    private readonly TapsCache _taps = new();
     private readonly List<IDisposable> _owned = [];
     private int _busy;
     private bool _disposed;
@@ -329,24 +328,10 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             if (!include(k))
                 continue;
             var image = chunk[k];
-            var (horizontal, vertical) = Taps(image.Width, image.Height, layout);
+            var (horizontal, vertical) = _taps.Get(image.Width, image.Height, layout);
             plan.Add(destinations[k].Channel[0], image.Pitch, image.Width, image.Height, horizontal, vertical, image.Index * batch.RowBytes);
         }
         return plan;
-    }
-
-    private (ResampleTaps Horizontal, ResampleTaps Vertical) Taps(int width, int height, ImageTensorLayout layout)
-    {
-        var geometry = layout.GeometryFor(width, height);
-        var key = new TapsKey(width, height, geometry);
-        if (_taps.TryGetValue(key, out var taps))
-            return taps;
-        if (_taps.Count >= MaxCachedTaps)
-            _taps.Clear();
-        taps = (ResampleTaps.Compute(width, geometry.ResizedWidth, geometry.CropLeft, geometry.OutputWidth),
-                ResampleTaps.Compute(height, geometry.ResizedHeight, geometry.CropTop, geometry.OutputHeight));
-        _taps[key] = taps;
-        return taps;
     }
 
     /// <summary>Waits until the GPU no longer uses anything this decoder enqueued (before a buffer is freed).</summary>
