@@ -23,6 +23,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly CudaEvent _lastUse, _planUploaded;
     private readonly TapsCache _taps = new();
     private readonly List<IDisposable> _owned = [];
+    private readonly List<DecodedOnDevice> _lastDecoded = [];
     private int _busy;
     private bool _disposed;
 
@@ -54,6 +55,12 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     /// <summary>Whether the GPU's hardware JPEG decoder does the baseline JPEGs.</summary>
     public bool UsesHardwareDecoder => _session.UsesHardwareDecoder;
 
+    /// <summary>
+    /// Where the images of the last call's last part lie decoded (RGBI) on the device, for tests that compare
+    /// the kernels with a host reference on nvJPEG's own pixels. Valid until the next call.
+    /// </summary>
+    internal IReadOnlyList<DecodedOnDevice> LastDecoded => _lastDecoded;
+
     /// <summary>What decodes, in words: library, file, GPU, backend and flags, and anything refused.</summary>
     public string Setup => $"nvJPEG {NvJpegLibrary.Version} ({NvJpegLibrary.FileName}) on GPU {_device.Ordinal} ({_device.Name}): {_session.Setup}";
 
@@ -77,6 +84,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         try
         {
             _device.MakeCurrent();
+            _lastDecoded.Clear();
             var batch = new BatchState(images, output, rowBytes, layout, policy, stream);
             var accepted = Classify(batch);
             for (int start = 0; start < accepted.Count;)
@@ -110,6 +118,9 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         if (output % layout.ElementSize != 0 || rowBytes % layout.ElementSize != 0)
             throw new ArgumentException($"The output ({output:X}) and its row size ({rowBytes}) must be multiples of the element size ({layout.ElementSize} bytes).", nameof(output));
     }
+
+    /// <summary>An image as nvJPEG decoded it: interleaved RGB at <see cref="Pixels"/> (device), rows <see cref="Pitch"/> bytes apart.</summary>
+    internal readonly record struct DecodedOnDevice(int Index, IntPtr Pixels, int Width, int Height, long Pitch);
 
     /// <summary>One accepted image: where it goes, its decoded size, and whether nvjpegDecodeBatched takes it.</summary>
     private readonly record struct Accepted(int Index, int Width, int Height, bool Batched)
@@ -243,6 +254,10 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             var decodedOk = Decode(batch, chunk, destinations);
             if (decodedOk.Count(ok => ok) != chunk.Count)
                 plan = Plan(batch, chunk, destinations, k => decodedOk[k]);
+            _lastDecoded.Clear();
+            for (int k = 0; k < chunk.Count; k++)
+                if (decodedOk[k])
+                    _lastDecoded.Add(new DecodedOnDevice(chunk[k].Index, destinations[k].Channel[0], chunk[k].Width, chunk[k].Height, chunk[k].Pitch));
             if (plan.Count == 0)
                 return;
 
