@@ -17,5 +17,13 @@ var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's
 var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes, only, lanes, readAhead };
 gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), Console.Out));
 
-var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu };
+var jpegFolder = new Option<string>("--folder") { Description = "Folder of JPEGs (e.g. from anchors/make_jpegs.py).", Required = true };
+var jpegBatch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 128 };
+var jpegLanes = new Option<int>("--lanes") { Description = "Decoders (each with its stream) working at once.", DefaultValueFactory = _ => 1 };
+var jpegResize = new Option<string>("--resize") { Description = "imagenet (Resize(256), CenterCrop(224)) or stretch (224x224).", DefaultValueFactory = _ => "imagenet" };
+var jpegType = new Option<string>("--type") { Description = "Tensor element type: float, float16 or uint8.", DefaultValueFactory = _ => "float" };
+var nvjpeg = new Command("nvjpeg", "The GPU image path: nvJPEG decode + resize/normalise kernels into a device batch, hardware vs default backend.") { jpegFolder, jpegBatch, passes, jpegLanes, jpegResize, jpegType };
+nvjpeg.SetAction(parse => NvJpegBenchmark.Run(parse.GetValue(jpegFolder)!, parse.GetValue(jpegBatch), parse.GetValue(passes), parse.GetValue(jpegLanes), parse.GetValue(jpegResize)!, parse.GetValue(jpegType)!, Console.Out));
+
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, nvjpeg };
 return root.Parse(args).Invoke();
