@@ -30,6 +30,9 @@ internal static unsafe partial class NvJpegApi
 
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegDecodeBatchedInitialize(IntPtr handle, IntPtr state, int batchSize, int maxCpuThreads, NvJpegOutputFormat format);
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegDecodeBatched(IntPtr handle, IntPtr state, byte** data, nuint* lengths, NvJpegImage* destinations, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial NvJpegStatus nvjpegDecodeBatchedPreAllocate(IntPtr handle, IntPtr state, int batchSize, int width, int height,
+        NvJpegChromaSubsampling subsampling, NvJpegOutputFormat format);
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegDecodeBatchedSupported(IntPtr handle, IntPtr jpegStream, out int isSupported);
 
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegJpegStreamCreate(IntPtr handle, out IntPtr jpegStream);
@@ -61,7 +64,7 @@ internal static unsafe partial class NvJpegApi
     [
         nameof(nvjpegGetProperty), nameof(nvjpegCreateEx), nameof(nvjpegDestroy), nameof(nvjpegGetHardwareDecoderInfo),
         nameof(nvjpegJpegStateCreate), nameof(nvjpegJpegStateDestroy), nameof(nvjpegGetImageInfo),
-        nameof(nvjpegDecodeBatchedInitialize), nameof(nvjpegDecodeBatched), nameof(nvjpegDecodeBatchedSupported),
+        nameof(nvjpegDecodeBatchedInitialize), nameof(nvjpegDecodeBatched), nameof(nvjpegDecodeBatchedPreAllocate), nameof(nvjpegDecodeBatchedSupported),
         nameof(nvjpegJpegStreamCreate), nameof(nvjpegJpegStreamDestroy), nameof(nvjpegJpegStreamParse), nameof(nvjpegJpegStreamParseHeader),
         nameof(nvjpegDecoderCreate), nameof(nvjpegDecoderDestroy), nameof(nvjpegDecoderStateCreate),
         nameof(nvjpegBufferPinnedCreate), nameof(nvjpegBufferPinnedDestroy), nameof(nvjpegBufferDeviceCreate), nameof(nvjpegBufferDeviceDestroy),

@@ -23,6 +23,7 @@ SAME_TYPE(nvjpegJpegStateDestroy, nvjpegStatus_t (*)(nvjpegJpegState_t));
 SAME_TYPE(nvjpegGetImageInfo, nvjpegStatus_t (*)(nvjpegHandle_t, const unsigned char *, size_t, int *, nvjpegChromaSubsampling_t *, int *, int *));
 SAME_TYPE(nvjpegDecodeBatchedInitialize, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegJpegState_t, int, int, nvjpegOutputFormat_t));
 SAME_TYPE(nvjpegDecodeBatched, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegJpegState_t, const unsigned char *const *, const size_t *, nvjpegImage_t *, cudaStream_t));
+SAME_TYPE(nvjpegDecodeBatchedPreAllocate, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegJpegState_t, int, int, int, nvjpegChromaSubsampling_t, nvjpegOutputFormat_t));
 SAME_TYPE(nvjpegDecodeBatchedSupported, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegJpegStream_t, int *));
 SAME_TYPE(nvjpegJpegStreamCreate, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegJpegStream_t *));
 SAME_TYPE(nvjpegJpegStreamDestroy, nvjpegStatus_t (*)(nvjpegJpegStream_t));
