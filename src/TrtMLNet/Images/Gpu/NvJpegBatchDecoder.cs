@@ -299,14 +299,15 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 else
                     batch.OtherDecoded += batched.Count;
             }
-            else if (status is NvJpegStatus.AllocatorFailure or NvJpegStatus.ExecutionFailed or NvJpegStatus.InternalError or NvJpegStatus.NotInitialized)
+            else if (status is NvJpegStatus.AllocatorFailure or NvJpegStatus.NotInitialized)
             {
                 throw NvJpegException.Create(status, $"nvjpegDecodeBatched of {batched.Count} images (the first {batch.Images[chunk[batched[0]].Index].Source})");
             }
             else
             {
-                // One image the batch cannot take fails it all: decoding them one by one finds which, and
-                // decodes the others.
+                // One image the batch cannot take fails it all (nvJPEG says which status, not which image):
+                // decoding them one by one finds which, and decodes the others. Were the GPU itself failing,
+                // the first of those decodes says so, naming its image.
                 one.AddRange(batched);
                 one.Sort();
             }

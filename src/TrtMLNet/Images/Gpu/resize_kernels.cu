@@ -22,7 +22,11 @@
 // The PTX beside this file is what TrtMLNet embeds and loads (cuModuleLoadData; the driver JIT-compiles it
 // for the GPU at hand). Regenerate it after any change here with ./regen-ptx.sh (nvcc -ptx -arch=compute_70).
 
+#ifdef __CUDACC__
 #include <cuda_fp16.h>
+#endif
+// Without nvcc (tests/TrtMLNet.Tests/native/FakeGpu compiles this file as C++ and runs the kernels on the CPU),
+// the includer defines __global__, __device__, __forceinline__, blockIdx and friends, __half and the intrinsics.
 #include <stddef.h>
 
 // One image's work. The layout is TrtMLNet.Images.Gpu.ResizeJob's ([StructLayout(Explicit)]); the static
