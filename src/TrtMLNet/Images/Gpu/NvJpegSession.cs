@@ -12,7 +12,10 @@ namespace TrtMLNet.Images.Gpu;
 /// otherwise, then the default backend), decoding with nvjpegDecodeBatched what nvjpegDecodeBatchedSupported
 /// accepts, and the rest one by one with a decoupled default-backend decoder (host, transfer, device phases;
 /// two pinned buffers and two bitstream handles, alternating, so one image's host phase overlaps the
-/// previous image's device work). States, buffers and streams are not thread safe (nvJPEG's documentation,
+/// previous image's device work). The batched calls are made as NVIDIA's nvImageCodec makes them for the
+/// hardware decoder (github:NVIDIA/nvImageCodec, its nvjpeg hw_decoder extension): preallocate once, and per
+/// batch wait for the previous one, initialize, decode, record an event. States, buffers and streams are
+/// not thread safe (nvJPEG's documentation,
 /// "Thread Safety"): a session belongs to one lane and is used by one thread at a time.
 /// </summary>
 internal sealed unsafe class NvJpegSession : IDisposable
