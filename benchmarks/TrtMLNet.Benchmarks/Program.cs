@@ -25,5 +25,15 @@ var jpegType = new Option<string>("--type") { Description = "Tensor element type
 var nvjpeg = new Command("nvjpeg", "The GPU image path: nvJPEG decode + resize/normalise kernels into a device batch, hardware vs default backend.") { jpegFolder, jpegBatch, passes, jpegLanes, jpegResize, jpegType };
 nvjpeg.SetAction(parse => NvJpegBenchmark.Run(parse.GetValue(jpegFolder)!, parse.GetValue(jpegBatch), parse.GetValue(passes), parse.GetValue(jpegLanes), parse.GetValue(jpegResize)!, parse.GetValue(jpegType)!, Console.Out));
 
-var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, nvjpeg };
+var imageFolder = new Option<string?>("--folder") { Description = "Folder of JPEGs (img_00000.jpg, ...); missing ones are drawn (500x375, quality 90). Default: a folder in the temp directory." };
+var imageCount = new Option<int>("--count") { Description = "Images per pass.", DefaultValueFactory = _ => 1024 };
+var imageSize = new Option<string>("--size") { Description = "Size of the JPEGs drawn, WxH (ImageNet's typical 500x375 by default).", DefaultValueFactory = _ => "500x375" };
+var imageDecode = new Command("images", "Images/s of TrtMLNet's CPU image decoding vs ML.NET's LoadImages -> ResizeImages -> ExtractPixels.") { imageFolder, imageCount, imageSize, passes };
+imageDecode.SetAction(parse =>
+{
+    var size = parse.GetValue(imageSize)!.Split('x').Select(int.Parse).ToArray();
+    ImageDecodeBenchmark.Run(parse.GetValue(imageFolder), parse.GetValue(imageCount), size[0], size[1], parse.GetValue(passes), Console.Out);
+});
+
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, imageDecode, nvjpeg };
 return root.Parse(args).Invoke();

@@ -60,10 +60,10 @@ internal sealed unsafe class CpuImageDecoder
             var decodedSize = DecodeSize(codec, geometry);
             var pixels = DecodePixels(codec, ref decodedSize, source, encoded.Length, scratch);
 
-            var (horizontal, vertical) = Taps(scratch, decodedSize, geometry);
-            var intermediate = scratch.Intermediate(PilResampler.IntermediateBytes(horizontal, vertical));
+            var plan = Plan(scratch, decodedSize, geometry);
+            var intermediate = scratch.Intermediate(plan.IntermediateBytes);
             var resampled = scratch.Resampled(_layout.Width * _layout.Height * PixelBytes);
-            PilResampler.Resample(pixels, decodedSize.Width, decodedSize.Height, horizontal, vertical, intermediate, resampled);
+            PilResampler.Resample(pixels, decodedSize.Width, decodedSize.Height, plan, intermediate, resampled);
             _writer.Write(resampled, destination);
             return new DecodedImage(sourceWidth, sourceHeight, decodedSize.Width, decodedSize.Height);
         }
@@ -92,7 +92,7 @@ internal sealed unsafe class CpuImageDecoder
         if ((long)size.Width * size.Height > MaxDecodedPixels)
             throw new ImageDecodeException(source, ImageDecodeFailure.Unsupported,
                 $"it is {size.Width} x {size.Height} pixels, more than the {MaxDecodedPixels / 1_000_000} million this decoder accepts for one image (Pillow's decompression-bomb limit). Downscale it first.");
-        var pixels = scratch.Pixels(size.Width * size.Height * PixelBytes);
+        var pixels = scratch.Pixels(size.Width * size.Height * PixelBytes + PilResampler.SourceSlackBytes);
         // Unpremultiplied RGBA and no colour space: the stored colour values as they are, as PIL reads them.
         var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         SKCodecResult result;
@@ -109,15 +109,14 @@ internal sealed unsafe class CpuImageDecoder
         return pixels;
     }
 
-    private static (ResampleTaps Horizontal, ResampleTaps Vertical) Taps(DecodeScratch scratch, SKSizeI decoded, ImageGeometry geometry)
+    private static ResamplePlan Plan(DecodeScratch scratch, SKSizeI decoded, ImageGeometry geometry)
     {
-        var key = new TapsKey(decoded.Width, decoded.Height, geometry);
-        if (scratch.LastTaps is { } last && last.Key == key)
-            return (last.Horizontal, last.Vertical);
-        var horizontal = ResampleTaps.Compute(decoded.Width, geometry.ResizedWidth, geometry.CropLeft, geometry.OutputWidth);
-        var vertical = ResampleTaps.Compute(decoded.Height, geometry.ResizedHeight, geometry.CropTop, geometry.OutputHeight);
-        scratch.LastTaps = (key, horizontal, vertical);
-        return (horizontal, vertical);
+        var key = new PlanKey(decoded.Width, decoded.Height, geometry);
+        if (scratch.LastPlan is { } last && last.Key == key)
+            return last.Plan;
+        var plan = ResamplePlan.Create(decoded.Width, decoded.Height, geometry);
+        scratch.LastPlan = (key, plan);
+        return plan;
     }
 
     private static ImageDecodeException Unrecognised(ReadOnlySpan<byte> encoded, string source)

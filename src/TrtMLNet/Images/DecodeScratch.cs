@@ -8,8 +8,12 @@ namespace TrtMLNet.Images;
 /// </summary>
 internal sealed class DecodeScratch
 {
-    /// <summary>The largest buffer a thread keeps between images: a 4096 x 4096 RGBA image.</summary>
-    public const int KeepLimit = 4096 * 4096 * 4;
+    /// <summary>
+    /// The largest buffer a thread keeps between images: a 2048 x 2048 RGBA image (16 MiB). Every decoding
+    /// thread keeps its own, so this bounds what idle threads hold; larger photos are mostly decoded
+    /// reduced, and the rest pay one allocation each, small beside their decode.
+    /// </summary>
+    public const int KeepLimit = 2048 * 2048 * 4;
 
     [ThreadStatic]
     private static DecodeScratch? t_current;
@@ -19,8 +23,8 @@ internal sealed class DecodeScratch
     private byte[] _resampled = [];
     private byte[] _file = [];
 
-    /// <summary>The taps last used on this thread, and what they were made for: images of one size come in runs.</summary>
-    public (TapsKey Key, ResampleTaps Horizontal, ResampleTaps Vertical)? LastTaps { get; set; }
+    /// <summary>The resampling plan last used on this thread, and what it was made for: images of one size come in runs.</summary>
+    public (PlanKey Key, ResamplePlan Plan)? LastPlan { get; set; }
 
     public static DecodeScratch ForThisThread => t_current ??= new DecodeScratch();
 
@@ -43,5 +47,5 @@ internal sealed class DecodeScratch
     }
 }
 
-/// <summary>What a pair of taps depends on: the decoded size and the geometry.</summary>
-internal readonly record struct TapsKey(int DecodedWidth, int DecodedHeight, ImageGeometry Geometry);
+/// <summary>What a resampling plan depends on: the decoded size and the geometry.</summary>
+internal readonly record struct PlanKey(int DecodedWidth, int DecodedHeight, ImageGeometry Geometry);

@@ -1,83 +1,137 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TrtMLNet.Images;
 
 /// <summary>
 /// PIL's 8-bit two-pass resampling of an RGBA image (4 bytes a pixel; alpha is carried along and ignored by
-/// the writer), with the taps of <see cref="ResampleTaps"/>: a horizontal pass over the source rows the
-/// vertical taps read, into an 8-bit intermediate (rounded and clipped), then a vertical pass. This is
-/// the order and arithmetic of Pillow's <c>ImagingResampleInner</c> and its <c>_8bpc</c> passes
-/// (src/libImaging/Resample.c): a sum starting at 2^21, fixed-point weights, a shift by 22 and a clip to
-/// 0..255. The same integer arithmetic in SIMD lanes gives the same bytes.
+/// the writer): a horizontal pass over the source rows the vertical taps read, into an 8-bit intermediate
+/// (rounded and clipped), then a vertical pass. This is the order and arithmetic of Pillow's
+/// <c>ImagingResampleInner</c> and its <c>_8bpc</c> passes (src/libImaging/Resample.c): a sum starting at
+/// 2^21, 22-bit fixed-point weights, a shift by 22 and a clip to 0..255. Integer sums do not depend on the
+/// order they are added in, so the SIMD paths (1, 2 or 4 taps of a pixel per multiply) give PIL's bytes.
 /// </summary>
 internal static class PilResampler
 {
     private const int PixelBytes = 4;
 
-    /// <summary>Bytes of intermediate needed for these taps: one row of the horizontal pass per source row the vertical taps read.</summary>
-    public static int IntermediateBytes(ResampleTaps horizontal, ResampleTaps vertical)
-    {
-        var (start, end) = vertical.SourceRange();
-        return (end - start) * horizontal.OutSize * PixelBytes;
-    }
+    /// <summary>
+    /// Bytes the source span must have past its last pixel: the 2- and 4-tap paths read up to 3 pixels past a
+    /// pixel's last tap (with weight 0), which may be past the end of the image.
+    /// </summary>
+    public const int SourceSlackBytes = 16;
 
     /// <summary>
     /// Resamples <paramref name="source"/> (<paramref name="sourceWidth"/> x <paramref name="sourceHeight"/> RGBA,
-    /// rows packed) into <paramref name="output"/> (horizontal.OutSize x vertical.OutSize RGBA, rows packed).
+    /// rows packed, then <see cref="SourceSlackBytes"/> more) into <paramref name="output"/>
+    /// (OutputWidth x OutputHeight RGBA, rows packed). <paramref name="vectorBits"/> caps the SIMD width of
+    /// the horizontal pass (tests run every path; all give the same bytes).
     /// </summary>
     public static void Resample(
-        ReadOnlySpan<byte> source, int sourceWidth, int sourceHeight,
-        ResampleTaps horizontal, ResampleTaps vertical, Span<byte> intermediate, Span<byte> output)
+        ReadOnlySpan<byte> source, int sourceWidth, int sourceHeight, ResamplePlan plan,
+        Span<byte> intermediate, Span<byte> output, int vectorBits = 512)
     {
-        // These checks are what makes the unchecked reads below stay inside the spans: every tap reads
-        // inside [SourceRange) and every range is inside the image.
-        var (xStart, xEnd) = horizontal.SourceRange();
-        var (yStart, yEnd) = vertical.SourceRange();
-        if (xEnd > sourceWidth || yEnd > sourceHeight || xStart < 0 || yStart < 0)
+        // These checks are what makes the unchecked reads below stay inside the spans: every tap reads inside
+        // its taps' SourceRange, every range is inside the image, and the slack covers the zero-weight reads
+        // past a pixel's last tap.
+        var (xStart, xEnd) = plan.Horizontal.SourceRange();
+        if (xStart < 0 || plan.FirstRow < 0 || xEnd > sourceWidth || plan.EndRow > sourceHeight)
             throw new ArgumentException($"The taps read pixels outside the {sourceWidth} x {sourceHeight} source.");
-        int outRowBytes = horizontal.OutSize * PixelBytes;
-        if (source.Length < (long)sourceWidth * sourceHeight * PixelBytes)
-            throw new ArgumentException("The source span is smaller than the image.", nameof(source));
-        if (intermediate.Length < IntermediateBytes(horizontal, vertical))
+        int outRowBytes = plan.OutputWidth * PixelBytes;
+        if (source.Length < (long)sourceWidth * sourceHeight * PixelBytes + SourceSlackBytes)
+            throw new ArgumentException("The source span is smaller than the image and its slack.", nameof(source));
+        if (intermediate.Length < plan.IntermediateBytes)
             throw new ArgumentException("The intermediate span is too small.", nameof(intermediate));
-        if (output.Length < outRowBytes * vertical.OutSize)
+        if (output.Length < outRowBytes * plan.OutputHeight)
             throw new ArgumentException("The output span is smaller than the resampled image.", nameof(output));
 
         int sourceRowBytes = sourceWidth * PixelBytes;
-        for (int y = yStart; y < yEnd; y++)
-            HorizontalRow(source.Slice(y * sourceRowBytes, sourceRowBytes), horizontal,
-                intermediate.Slice((y - yStart) * outRowBytes, outRowBytes));
-        for (int j = 0; j < vertical.OutSize; j++)
-            VerticalRow(intermediate, outRowBytes, vertical, j, yStart, output.Slice(j * outRowBytes, outRowBytes));
+        ref byte src = ref MemoryMarshal.GetReference(source);
+        ref byte inter = ref MemoryMarshal.GetReference(intermediate);
+        for (int y = plan.FirstRow; y < plan.EndRow; y++)
+        {
+            ref byte line = ref Unsafe.Add(ref src, y * sourceRowBytes);
+            ref byte outLine = ref Unsafe.Add(ref inter, (y - plan.FirstRow) * outRowBytes);
+            if (vectorBits >= 512 && Avx512F.IsSupported)
+                HorizontalRow4Taps(ref line, plan, ref outLine);
+            else if (vectorBits >= 256 && Avx2.IsSupported)
+                HorizontalRow2Taps(ref line, plan, ref outLine);
+            else
+                HorizontalRow1Tap(ref line, plan, ref outLine);
+        }
+        for (int j = 0; j < plan.OutputHeight; j++)
+            VerticalRow(intermediate, outRowBytes, plan, j, output.Slice(j * outRowBytes, outRowBytes));
     }
 
-    private static void HorizontalRow(ReadOnlySpan<byte> line, ResampleTaps taps, Span<byte> outLine)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
+    private static void HorizontalRow4Taps(ref byte line, ResamplePlan plan, ref byte outLine)
     {
-        ref byte src = ref MemoryMarshal.GetReference(line);
-        ref byte dst = ref MemoryMarshal.GetReference(outLine);
-        int[] first = taps.First, count = taps.Count, weights = taps.FixedWeights;
+        var taps = plan.Horizontal;
+        ref int laneWeights = ref MemoryMarshal.GetArrayDataReference(plan.LaneWeights);
         for (int j = 0; j < taps.OutSize; j++)
         {
-            var sum = Vector128.Create(ResampleTaps.RoundingHalf);
-            int k = j * taps.MaxTaps;
-            ref byte pixel = ref Unsafe.Add(ref src, first[j] * PixelBytes);
-            for (int t = 0; t < count[j]; t++)
+            ref byte pixels = ref Unsafe.Add(ref line, taps.First[j] * PixelBytes);
+            ref int weights = ref Unsafe.Add(ref laneWeights, j * plan.PaddedTaps * 4);
+            var sum = Vector512<int>.Zero;
+            for (int t = 0; t < taps.Count[j]; t += 4)
             {
-                uint rgba = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref pixel, t * PixelBytes));
-                sum += WidenPixel(rgba) * Vector128.Create(weights[k + t]);
+                var four = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref pixels, t * PixelBytes)));
+                sum += four * Vector512.LoadUnsafe(ref Unsafe.Add(ref weights, t * 4));
             }
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, j * PixelBytes), ClipToBytes(sum));
+            var (low, high) = (sum.GetLower(), sum.GetUpper());
+            var pixel = low.GetLower() + low.GetUpper() + high.GetLower() + high.GetUpper();
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref outLine, j * PixelBytes), ClipToBytes(pixel));
         }
     }
 
-    private static void VerticalRow(ReadOnlySpan<byte> intermediate, int rowBytes, ResampleTaps taps, int j, int yStart, Span<byte> outLine)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
+    private static void HorizontalRow2Taps(ref byte line, ResamplePlan plan, ref byte outLine)
     {
+        var taps = plan.Horizontal;
+        ref int laneWeights = ref MemoryMarshal.GetArrayDataReference(plan.LaneWeights);
+        for (int j = 0; j < taps.OutSize; j++)
+        {
+            ref byte pixels = ref Unsafe.Add(ref line, taps.First[j] * PixelBytes);
+            ref int weights = ref Unsafe.Add(ref laneWeights, j * plan.PaddedTaps * 4);
+            var sum = Vector256<int>.Zero;
+            for (int t = 0; t < taps.Count[j]; t += 2)
+            {
+                ulong two = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref pixels, t * PixelBytes));
+                sum += Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(two).AsByte()) * Vector256.LoadUnsafe(ref Unsafe.Add(ref weights, t * 4));
+            }
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref outLine, j * PixelBytes), ClipToBytes(sum.GetLower() + sum.GetUpper()));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
+    private static void HorizontalRow1Tap(ref byte line, ResamplePlan plan, ref byte outLine)
+    {
+        var taps = plan.Horizontal;
+        ref int laneWeights = ref MemoryMarshal.GetArrayDataReference(plan.LaneWeights);
+        for (int j = 0; j < taps.OutSize; j++)
+        {
+            ref byte pixels = ref Unsafe.Add(ref line, taps.First[j] * PixelBytes);
+            ref int weights = ref Unsafe.Add(ref laneWeights, j * plan.PaddedTaps * 4);
+            var sum = Vector128<int>.Zero;
+            for (int t = 0; t < taps.Count[j]; t++)
+            {
+                uint rgba = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref pixels, t * PixelBytes));
+                var widened = Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(rgba).AsByte())).AsInt32();
+                sum += widened * Vector128.LoadUnsafe(ref Unsafe.Add(ref weights, t * 4));
+            }
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref outLine, j * PixelBytes), ClipToBytes(sum));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
+    private static void VerticalRow(ReadOnlySpan<byte> intermediate, int rowBytes, ResamplePlan plan, int j, Span<byte> outLine)
+    {
+        var taps = plan.Vertical;
         int count = taps.Count[j];
-        int firstRow = taps.First[j] - yStart;
         int k = j * taps.MaxTaps;
-        ref byte rows = ref Unsafe.Add(ref MemoryMarshal.GetReference(intermediate), firstRow * rowBytes);
+        ref byte rows = ref Unsafe.Add(ref MemoryMarshal.GetReference(intermediate), (taps.First[j] - plan.FirstRow) * rowBytes);
         ref byte dst = ref MemoryMarshal.GetReference(outLine);
         int[] weights = taps.FixedWeights;
 
@@ -112,20 +166,17 @@ internal static class PilResampler
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> WidenPixel(uint rgba) =>
-        Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(rgba).AsByte())).AsInt32();
-
     // PIL's clip8: the sum shifted down by the fraction bits, clipped to 0..255.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<uint> Clip(Vector128<int> sum) =>
         Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(sum, ResampleTaps.PrecisionBits), Vector128<int>.Zero),
             Vector128.Create(255)).AsUInt32();
 
+    /// <summary>One RGBA pixel from its four channel sums (without the rounding half, which is added here).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint ClipToBytes(Vector128<int> sum)
     {
-        var clipped = Clip(sum);
+        var clipped = Clip(sum + Vector128.Create(ResampleTaps.RoundingHalf));
         var bytes = Vector128.Narrow(Vector128.Narrow(clipped, clipped), Vector128<ushort>.Zero);
         return bytes.AsUInt32().ToScalar();
     }

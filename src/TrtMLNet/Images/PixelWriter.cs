@@ -62,6 +62,7 @@ internal sealed class PixelWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
     private void Write<T>(ReadOnlySpan<byte> rgba, Span<T> destination, T[] table, int pixels) where T : unmanaged
     {
         // The length checks in Write make every unchecked access below land inside the spans.

@@ -8,13 +8,13 @@ internal sealed class TapsCache
 {
     private const int MaxEntries = 4096;
 
-    private readonly Dictionary<TapsKey, (ResampleTaps Horizontal, ResampleTaps Vertical)> _taps = [];
+    private readonly Dictionary<Key, (ResampleTaps Horizontal, ResampleTaps Vertical)> _taps = [];
 
     /// <summary>The taps that take a <paramref name="width"/> x <paramref name="height"/> image to <paramref name="layout"/>'s size, resize and crop.</summary>
     public (ResampleTaps Horizontal, ResampleTaps Vertical) Get(int width, int height, ImageTensorLayout layout)
     {
         var geometry = layout.GeometryFor(width, height);
-        var key = new TapsKey(width, height, geometry);
+        var key = new Key(width, height, geometry);
         if (_taps.TryGetValue(key, out var taps))
             return taps;
         if (_taps.Count >= MaxEntries)
@@ -24,4 +24,7 @@ internal sealed class TapsCache
         _taps[key] = taps;
         return taps;
     }
+
+    /// <summary>What the taps depend on: the decoded size and where it goes (which holds the tensor's size).</summary>
+    private readonly record struct Key(int Width, int Height, ImageGeometry Geometry);
 }
