@@ -215,11 +215,13 @@ public class NvJpegDecoderTests
     {
         // nvJPEG may decode what is there (as libjpeg does, with a warning) or report the stream incomplete:
         // either is fine, as long as the batch goes on and the other images are right. What it does is noted.
+        // The default backend only: what the hardware engine does with such a file is not known yet, and were
+        // it to leave the CUDA context broken, every test after this one would fail with it.
         var device = NvJpegGpu.Require();
         var layout = LayoutFor("imagenet", "uint8", ImageLayout.Nchw, ImageChannelOrder.Rgb);
         var whole = TestImages.Jpeg(NvJpegGpu.Photo(300, 200, 9));
         byte[][] images = [whole, whole[..(whole.Length * 2 / 3)], whole];
-        using var decoder = new NvJpegBatchDecoder(device);
+        using var decoder = new NvJpegBatchDecoder(device, new NvJpegDecoderOptions { UseHardwareDecoder = false });
         using var run = new NvJpegGpu.Run(device, images, layout);
 
         var (result, rows) = run.Decode(decoder, BadImagePolicy.Skip);

@@ -7,9 +7,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dirs=("$@"); [[ ${#dirs[@]} -gt 0 ]] || dirs=(/usr/include)
-flags=(); for d in "${dirs[@]}"; do flags+=(-I "$d"); done
+# -isystem: the CUDA headers' own warnings are not this check's business (and -Werror would stop it).
+flags=(); for d in "${dirs[@]}"; do flags+=(-isystem "$d"); done
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
-cc=${CC:-$(command -v gcc || command -v cc)}
+cc=${CC:-$(command -v gcc || command -v cc || command -v clang || true)}
+[[ -n $cc ]] || { echo "nvjpeg ABI: no C compiler (gcc, cc or clang) to build the check with" >&2; exit 2; }
 "$cc" -std=c11 -Wall -Wextra -Werror "${flags[@]}" "$here/nvjpeg_abi.c" -o "$out/nvjpeg_abi"
 "$out/nvjpeg_abi" > "$out/actual"
 grep -h "define NVJPEG_VER_" "${dirs[0]}/nvjpeg.h" | tr -s ' ' | tr '\n' ' '; echo
