@@ -91,7 +91,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             {
                 int end = start + 1;
                 long bytes = accepted[start].DecodedBytes;
-                while (end < accepted.Count && bytes + accepted[end].DecodedBytes <= _options.MaxDecodedBytes)
+                while (end < accepted.Count && end - start < GpuResizeKernels.MaxImagesPerLaunch && bytes + accepted[end].DecodedBytes <= _options.MaxDecodedBytes)
                     bytes += accepted[end++].DecodedBytes;
                 DecodeChunk(batch, accepted.GetRange(start, end - start));
                 start = end;
