@@ -17,6 +17,14 @@ var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's
 var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes, only, lanes, readAhead };
 gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), Console.Out));
 
+var jpegFolder = new Option<string>("--folder") { Description = "Folder of JPEGs (e.g. from anchors/make_jpegs.py).", Required = true };
+var jpegBatch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 128 };
+var jpegLanes = new Option<int>("--lanes") { Description = "Decoders (each with its stream) working at once.", DefaultValueFactory = _ => 1 };
+var jpegResize = new Option<string>("--resize") { Description = "imagenet (Resize(256), CenterCrop(224)) or stretch (224x224).", DefaultValueFactory = _ => "imagenet" };
+var jpegType = new Option<string>("--type") { Description = "Tensor element type: float, float16 or uint8.", DefaultValueFactory = _ => "float" };
+var nvjpeg = new Command("nvjpeg", "The GPU image path: nvJPEG decode + resize/normalise kernels into a device batch, hardware vs default backend.") { jpegFolder, jpegBatch, passes, jpegLanes, jpegResize, jpegType };
+nvjpeg.SetAction(parse => NvJpegBenchmark.Run(parse.GetValue(jpegFolder)!, parse.GetValue(jpegBatch), parse.GetValue(passes), parse.GetValue(jpegLanes), parse.GetValue(jpegResize)!, parse.GetValue(jpegType)!, Console.Out));
+
 var imageFolder = new Option<string?>("--folder") { Description = "Folder of JPEGs (img_00000.jpg, ...); missing ones are drawn (500x375, quality 90). Default: a folder in the temp directory." };
 var imageCount = new Option<int>("--count") { Description = "Images per pass.", DefaultValueFactory = _ => 1024 };
 var imageSize = new Option<string>("--size") { Description = "Size of the JPEGs drawn, WxH (ImageNet's typical 500x375 by default).", DefaultValueFactory = _ => "500x375" };
@@ -27,5 +35,5 @@ imageDecode.SetAction(parse =>
     ImageDecodeBenchmark.Run(parse.GetValue(imageFolder), parse.GetValue(imageCount), size[0], size[1], parse.GetValue(passes), Console.Out);
 });
 
-var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, imageDecode };
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, imageDecode, nvjpeg };
 return root.Parse(args).Invoke();

@@ -43,7 +43,7 @@ public class CudaBackendTests
     {
         var path = Gpu.Model("resnet50.onnx");
         var ml = new MLContext(seed: 1);
-        var data = ml.Data.Cache(Images.Random(ml, 32, "input"));
+        var data = ml.Data.Cache(Support.Images.Random(ml, 32, "input"));
         using var transformer = ml.Transforms.ApplyTensorRt(Cuda(path, 16)).Fit(data);
         var report = transformer.CheckParity(data, rows: 32, relativeTolerance: 1e-3, absoluteTolerance: 1e-4);
         Gpu.Note(report.ToString());
@@ -86,7 +86,7 @@ public class CudaBackendTests
         var path = Gpu.Model("resnet50.onnx");
         var cuda = Gpu.Require();
         var ml = new MLContext(seed: 1);
-        var data = ml.Data.Cache(Images.Random(ml, 64, "input"));
+        var data = ml.Data.Cache(Support.Images.Random(ml, 64, "input"));
         var atFit = new Dictionary<int, long>();
         var afterScoring = new Dictionary<int, long>();
         var laneIo = 0L;

@@ -12,6 +12,7 @@ internal static class NativeLibraries
 {
     public const string CudaDriver = "cuda";
     public const string TensorRtShim = "trtmlnet_shim";
+    public const string NvJpeg = "nvjpeg";
 
     /// <summary>Environment variable naming the shim's full path; wins over <see cref="ShimPath"/>'s default probing.</summary>
     public const string ShimPathVariable = "TRTMLNET_SHIM_PATH";
@@ -44,6 +45,11 @@ internal static class NativeLibraries
                     if (NativeLibrary.TryLoad(file, assembly, searchPath, out var handle))
                         return handle;
                 return IntPtr.Zero;
+            case NvJpeg:
+                foreach (var file in NvJpegFileNames)
+                    if (NativeLibrary.TryLoad(file, assembly, searchPath, out var nvjpeg))
+                        return nvjpeg;
+                return IntPtr.Zero;
             case TensorRtShim:
                 var path = ShimPath;
                 if (!string.IsNullOrEmpty(path))
@@ -56,6 +62,18 @@ internal static class NativeLibraries
 
     public static IReadOnlyList<string> CudaDriverFileNames =>
         OperatingSystem.IsWindows() ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"];
+
+    /// <summary>Environment variable naming nvJPEG's full path; wins over probing <see cref="NvJpegFileNames"/>' defaults.</summary>
+    public const string NvJpegPathVariable = "TRTMLNET_NVJPEG_PATH";
+
+    /// <summary>
+    /// nvJPEG's files, newest major first: CUDA 13's, 12's, 11's (the API TrtMLNet uses is the same in all
+    /// three). <see cref="NvJpegPathVariable"/>, when set, is the only candidate.
+    /// </summary>
+    public static IReadOnlyList<string> NvJpegFileNames =>
+        Environment.GetEnvironmentVariable(NvJpegPathVariable) is { Length: > 0 } path ? [path]
+        : OperatingSystem.IsWindows() ? ["nvjpeg64_13.dll", "nvjpeg64_12.dll", "nvjpeg64_11.dll"]
+        : ["libnvjpeg.so.13", "libnvjpeg.so.12", "libnvjpeg.so.11"];
 
     /// <summary>TensorRT's runtime library for a major version, as each OS names it.</summary>
     public static string NvInferFileName(int major) =>

@@ -53,7 +53,7 @@ internal static class ChildProcess
     }
 
     /// <summary>Starts a child in <paramref name="mode"/>; the caller reads its output and waits for it.</summary>
-    public static Process Start(string mode, string argument, IEnumerable<string>? removeVariables = null)
+    public static Process Start(string mode, string argument, IEnumerable<string>? removeVariables = null, IReadOnlyDictionary<string, string>? setVariables = null)
     {
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("The test host's path is not known.");
         var info = new ProcessStartInfo(host)
@@ -74,13 +74,16 @@ internal static class ChildProcess
         info.Environment[ArgumentVariable] = argument;
         foreach (var name in removeVariables ?? [])
             info.Environment.Remove(name);
+        foreach (var (name, value) in setVariables ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {host}.");
     }
 
     /// <summary>Runs a child to its end and returns its exit code and output; fails the test if it outlives <paramref name="timeout"/>.</summary>
-    public static (int ExitCode, string Output, string Error) Run(string mode, string argument, TimeSpan timeout, IEnumerable<string>? removeVariables = null)
+    public static (int ExitCode, string Output, string Error) Run(string mode, string argument, TimeSpan timeout, IEnumerable<string>? removeVariables = null,
+        IReadOnlyDictionary<string, string>? setVariables = null)
     {
-        using var process = Start(mode, argument, removeVariables);
+        using var process = Start(mode, argument, removeVariables, setVariables);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
@@ -100,5 +103,6 @@ internal static class ChildModes
     {
         EngineCacheProcessTests.RegisterChildModes();
         TensorRtAvailabilityTests.RegisterChildModes();
+        Images.Gpu.FakeGpuTests.RegisterChildModes();
     }
 }

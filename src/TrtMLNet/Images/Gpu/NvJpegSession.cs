@@ -1,0 +1,260 @@
+using System.Runtime.InteropServices;
+using TrtMLNet.Native.Cuda;
+using TrtMLNet.Native.NvJpeg;
+
+namespace TrtMLNet.Images.Gpu;
+
+/// <summary>
+/// One lane's nvJPEG objects and the calls made on them, after NVIDIA's nvJPEG-Decoder sample
+/// (github:NVIDIA/CUDALibrarySamples, nvJPEG/nvJPEG-Decoder) and torchvision's decode_jpegs_cuda
+/// (github:pytorch/vision, torchvision/csrc/io/image/cuda/decode_jpegs_cuda.cpp), which follows it:
+/// a library handle made for the hardware backend where the GPU has a JPEG engine (NVJPEG_STATUS_ARCH_MISMATCH
+/// otherwise, then the default backend), decoding with nvjpegDecodeBatched what nvjpegDecodeBatchedSupported
+/// accepts, and the rest one by one with a decoupled default-backend decoder (host, transfer, device phases;
+/// two pinned buffers and two bitstream handles, alternating, so one image's host phase overlaps the
+/// previous image's device work). The batched calls are made as NVIDIA's nvImageCodec makes them for the
+/// hardware decoder (github:NVIDIA/nvImageCodec, its nvjpeg hw_decoder extension): preallocate once, and per
+/// batch wait for the previous one, initialize, decode, record an event. States, buffers and streams are
+/// not thread safe (nvJPEG's documentation,
+/// "Thread Safety"): a session belongs to one lane and is used by one thread at a time.
+/// </summary>
+internal sealed unsafe class NvJpegSession : IDisposable
+{
+    /// <summary>NVJPEG_FLAGS_UPSAMPLING_WITH_INTERPOLATION (nvjpeg.h of CUDA 12.x and 13.x; not in 11.x).</summary>
+    internal const uint UpsamplingWithInterpolation = 1u << 5;
+
+    private readonly NvJpegLibraryHandle _library;
+    private readonly NvJpegState _batchedState;
+    private readonly NvJpegDecoder _decoder;
+    private readonly NvJpegState _decoderState;
+    private readonly NvJpegPinnedBuffer[] _pinned = new NvJpegPinnedBuffer[2];
+    private readonly NvJpegDeviceBuffer _deviceBuffer;
+    private readonly NvJpegStream[] _streams = new NvJpegStream[2];
+    private readonly NvJpegStream _headerStream;
+    private readonly NvJpegDecodeParams _parameters;
+    private readonly CudaEvent _batchedDone;
+    private readonly CudaEvent _decoupledDone;
+    private readonly List<IDisposable> _owned = [];
+    private NativeArrays _arrays;
+
+    public NvJpegSession(CudaDevice device, bool useHardware, bool interpolatedUpsampling)
+    {
+        device.MakeCurrent();
+        try
+        {
+            (_library, UsesHardwareDecoder, Flags, Setup) = CreateLibrary(device.Context, useHardware, interpolatedUpsampling);
+            _owned.Add(_library);
+            _batchedState = Own(NvJpegState.Create(_library));
+            _decoder = Own(NvJpegDecoder.Create(_library, NvJpegBackend.Default));
+            _decoderState = Own(NvJpegState.Create(_library, _decoder));
+            _pinned[0] = Own(NvJpegPinnedBuffer.Create(_library));
+            _pinned[1] = Own(NvJpegPinnedBuffer.Create(_library));
+            _deviceBuffer = Own(NvJpegDeviceBuffer.Create(_library));
+            _decoderState.Attach(_deviceBuffer);
+            _streams[0] = Own(NvJpegStream.Create(_library));
+            _streams[1] = Own(NvJpegStream.Create(_library));
+            _headerStream = Own(NvJpegStream.Create(_library));
+            _parameters = Own(NvJpegDecodeParams.Create(_library, NvJpegOutputFormat.Rgbi));
+            _batchedDone = Own(device.CreateEvent());
+            _decoupledDone = Own(device.CreateEvent());
+            if (UsesHardwareDecoder && NvJpegApi.nvjpegGetHardwareDecoderInfo(_library.Pointer, out uint engines, out uint cores) == NvJpegStatus.Success)
+            {
+                Setup += $", {engines} engine(s) x {cores} core(s)";
+                // nvImageCodec preallocates even with hints of 1 "to use memory pool for HW decoder ... >20%"
+                // faster; the hints are only a first size, the pool grows as batches need.
+                var preallocated = NvJpegApi.nvjpegDecodeBatchedPreAllocate(_library.Pointer, _batchedState.Pointer, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi);
+                if (preallocated != NvJpegStatus.Success)
+                    Setup += $" (nvjpegDecodeBatchedPreAllocate: {NvJpegException.NameOf(preallocated)}; decoding goes on without the memory pool)";
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether the library handle runs the hardware JPEG decoder.</summary>
+    public bool UsesHardwareDecoder { get; }
+
+    /// <summary>The nvjpegCreateEx flags in effect.</summary>
+    public uint Flags { get; }
+
+    /// <summary>The backend and flags in effect, and why the ones asked for are not, in words.</summary>
+    public string Setup { get; }
+
+    /// <summary>Width, height and layout of an image's headers as nvJPEG reads them, or its status.</summary>
+    public NvJpegStatus GetImageInfo(EncodedImage image, out int width, out int height, out int components, out NvJpegChromaSubsampling subsampling)
+    {
+        int* widths = stackalloc int[NvJpegImage.MaxComponents];
+        int* heights = stackalloc int[NvJpegImage.MaxComponents];
+        var status = NvJpegApi.nvjpegGetImageInfo(_library.Pointer, (byte*)image.Data, (nuint)image.Length, out components, out subsampling, widths, heights);
+        width = widths[0];
+        height = heights[0];
+        return status;
+    }
+
+    /// <summary>Whether nvjpegDecodeBatched takes the image (on a hardware handle: whether the JPEG engine decodes it).</summary>
+    public NvJpegStatus IsBatchedSupported(EncodedImage image, out bool supported)
+    {
+        supported = false;
+        var status = NvJpegApi.nvjpegJpegStreamParseHeader(_library.Pointer, (byte*)image.Data, (nuint)image.Length, _headerStream.Pointer);
+        if (status != NvJpegStatus.Success)
+            return status;
+        status = NvJpegApi.nvjpegDecodeBatchedSupported(_library.Pointer, _headerStream.Pointer, out int answer);
+        supported = status == NvJpegStatus.Success && answer == 0; // 0 means supported
+        return status;
+    }
+
+    /// <summary>
+    /// Enqueues one nvjpegDecodeBatched of <paramref name="images"/> into <paramref name="destinations"/> (RGBI) on
+    /// <paramref name="stream"/>. As NVIDIA's nvImageCodec does with the hardware decoder (its nvjpeg_hw
+    /// extension, github:NVIDIA/nvImageCodec): wait for the previous batch of this state, initialize the state
+    /// for this batch's size, decode, record an event. Initializing every batch also resets a state a failed
+    /// batch left behind, as nvJPEG's documentation asks.
+    /// </summary>
+    public NvJpegStatus DecodeBatched(IReadOnlyList<EncodedImage> images, IReadOnlyList<NvJpegImage> destinations, IntPtr stream)
+    {
+        int n = images.Count;
+        // "Any currently running batched decoding should be finished before calling" nvjpegDecodeBatchedInitialize;
+        // the arrays of the last batch are free then too.
+        _batchedDone.Synchronize();
+        NvJpegException.ThrowIfFailed(
+            NvJpegApi.nvjpegDecodeBatchedInitialize(_library.Pointer, _batchedState.Pointer, n, 1, NvJpegOutputFormat.Rgbi),
+            $"nvjpegDecodeBatchedInitialize({n} images)");
+        if (_arrays.Capacity < n)
+            _arrays.Grow(n);
+        for (int i = 0; i < n; i++)
+        {
+            _arrays.Data[i] = (byte*)images[i].Data;
+            _arrays.Lengths[i] = (nuint)images[i].Length;
+            _arrays.Destinations[i] = destinations[i];
+        }
+        var status = NvJpegApi.nvjpegDecodeBatched(_library.Pointer, _batchedState.Pointer, _arrays.Data, _arrays.Lengths, _arrays.Destinations, stream);
+        CudaException.ThrowIfFailed(CudaDriverApi.cuEventRecord(_batchedDone.Pointer, stream), "cuEventRecord");
+        return status;
+    }
+
+    /// <summary>Makes the next <see cref="DecodeOne"/> wait for the decoupled work already enqueued (of an earlier batch).</summary>
+    public void BeginDecoupled() => _decoupledDone.Synchronize();
+
+    /// <summary>
+    /// Decodes one image with the decoupled decoder into <paramref name="destination"/> (RGBI), the
+    /// <paramref name="sequence"/>-th of this batch: its host phase now, its transfer and device phases
+    /// enqueued on <paramref name="stream"/>. Returns the first failing status and names its phase.
+    /// </summary>
+    public NvJpegStatus DecodeOne(EncodedImage image, NvJpegImage destination, int sequence, IntPtr stream, out string phase)
+    {
+        int slot = sequence & 1;
+        var jpegStream = _streams[slot].Pointer;
+        phase = "nvjpegJpegStreamParse";
+        // save_stream = 0: nvJPEG reads the caller's bytes, which stay put until the stream has passed this batch.
+        var status = NvJpegApi.nvjpegJpegStreamParse(_library.Pointer, (byte*)image.Data, (nuint)image.Length, 0, 0, jpegStream);
+        if (status != NvJpegStatus.Success)
+            return status;
+        _decoderState.Attach(_pinned[slot]);
+        phase = "nvjpegDecodeJpegHost";
+        status = NvJpegApi.nvjpegDecodeJpegHost(_library.Pointer, _decoder.Pointer, _decoderState.Pointer, _parameters.Pointer, jpegStream);
+        if (status != NvJpegStatus.Success)
+            return status;
+        // NVIDIA's sample synchronizes here: the previous image's device phase must be done before this
+        // image's transfer (which reuses the state's device buffer). Its pinned buffer, the other slot, is then
+        // free for the next image's host phase.
+        _decoupledDone.Synchronize();
+        phase = "nvjpegDecodeJpegTransferToDevice";
+        status = NvJpegApi.nvjpegDecodeJpegTransferToDevice(_library.Pointer, _decoder.Pointer, _decoderState.Pointer, jpegStream, stream);
+        if (status != NvJpegStatus.Success)
+            return status;
+        phase = "nvjpegDecodeJpegDevice";
+        status = NvJpegApi.nvjpegDecodeJpegDevice(_library.Pointer, _decoder.Pointer, _decoderState.Pointer, &destination, stream);
+        CudaException.ThrowIfFailed(CudaDriverApi.cuEventRecord(_decoupledDone.Pointer, stream), "cuEventRecord");
+        return status;
+    }
+
+    /// <summary>Waits until no work this session enqueued is running (before freeing what it reads or writes).</summary>
+    public void WaitIdle()
+    {
+        _batchedDone.Synchronize();
+        _decoupledDone.Synchronize();
+    }
+
+    private static (NvJpegLibraryHandle Library, bool Hardware, uint Flags, string Setup) CreateLibrary(IntPtr context, bool useHardware, bool interpolated)
+    {
+        // Candidates in order of preference; the first that nvjpegCreateEx accepts wins. The interpolation flag
+        // is new in CUDA 12 and a hardware handle may refuse it: then the same backend is tried without it.
+        var candidates = new List<(NvJpegBackend Backend, uint Flags)>();
+        NvJpegBackend[] backends = useHardware ? [NvJpegBackend.Hardware, NvJpegBackend.Default] : [NvJpegBackend.Default];
+        foreach (var backend in backends)
+        {
+            if (interpolated)
+                candidates.Add((backend, UpsamplingWithInterpolation));
+            candidates.Add((backend, NvJpegApi.FlagsDefault));
+        }
+        var refused = new List<string>();
+        NvJpegException? firstError = null;
+        foreach (var (backend, flags) in candidates)
+        {
+            var status = NvJpegLibraryHandle.TryCreate(backend, flags, context, out var handle);
+            if (handle is not null)
+            {
+                string setup = $"{backend} backend" + (flags != 0 ? ", chroma upsampled by interpolation" : "") +
+                    (refused.Count > 0 ? $" (refused: {string.Join("; ", refused)})" : "");
+                return (handle, backend == NvJpegBackend.Hardware, flags, setup);
+            }
+            firstError ??= NvJpegException.Create(status, $"nvjpegCreateEx({backend} backend, flags {flags})");
+            refused.Add($"{backend} backend{(flags != 0 ? " with interpolated upsampling" : "")}: {NvJpegException.NameOf(status)}");
+        }
+        throw new NvJpegException(firstError!.Status, $"nvJPEG could not start on this GPU: {string.Join("; ", refused)}.");
+    }
+
+    private T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    public void Dispose()
+    {
+        // Nothing may be freed while the GPU still uses it; then the objects go in reverse order of creation
+        // (their references on each other would keep the order right anyway).
+        try
+        {
+            _batchedDone?.Synchronize();
+            _decoupledDone?.Synchronize();
+        }
+        catch (CudaException)
+        {
+            // A failed stream reports its error here too; freeing is still right.
+        }
+        for (int i = _owned.Count - 1; i >= 0; i--)
+            _owned[i].Dispose();
+        _owned.Clear();
+        _arrays.Free();
+    }
+
+    /// <summary>The host arrays nvjpegDecodeBatched reads, kept in native memory so they stay put while a batch runs.</summary>
+    private struct NativeArrays
+    {
+        public byte** Data;
+        public nuint* Lengths;
+        public NvJpegImage* Destinations;
+        public int Capacity;
+
+        public void Grow(int count)
+        {
+            Free();
+            Data = (byte**)NativeMemory.Alloc((nuint)count, (nuint)sizeof(byte*));
+            Lengths = (nuint*)NativeMemory.Alloc((nuint)count, (nuint)sizeof(nuint));
+            Destinations = (NvJpegImage*)NativeMemory.Alloc((nuint)count, (nuint)sizeof(NvJpegImage));
+            Capacity = count;
+        }
+
+        public void Free()
+        {
+            NativeMemory.Free(Data);
+            NativeMemory.Free(Lengths);
+            NativeMemory.Free(Destinations);
+            this = default;
+        }
+    }
+}

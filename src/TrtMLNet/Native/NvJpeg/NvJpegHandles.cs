@@ -1,0 +1,137 @@
+namespace TrtMLNet.Native.NvJpeg;
+
+/// <summary>nvjpegHandle_t: the library handle, bound to the CUDA context current when it was made.</summary>
+internal sealed class NvJpegLibraryHandle : NvJpegObject
+{
+    private NvJpegLibraryHandle(IntPtr context) : base(context) { }
+
+    /// <summary>
+    /// nvjpegCreateEx with nvJPEG's default allocators (cudaMalloc and cudaHostAlloc, freed with the handle).
+    /// The caller makes <paramref name="context"/> current first.
+    /// </summary>
+    public static NvJpegLibraryHandle Create(NvJpegBackend backend, uint flags, IntPtr context) =>
+        Create(new NvJpegLibraryHandle(context), $"nvjpegCreateEx({backend} backend)",
+            (out IntPtr raw) => NvJpegApi.nvjpegCreateEx(backend, IntPtr.Zero, IntPtr.Zero, flags, out raw));
+
+    /// <summary>Like <see cref="Create"/>, but returns the status instead of throwing when creation fails.</summary>
+    public static NvJpegStatus TryCreate(NvJpegBackend backend, uint flags, IntPtr context, out NvJpegLibraryHandle? handle)
+    {
+        try
+        {
+            handle = Create(backend, flags, context);
+            return NvJpegStatus.Success;
+        }
+        catch (NvJpegException e)
+        {
+            handle = null;
+            return e.Status;
+        }
+    }
+
+    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegDestroy(value);
+}
+
+/// <summary>
+/// nvjpegJpegState_t: the state of one decode at a time (batched, or one decoupled decoder's). Not
+/// thread safe: one per lane. Holds the buffers attached to it.
+/// </summary>
+internal sealed class NvJpegState : NvJpegObject
+{
+    private NvJpegState(IntPtr context) : base(context) { }
+
+    /// <summary>A state for the library handle's own (batched) decoding.</summary>
+    public static NvJpegState Create(NvJpegLibraryHandle library) =>
+        Create(new NvJpegState(library.Context), "nvjpegJpegStateCreate",
+            (out IntPtr raw) => NvJpegApi.nvjpegJpegStateCreate(library.Pointer, out raw), library);
+
+    /// <summary>A state for a decoupled decoder.</summary>
+    public static NvJpegState Create(NvJpegLibraryHandle library, NvJpegDecoder decoder) =>
+        Create(new NvJpegState(library.Context), "nvjpegDecoderStateCreate",
+            (out IntPtr raw) => NvJpegApi.nvjpegDecoderStateCreate(library.Pointer, decoder.Pointer, out raw), library, decoder);
+
+    public void Attach(NvJpegPinnedBuffer buffer)
+    {
+        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegStateAttachPinnedBuffer(Pointer, buffer.Pointer), "nvjpegStateAttachPinnedBuffer");
+        Depend(buffer);
+    }
+
+    public void Attach(NvJpegDeviceBuffer buffer)
+    {
+        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegStateAttachDeviceBuffer(Pointer, buffer.Pointer), "nvjpegStateAttachDeviceBuffer");
+        Depend(buffer);
+    }
+
+    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegJpegStateDestroy(value);
+}
+
+/// <summary>nvjpegJpegDecoder_t: a decoupled (three-phase) decoder of one backend.</summary>
+internal sealed class NvJpegDecoder : NvJpegObject
+{
+    private NvJpegDecoder(IntPtr context) : base(context) { }
+
+    public static NvJpegDecoder Create(NvJpegLibraryHandle library, NvJpegBackend backend) =>
+        Create(new NvJpegDecoder(library.Context), $"nvjpegDecoderCreate({backend} backend)",
+            (out IntPtr raw) => NvJpegApi.nvjpegDecoderCreate(library.Pointer, backend, out raw), library);
+
+    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegDecoderDestroy(value);
+}
+
+/// <summary>nvjpegBufferPinned_t: pinned host memory a decoupled state stages through (grown by nvJPEG).</summary>
+internal sealed class NvJpegPinnedBuffer : NvJpegObject
+{
+    private NvJpegPinnedBuffer(IntPtr context) : base(context) { }
+
+    public static NvJpegPinnedBuffer Create(NvJpegLibraryHandle library) =>
+        Create(new NvJpegPinnedBuffer(library.Context), "nvjpegBufferPinnedCreate",
+            (out IntPtr raw) => NvJpegApi.nvjpegBufferPinnedCreate(library.Pointer, IntPtr.Zero, out raw), library);
+
+    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegBufferPinnedDestroy(value);
+}
+
+/// <summary>nvjpegBufferDevice_t: device memory a decoupled state decodes in (grown by nvJPEG).</summary>
+internal sealed class NvJpegDeviceBuffer : NvJpegObject
+{
+    private NvJpegDeviceBuffer(IntPtr context) : base(context) { }
+
+    public static NvJpegDeviceBuffer Create(NvJpegLibraryHandle library) =>
+        Create(new NvJpegDeviceBuffer(library.Context), "nvjpegBufferDeviceCreate",
+            (out IntPtr raw) => NvJpegApi.nvjpegBufferDeviceCreate(library.Pointer, IntPtr.Zero, out raw), library);
+
+    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegBufferDeviceDestroy(value);
+}
+
+/// <summary>nvjpegJpegStream_t: a parsed bitstream, on the host.</summary>
+internal sealed class NvJpegStream : NvJpegObject
+{
+    private NvJpegStream(IntPtr context) : base(context) { }
+
+    public static NvJpegStream Create(NvJpegLibraryHandle library) =>
+        Create(new NvJpegStream(library.Context), "nvjpegJpegStreamCreate",
+            (out IntPtr raw) => NvJpegApi.nvjpegJpegStreamCreate(library.Pointer, out raw), library);
+
+    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegJpegStreamDestroy(value);
+}
+
+/// <summary>nvjpegDecodeParams_t: the output format (and ROI, CMYK, ...) of decoupled decodes.</summary>
+internal sealed class NvJpegDecodeParams : NvJpegObject
+{
+    private NvJpegDecodeParams(IntPtr context) : base(context) { }
+
+    public static NvJpegDecodeParams Create(NvJpegLibraryHandle library, NvJpegOutputFormat format)
+    {
+        var parameters = Create(new NvJpegDecodeParams(library.Context), "nvjpegDecodeParamsCreate",
+            (out IntPtr raw) => NvJpegApi.nvjpegDecodeParamsCreate(library.Pointer, out raw), library);
+        try
+        {
+            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeParamsSetOutputFormat(parameters.Pointer, format), "nvjpegDecodeParamsSetOutputFormat");
+            return parameters;
+        }
+        catch
+        {
+            parameters.Dispose();
+            throw;
+        }
+    }
+
+    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegDecodeParamsDestroy(value);
+}
