@@ -138,11 +138,11 @@ public static class ConsoleReports
 
     public static void Parity(ParityReport report)
     {
-        var title = $"[bold]Parity[/] of {Markup.Escape(report.Backend)} against {Markup.Escape(report.Reference)} on {report.Rows} rows " +
-            $"(relative {report.RelativeTolerance.ToString("g3", CultureInfo.InvariantCulture)}, absolute {report.AbsoluteTolerance.ToString("g3", CultureInfo.InvariantCulture)})";
+        var title = $"[bold]Parity[/] of {Markup.Escape(report.Backend)} ({Markup.Escape(report.Precision)}) against {Markup.Escape(report.Reference)} " +
+            $"on {report.Rows} rows ({Markup.Escape(report.Tolerance.ToString())})";
         var table = new Table().Title(title).AddColumn("Output").AddColumn("Result")
-            .AddColumn(new TableColumn("Max abs error").RightAligned()).AddColumn(new TableColumn("Max rel error").RightAligned())
-            .AddColumn(new TableColumn("Outside tolerance").RightAligned());
+            .AddColumn(new TableColumn("Relative L2 error").RightAligned()).AddColumn(new TableColumn("Lowest row cosine").RightAligned())
+            .AddColumn(new TableColumn("Max abs error").RightAligned()).AddColumn(new TableColumn("Outside tolerance").RightAligned());
         if (!report.WithinTolerance)
             table.AddColumn("Worst rows");
         foreach (var o in report.Outputs)
@@ -153,8 +153,9 @@ public static class ConsoleReports
             [
                 Markup.Escape(o.Output),
                 o.WithinTolerance ? "[green]OK[/]" : "[red]MISMATCH[/]",
+                o.RelativeL2Error.ToString("g3", CultureInfo.InvariantCulture),
+                o.MinCosineSimilarity.ToString("0.######", CultureInfo.InvariantCulture),
                 o.MaxAbsoluteError.ToString("g4", CultureInfo.InvariantCulture),
-                o.MaxRelativeError.ToString("g4", CultureInfo.InvariantCulture),
                 $"{o.Mismatches:N0} of {o.Values:N0}",
             ];
             table.AddRow(report.WithinTolerance ? cells : [.. cells, Markup.Escape(worst)]);

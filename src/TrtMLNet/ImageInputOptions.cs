@@ -114,7 +114,10 @@ public sealed class ImageInputOptions
 /// <summary>How an image is brought to the tensor's width and height. Both resample with PIL's antialiased bilinear filter.</summary>
 public enum ImageResize
 {
-    /// <summary>Resize the whole image to the tensor's width x height, not keeping its aspect ratio (ML.NET's <c>ResizeImages</c> default, torchvision's <c>Resize((h, w))</c>).</summary>
+    /// <summary>
+    /// Resize the whole image to the tensor's width x height, not keeping its aspect ratio (ML.NET's
+    /// <c>ResizeImages</c> default, torchvision's <c>Resize((h, w))</c>).
+    /// </summary>
     Stretch = 0,
 
     /// <summary>

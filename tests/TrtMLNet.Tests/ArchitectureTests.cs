@@ -110,13 +110,15 @@ public partial class ArchitectureTests
         return StringText().Replace(code, m => string.Concat(InterpolationHole().Matches(m.Value).Select(h => h.Value)));
     }
 
-    [GeneratedRegex(@"\b(?:class|struct|record|interface|enum|delegate\s+\w+(?:<[^>]*>)?)\s+(?<name>[A-Z]\w*)")]
+    /// <summary>Top-level declarations only (nested types are private to their file's type, and their names may repeat).</summary>
+    [GeneratedRegex(@"^(?:(?:public|internal|static|sealed|abstract|partial|readonly|unsafe|file)\s+)*(?:class|struct|record(?:\s+struct)?|interface|enum|delegate\s+[\w.<>\[\], ]+?)\s+(?<name>[A-Z]\w*)", RegexOptions.Multiline)]
     private static partial Regex TypeDeclaration();
 
     [GeneratedRegex(@"\bTrtMLNet\.(?<layer>Native|Device|Images|Onnx|Backends|Execution|Scoring|MLNet)\b")]
     private static partial Regex NamespaceUse();
 
-    [GeneratedRegex(@"\b[A-Z]\w*\b")]
+    /// <summary>Names used as types: not after a member access, not a member being declared (followed by { or =>).</summary>
+    [GeneratedRegex(@"(?<![.\w])[A-Z]\w*\b(?!\s*(?:\{|=>))")]
     private static partial Regex Identifier();
 
     [GeneratedRegex(@"//.*")]

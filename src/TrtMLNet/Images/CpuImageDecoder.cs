@@ -104,7 +104,8 @@ internal sealed unsafe class CpuImageDecoder
     {
         if ((long)size.Width * size.Height > MaxDecodedPixels)
             throw new ImageDecodeException(source, ImageDecodeFailure.Unsupported,
-                $"it is {size.Width} x {size.Height} pixels, more than the {MaxDecodedPixels / 1_000_000} million this decoder accepts for one image (Pillow's decompression-bomb limit). Downscale it first.");
+                $"it is {size.Width} x {size.Height} pixels, more than the {MaxDecodedPixels / 1_000_000} million this decoder accepts for one image (Pillow's " +
+                    $"decompression-bomb limit). Downscale it first.");
         var pixels = scratch.Pixels(size.Width * size.Height * PixelBytes + PilResampler.SourceSlackBytes);
         // Unpremultiplied RGBA and no colour space: the stored colour values as they are, as PIL reads them.
         var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);

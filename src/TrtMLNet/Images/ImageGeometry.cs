@@ -57,7 +57,8 @@ internal readonly record struct ImageGeometry(
     {
         double longer = (double)((long)shorterSide * longSource) / shortSource;
         if (longer > int.MaxValue)
-            throw new ArgumentException($"An image of {longSource} by {shortSource} pixels resized so its shorter side is {shorterSide} would be {longer:F0} pixels long; that is too large.");
+            throw new ArgumentException($"An image of {longSource} by {shortSource} pixels resized so its shorter side is {shorterSide} would be {longer:F0} pixels long; that " +
+                $"is too large.");
         return (int)longer;
     }
 

@@ -76,7 +76,8 @@ internal sealed record ImageTensorLayout(
         int channelDim = layout == ImageLayout.Nchw ? 1 : 3;
         int heightDim = layout == ImageLayout.Nchw ? 2 : 1;
         if (shape[channelDim] != Channels && shape[channelDim] >= 0)
-            throw new ArgumentException($"{what} has shape {FormatShape(shape)}: as {layout.ToString().ToUpperInvariant()} it has {shape[channelDim]} channels, and images have 3 (RGB). Set Layout if the channels are elsewhere.");
+            throw new ArgumentException($"{what} has shape {FormatShape(shape)}: as {layout.ToString().ToUpperInvariant()} it has {shape[channelDim]} channels, and images have " +
+                $"3 (RGB). Set Layout if the channels are elsewhere.");
 
         int height = Side(what, "Height", options.Height, shape[heightDim], shape);
         int width = Side(what, "Width", options.Width, shape[heightDim + 1], shape);
@@ -102,7 +103,8 @@ internal sealed record ImageTensorLayout(
             return ImageLayout.Nchw;
         if (nhwc)
             return ImageLayout.Nhwc;
-        throw new ArgumentException($"{what} has shape {FormatShape(shape)}; an image tensor has 3 channels in dimension 1 (NCHW) or in the last (NHWC). Set Layout if its channel dimension is open.");
+        throw new ArgumentException($"{what} has shape {FormatShape(shape)}; an image tensor has 3 channels in dimension 1 (NCHW) or in the last (NHWC). Set Layout if its " +
+            $"channel dimension is open.");
     }
 
     private static int Side(string what, string name, int? asked, long inTensor, IReadOnlyList<long> shape)
@@ -112,7 +114,8 @@ internal sealed record ImageTensorLayout(
             if (value <= 0)
                 throw new ArgumentException($"{what}: {name} is {value}; it must be at least 1 pixel.");
             if (inTensor >= 0 && inTensor != value)
-                throw new ArgumentException($"{what} has shape {FormatShape(shape)}, whose {name.ToLowerInvariant()} is {inTensor}, but the image options ask for {name} {value}. Leave {name} unset or make it {inTensor}.");
+                throw new ArgumentException($"{what} has shape {FormatShape(shape)}, whose {name.ToLowerInvariant()} is {inTensor}, but the image options ask for {name} " +
+                    $"{value}. Leave {name} unset or make it {inTensor}.");
             return value;
         }
         if (inTensor > 0)

@@ -112,7 +112,8 @@ internal static class ParityCheck
         return result;
     }
 
-    private static Func<double[]> Reader(DataViewRowCursor cursor, DataViewSchema.Column column) => (column.Type is VectorDataViewType vector ? vector.ItemType : column.Type).RawType switch
+    private static Func<double[]> Reader(DataViewRowCursor cursor, DataViewSchema.Column column) =>
+        (column.Type is VectorDataViewType vector ? vector.ItemType : column.Type).RawType switch
     {
         var t when t == typeof(float) => Reader<float>(cursor, column, v => v),
         var t when t == typeof(double) => Reader<double>(cursor, column, v => v),

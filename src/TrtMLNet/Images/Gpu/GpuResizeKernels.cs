@@ -45,7 +45,8 @@ internal sealed class GpuResizeKernels : IDisposable
     public static string ReadPtx()
     {
         using var stream = typeof(GpuResizeKernels).Assembly.GetManifestResourceStream(PtxResource)
-            ?? throw new InvalidOperationException($"The resource {PtxResource} is missing from {typeof(GpuResizeKernels).Assembly.GetName().Name}: the build lost it (see TrtMLNet.csproj).");
+            ?? throw new InvalidOperationException($"The resource {PtxResource} is missing from {typeof(GpuResizeKernels).Assembly.GetName().Name}: the build lost it (see " +
+                $"TrtMLNet.csproj).");
         return new StreamReader(stream).ReadToEnd();
     }
 
@@ -61,7 +62,8 @@ internal sealed class GpuResizeKernels : IDisposable
         if (plan.Count > MaxImagesPerLaunch)
             throw new ArgumentException($"A launch takes at most {MaxImagesPerLaunch} images; the plan has {plan.Count}.");
         if (plan.OutputWidth != layout.Width || plan.OutputHeight != layout.Height)
-            throw new ArgumentException($"The plan is for {plan.OutputWidth} x {plan.OutputHeight} images, the tensor '{layout.TensorName}' takes {layout.Width} x {layout.Height}.");
+            throw new ArgumentException(
+                $"The plan is for {plan.OutputWidth} x {plan.OutputHeight} images, the tensor '{layout.TensorName}' takes {layout.Width} x {layout.Height}.");
 
         IntPtr jobs = planOnDevice;
         IntPtr tables = planOnDevice + (nint)plan.TablesOffset;

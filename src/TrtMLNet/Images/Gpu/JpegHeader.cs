@@ -42,7 +42,9 @@ internal readonly record struct JpegHeader(JpegHeaderVerdict Verdict, string? Re
         {
             // Markers may be preceded by any number of 0xFF fill bytes.
             if (pos >= bytes.Length || bytes[pos] != 0xFF)
-                return pos >= bytes.Length ? Truncated("it ends inside its headers, before the image data") : Cpu($"byte {pos} of its headers should start a marker and does not; libjpeg skips such stray bytes, so the CPU decodes it");
+                return pos >= bytes.Length
+                    ? Truncated("it ends inside its headers, before the image data")
+                    : Cpu($"byte {pos} of its headers should start a marker and does not; libjpeg skips such stray bytes, so the CPU decodes it");
             while (pos < bytes.Length && bytes[pos] == 0xFF)
                 pos++;
             if (pos >= bytes.Length)

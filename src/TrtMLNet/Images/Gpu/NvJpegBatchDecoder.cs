@@ -97,7 +97,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 start = end;
             }
             foreach (var bad in batch.Bad)
-                CudaException.ThrowIfFailed(CudaDriverApi.cuMemsetD8Async(output + (nint)(bad.Index * rowBytes), 0, (nuint)layout.RowBytes, stream), "cuMemsetD8Async");
+                CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemsetD8Async(output + (nint)(bad.Index * rowBytes), 0, (nuint)layout.RowBytes, stream), "cuMemsetD8Async");
             return new GpuDecodeResult(batch.HardwareDecoded, batch.OtherDecoded,
                 [.. batch.ForCpu.OrderBy(f => f.Index)], [.. batch.Bad.OrderBy(b => b.Index)]);
         }
@@ -116,7 +116,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         if (rowBytes < layout.RowBytes)
             throw new ArgumentException($"Rows of {rowBytes} bytes cannot hold an image of '{layout.TensorName}' ({layout.RowBytes} bytes).", nameof(rowBytes));
         if (output % layout.ElementSize != 0 || rowBytes % layout.ElementSize != 0)
-            throw new ArgumentException($"The output ({output:X}) and its row size ({rowBytes}) must be multiples of the element size ({layout.ElementSize} bytes).", nameof(output));
+            throw new ArgumentException(
+                $"The output ({output:X}) and its row size ({rowBytes}) must be multiples of the element size ({layout.ElementSize} bytes).", nameof(output));
     }
 
     /// <summary>An image as nvJPEG decoded it: interleaved RGB at <see cref="Pixels"/> (device), rows <see cref="Pitch"/> bytes apart.</summary>
@@ -176,7 +177,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                     batch.Cpu(i, header.Reason!);
                     continue;
                 case JpegHeaderVerdict.Truncated:
-                    batch.Reject(i, ImageDecodeFailure.Truncated, $"the JPEG {header.Reason} ({image.Length} bytes): the file is cut off, as by an interrupted download or copy. Replace it with a complete copy.");
+                    batch.Reject(i, ImageDecodeFailure.Truncated, $"the JPEG {header.Reason} ({image.Length} bytes): the file is cut off, as by an interrupted download or " +
+                        $"copy. Replace it with a complete copy.");
                     continue;
                 case JpegHeaderVerdict.Corrupt:
                     batch.Reject(i, ImageDecodeFailure.Corrupt, $"the JPEG is damaged: {header.Reason}. Re-export or re-download it.");
@@ -196,7 +198,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             if ((long)width * height > CpuImageDecoder.MaxDecodedPixels)
             {
                 batch.Reject(i, ImageDecodeFailure.Unsupported,
-                    $"it is {width} x {height} pixels, more than the {CpuImageDecoder.MaxDecodedPixels / 1_000_000} million this decoder accepts for one image (Pillow's decompression-bomb limit). Downscale it first.");
+                    $"it is {width} x {height} pixels, more than the {CpuImageDecoder.MaxDecodedPixels / 1_000_000} million this decoder accepts for one image (Pillow's " +
+                        $"decompression-bomb limit). Downscale it first.");
                 continue;
             }
             bool batched = _session.UsesHardwareDecoder
@@ -266,8 +269,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             {
                 plan.Write(new Span<byte>((void*)planOnHost, (int)plan.ByteCount), intermediate);
             }
-            CudaException.ThrowIfFailed(CudaDriverApi.cuMemcpyHtoDAsync(planOnDevice, planOnHost, (nuint)plan.ByteCount, batch.Stream), "cuMemcpyHtoDAsync (resize tables)");
-            CudaException.ThrowIfFailed(CudaDriverApi.cuEventRecord(_planUploaded.Pointer, batch.Stream), "cuEventRecord");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemcpyHtoDAsync(planOnDevice, planOnHost, (nuint)plan.ByteCount, batch.Stream), "cuMemcpyHtoDAsync (resize tables)");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(_planUploaded.Pointer, batch.Stream), "cuEventRecord");
             _kernels.Launch(batch.Stream, plan, planOnDevice, batch.Output, batch.Layout);
         }
         finally

@@ -62,7 +62,8 @@ internal sealed unsafe class NvJpegSession : IDisposable
                 Setup += $", {engines} engine(s) x {cores} core(s)";
                 // nvImageCodec preallocates even with hints of 1 "to use memory pool for HW decoder ... >20%"
                 // faster; the hints are only a first size, the pool grows as batches need.
-                var preallocated = NvJpegApi.nvjpegDecodeBatchedPreAllocate(_library.Pointer, _batchedState.Pointer, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi);
+                var preallocated = NvJpegApi.nvjpegDecodeBatchedPreAllocate(
+                    _library.Pointer, _batchedState.Pointer, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi);
                 if (preallocated != NvJpegStatus.Success)
                     Setup += $" (nvjpegDecodeBatchedPreAllocate: {NvJpegException.NameOf(preallocated)}; decoding goes on without the memory pool)";
             }
@@ -131,7 +132,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
             _arrays.Destinations[i] = destinations[i];
         }
         var status = NvJpegApi.nvjpegDecodeBatched(_library.Pointer, _batchedState.Pointer, _arrays.Data, _arrays.Lengths, _arrays.Destinations, stream);
-        CudaException.ThrowIfFailed(CudaDriverApi.cuEventRecord(_batchedDone.Pointer, stream), "cuEventRecord");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(_batchedDone.Pointer, stream), "cuEventRecord");
         return status;
     }
 
@@ -167,7 +168,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
             return status;
         phase = "nvjpegDecodeJpegDevice";
         status = NvJpegApi.nvjpegDecodeJpegDevice(_library.Pointer, _decoder.Pointer, _decoderState.Pointer, &destination, stream);
-        CudaException.ThrowIfFailed(CudaDriverApi.cuEventRecord(_decoupledDone.Pointer, stream), "cuEventRecord");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(_decoupledDone.Pointer, stream), "cuEventRecord");
         return status;
     }
 

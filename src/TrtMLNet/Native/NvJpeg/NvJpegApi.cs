@@ -28,8 +28,10 @@ internal static unsafe partial class NvJpegApi
     internal static partial NvJpegStatus nvjpegGetImageInfo(IntPtr handle, byte* data, nuint length, out int components,
         out NvJpegChromaSubsampling subsampling, int* widths, int* heights);
 
-    [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegDecodeBatchedInitialize(IntPtr handle, IntPtr state, int batchSize, int maxCpuThreads, NvJpegOutputFormat format);
-    [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegDecodeBatched(IntPtr handle, IntPtr state, byte** data, nuint* lengths, NvJpegImage* destinations, IntPtr stream);
+    [LibraryImport(Lib)]
+    internal static partial NvJpegStatus nvjpegDecodeBatchedInitialize(IntPtr handle, IntPtr state, int batchSize, int maxCpuThreads, NvJpegOutputFormat format);
+    [LibraryImport(Lib)]
+    internal static partial NvJpegStatus nvjpegDecodeBatched(IntPtr handle, IntPtr state, byte** data, nuint* lengths, NvJpegImage* destinations, IntPtr stream);
     [LibraryImport(Lib)]
     internal static partial NvJpegStatus nvjpegDecodeBatchedPreAllocate(IntPtr handle, IntPtr state, int batchSize, int width, int height,
         NvJpegChromaSubsampling subsampling, NvJpegOutputFormat format);
