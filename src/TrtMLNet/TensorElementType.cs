@@ -12,7 +12,13 @@ internal enum TensorElementType
     Bool,
     UInt8,
 
-    /// <summary>A type no ML.NET column carries (float16, string, ...): fine on an output nobody asks for, an error anywhere else.</summary>
+    /// <summary>IEEE half precision. ML.NET has no half type: float (Single) columns feed it and receive it, converted in staging.</summary>
+    Float16,
+
+    /// <summary>bfloat16 (the upper half of a float). Fed from and read into float columns, as <see cref="Float16"/>.</summary>
+    BFloat16,
+
+    /// <summary>A type no ML.NET column carries (string, int8, ...): fine on an output nobody asks for, an error anywhere else.</summary>
     Unsupported,
 }
 
@@ -23,12 +29,13 @@ internal static class TensorElementTypes
         TensorElementType.Float32 or TensorElementType.Int32 => 4,
         TensorElementType.Float64 or TensorElementType.Int64 => 8,
         TensorElementType.Bool or TensorElementType.UInt8 => 1,
+        TensorElementType.Float16 or TensorElementType.BFloat16 => 2,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
     public static PrimitiveDataViewType ToDataViewType(this TensorElementType type) => type switch
     {
-        TensorElementType.Float32 => NumberDataViewType.Single,
+        TensorElementType.Float32 or TensorElementType.Float16 or TensorElementType.BFloat16 => NumberDataViewType.Single,
         TensorElementType.Float64 => NumberDataViewType.Double,
         TensorElementType.Int32 => NumberDataViewType.Int32,
         TensorElementType.Int64 => NumberDataViewType.Int64,
@@ -46,6 +53,8 @@ internal static class TensorElementTypes
         TensorElementType.Int64 => "int64",
         TensorElementType.Bool => "bool",
         TensorElementType.UInt8 => "uint8",
+        TensorElementType.Float16 => "float16",
+        TensorElementType.BFloat16 => "bfloat16",
         _ => type.ToString(),
     };
 }
@@ -64,11 +73,11 @@ internal static class OnnxDataTypes
         7 => (TensorElementType.Int64, "int64"),
         8 => (TensorElementType.Unsupported, "string"),
         9 => (TensorElementType.Bool, "bool"),
-        10 => (TensorElementType.Unsupported, "float16"),
+        10 => (TensorElementType.Float16, "float16"),
         11 => (TensorElementType.Float64, "double"),
         12 => (TensorElementType.Unsupported, "uint32"),
         13 => (TensorElementType.Unsupported, "uint64"),
-        16 => (TensorElementType.Unsupported, "bfloat16"),
+        16 => (TensorElementType.BFloat16, "bfloat16"),
         _ => (TensorElementType.Unsupported, $"ONNX data type {dataType}"),
     };
 }

@@ -14,9 +14,14 @@ internal enum BatchKind
     Fixed,
 }
 
-/// <summary>An input tensor and the column that feeds it, with the per-row shape settled at fit time.</summary>
+/// <summary>
+/// An input tensor and the column that feeds it, with the per-row shape settled at fit time. An image
+/// input (<see cref="Image"/>) is fed from a column of paths or encoded bytes, decoded into the tensor.
+/// </summary>
 internal sealed record InputShape(TensorInfo Tensor, string Column, long[] RowShape)
 {
+    public ImageInput? Image { get; init; }
+
     public long RowElements => RowShape.Aggregate(1L, (a, b) => a * b);
 
     public long RowBytes => RowElements * Tensor.ElementType.Size();
@@ -78,7 +83,8 @@ internal sealed class ModelShapes
         Func<string, DataViewType?> columnType,
         IDictionary<string, int[]>? shapeDictionary,
         int batchSize,
-        string modelName)
+        string modelName,
+        IDictionary<string, ImageInputOptions>? images = null)
     {
         if (batchSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"BatchSize must be at least 1; it is {batchSize}.");
@@ -87,15 +93,24 @@ internal sealed class ModelShapes
             if (!modelInputs.Any(t => t.Name == name))
                 throw new ArgumentException($"ShapeDictionary names '{name}', which is not an input of {modelName}; its inputs are {Names(modelInputs)}.");
 
+        foreach (var name in images?.Keys ?? [])
+            if (!modelInputs.Any(t => t.Name == name))
+                throw new ArgumentException($"ImageInputs names '{name}', which is not an input of {modelName}; its inputs are {Names(modelInputs)}.");
+
         var inputs = new List<InputShape>();
         foreach (var column in inputColumns)
         {
+            if (images?.TryGetValue(column, out var image) == true)
+            {
+                inputs.Add(ImageInput.Bind(modelInputs.First(t => t.Name == column), image, columnType, modelName));
+                continue;
+            }
             var tensor = modelInputs.FirstOrDefault(t => t.Name == column)
                 ?? throw new ArgumentException($"Input column '{column}' is not an input of {modelName}: its inputs are {Names(modelInputs)}. Input columns are named after the " +
                     $"model's input tensors, as in ApplyOnnxModel; rename a column with CopyColumns.");
             if (tensor.ElementType == TensorElementType.Unsupported)
                 throw new ArgumentException($"Input {tensor} of {modelName} has type {tensor.TypeName}, which no ML.NET column carries; supported are float, double, int32, " +
-                    $"int64, bool and uint8.");
+                    $"int64, bool and uint8, and float16 and bfloat16 fed from float columns.");
             var type = columnType(column)
                 ?? throw new ArgumentException($"Input column '{column}' was not found in the data; {modelName} needs it for its input {tensor}.");
             inputs.Add(BindInput(tensor, column, type, shapeDictionary, modelName));

@@ -200,27 +200,24 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         return new TensorInfo(name, type, shape, names) { TypeName = typeName };
     }
 
-    private static (TensorElementType, string) FromOrt(OrtElementType type) => type switch
-    {
-        OrtElementType.Float => (TensorElementType.Float32, "float"),
-        OrtElementType.Double => (TensorElementType.Float64, "double"),
-        OrtElementType.Int32 => (TensorElementType.Int32, "int32"),
-        OrtElementType.Int64 => (TensorElementType.Int64, "int64"),
-        OrtElementType.Bool => (TensorElementType.Bool, "bool"),
-        OrtElementType.UInt8 => (TensorElementType.UInt8, "uint8"),
-        _ => (TensorElementType.Unsupported, type.ToString().ToLowerInvariant()),
-    };
+    /// <summary>ONNX Runtime's element types that ML.NET columns can feed, both ways.</summary>
+    private static readonly (OrtElementType Ort, TensorElementType Ours)[] ElementTypes =
+    [
+        (OrtElementType.Float, TensorElementType.Float32), (OrtElementType.Double, TensorElementType.Float64),
+        (OrtElementType.Int32, TensorElementType.Int32), (OrtElementType.Int64, TensorElementType.Int64),
+        (OrtElementType.Bool, TensorElementType.Bool), (OrtElementType.UInt8, TensorElementType.UInt8),
+        (OrtElementType.Float16, TensorElementType.Float16), (OrtElementType.BFloat16, TensorElementType.BFloat16),
+    ];
 
-    private static OrtElementType ToOrt(TensorElementType type) => type switch
-    {
-        TensorElementType.Float32 => OrtElementType.Float,
-        TensorElementType.Float64 => OrtElementType.Double,
-        TensorElementType.Int32 => OrtElementType.Int32,
-        TensorElementType.Int64 => OrtElementType.Int64,
-        TensorElementType.Bool => OrtElementType.Bool,
-        TensorElementType.UInt8 => OrtElementType.UInt8,
-        _ => throw new NotSupportedException($"Tensors of type {type} cannot be fed to ONNX Runtime from ML.NET columns."),
-    };
+    private static (TensorElementType, string) FromOrt(OrtElementType type) =>
+        ElementTypes.FirstOrDefault(t => t.Ort == type) is { Ort: var ort, Ours: var ours } && ort == type
+            ? (ours, ours.OnnxName())
+            : (TensorElementType.Unsupported, type.ToString().ToLowerInvariant());
+
+    private static OrtElementType ToOrt(TensorElementType type) =>
+        ElementTypes.FirstOrDefault(t => t.Ours == type) is { Ours: var ours, Ort: var ort } && ours == type
+            ? ort
+            : throw new NotSupportedException($"Tensors of type {type} cannot be fed to ONNX Runtime from ML.NET columns.");
 
     public void Dispose()
     {
