@@ -1,0 +1,100 @@
+using System.Buffers.Binary;
+
+namespace TrtMLNet.Onnx;
+
+/// <summary>The reduced float types a model can be rewritten to.</summary>
+internal enum ReducedPrecision
+{
+    Float16,
+    BFloat16,
+}
+
+/// <summary>
+/// float32 to float16/bfloat16 bits, and float32 tensors to reduced ones. Finite values stay finite and
+/// non-zero values stay non-zero: a magnitude beyond the target's largest finite value becomes that value,
+/// one below its smallest subnormal becomes that subnormal (sign kept). ONNX Runtime's float16 converter
+/// does the same for the same reason (onnxruntime/python/tools/transformers/float16.py,
+/// convert_np_to_float16): attention masks of -3.4e38 would otherwise turn into -inf and softmax into
+/// NaN, and epsilons of 1e-12 into 0.
+/// </summary>
+internal static class ReducedFloat
+{
+    public static OnnxDataType DataType(this ReducedPrecision precision) =>
+        precision == ReducedPrecision.Float16 ? OnnxDataType.Float16 : OnnxDataType.BFloat16;
+
+    public static string ShortName(this ReducedPrecision precision) => precision == ReducedPrecision.Float16 ? "fp16" : "bf16";
+
+    /// <summary>IEEE half, rounded to nearest even by the runtime's conversion.</summary>
+    public static ushort ToFloat16Bits(float value, out bool clamped)
+    {
+        var bits = BitConverter.HalfToUInt16Bits((Half)value);
+        return Clamp(bits, value, maxFinite: 0x7BFF, infinity: 0x7C00, out clamped);
+    }
+
+    /// <summary>The upper 16 bits of the float, rounded to nearest even; NaN stays a (quiet) NaN.</summary>
+    public static ushort ToBFloat16Bits(float value, out bool clamped)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+        {
+            clamped = false;
+            return (ushort)((bits >> 16) | 0x0040);
+        }
+        var rounded = (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+        return Clamp(rounded, value, maxFinite: 0x7F7F, infinity: 0x7F80, out clamped);
+    }
+
+    private static ushort Clamp(ushort bits, float value, ushort maxFinite, ushort infinity, out bool clamped)
+    {
+        var sign = (ushort)(bits & 0x8000);
+        var magnitude = bits & 0x7FFF;
+        clamped = true;
+        if (magnitude == infinity && float.IsFinite(value))
+            return (ushort)(sign | maxFinite);
+        if (magnitude == 0 && value != 0)
+            return (ushort)(sign | 1);
+        clamped = false;
+        return bits;
+    }
+
+    public static ushort ToBits(float value, ReducedPrecision precision, out bool clamped) =>
+        precision == ReducedPrecision.Float16 ? ToFloat16Bits(value, out clamped) : ToBFloat16Bits(value, out clamped);
+
+    /// <summary>
+    /// Makes a float32 tensor a reduced one in place: raw_data becomes two bytes per value; float_data
+    /// becomes int32_data holding the 16 bits (where onnx.proto keeps float16 and bfloat16 values that are
+    /// not raw). Returns how many values were clamped.
+    /// </summary>
+    public static long ConvertTensor(TensorProto tensor, ReducedPrecision precision)
+    {
+        if (tensor.ElementType != OnnxDataType.Float)
+            throw new InvalidOperationException($"Tensor '{tensor.Name}' is {tensor.ElementType}, not float32.");
+        long clampedCount = 0;
+        if (tensor.RawData is { } raw)
+        {
+            if (raw.Length % 4 != 0)
+                throw new InvalidDataException($"The float32 tensor '{tensor.Name}' has {raw.Length} bytes of raw_data, not a multiple of 4: the model is damaged.");
+            var source = raw.Span;
+            var converted = new byte[raw.Length / 2];
+            for (int i = 0, o = 0; i < source.Length; i += 4, o += 2)
+            {
+                var value = BinaryPrimitives.ReadSingleLittleEndian(source[i..]);
+                BinaryPrimitives.WriteUInt16LittleEndian(converted.AsSpan(o), ToBits(value, precision, out var clamped));
+                clampedCount += clamped ? 1 : 0;
+            }
+            tensor.RawData = converted;
+        }
+        if (tensor.FloatData.Count > 0)
+        {
+            tensor.Int32Data.Clear();
+            foreach (var value in tensor.FloatData)
+            {
+                tensor.Int32Data.Add(ToBits(value, precision, out var clamped));
+                clampedCount += clamped ? 1 : 0;
+            }
+            tensor.FloatData.Clear();
+        }
+        tensor.DataType = (int)precision.DataType();
+        return clampedCount;
+    }
+}
