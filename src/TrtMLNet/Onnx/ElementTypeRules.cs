@@ -78,6 +78,8 @@ internal static class ElementTypeRules
         var op = node.OpType ?? "";
         if (node.Domain == "com.microsoft")
             return s_microsoftSameAsFirstInput.Contains(op) ? inputType(0) : null;
+        if (node.Domain == "ai.onnx.ml")
+            return MachineLearningOutputType(node, output, inputType);
         if (!IsDefaultDomain(node.Domain))
             return null;
         if (s_int64.Contains(op))
@@ -116,6 +118,23 @@ internal static class ElementTypeRules
         "MatMulInteger" or "ConvInteger" => OnnxDataType.Int32,
         "TfIdfVectorizer" => OnnxDataType.Float,
         "ImageDecoder" => OnnxDataType.UInt8,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The ONNX-ML ops scikit-learn and ML.NET exports use most (onnx/docs/Operators-ml.md). They are kept
+    /// in float32 (their specs take float or double), but the types of their outputs are needed to cast
+    /// what they hand to converted ops.
+    /// </summary>
+    private static OnnxDataType? MachineLearningOutputType(NodeProto node, int output, Func<int, OnnxDataType> inputType) => node.OpType switch
+    {
+        "Scaler" or "Normalizer" or "LinearRegressor" or "TreeEnsembleRegressor" or "SVMRegressor" or "OneHotEncoder" or "FeatureVectorizer" => OnnxDataType.Float,
+        "Binarizer" or "Imputer" or "ArrayFeatureExtractor" or "TreeEnsemble" => inputType(0),
+        "LinearClassifier" or "TreeEnsembleClassifier" or "SVMClassifier" => output == 1 ? OnnxDataType.Float
+            : node.Attribute("classlabels_strings") is not null ? OnnxDataType.String : OnnxDataType.Int64,
+        "LabelEncoder" => node.Attribute("values_floats") is not null ? OnnxDataType.Float
+            : node.Attribute("values_strings") is not null ? OnnxDataType.String
+            : node.Attribute("values_int64s") is not null ? OnnxDataType.Int64 : null,
         _ => null,
     };
 

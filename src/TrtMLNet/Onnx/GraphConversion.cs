@@ -34,6 +34,8 @@ internal sealed class GraphConversion
     private readonly HashSet<string> _wantedReduced = new(StringComparer.Ordinal);
     private readonly HashSet<string> _notTensors;
     private readonly SortedDictionary<string, int> _blocked = new(StringComparer.Ordinal);
+    private readonly long? _opset;
+    private readonly Dictionary<NodeProto, (bool Blocked, IReadOnlySet<int> Float32Inputs)> _plans = new(ReferenceEqualityComparer.Instance);
     private int _initializers, _float32Initializers, _constants, _retargetedCasts, _castsInserted, _otherChanges;
     private long _clamped;
 
@@ -43,6 +45,7 @@ internal sealed class GraphConversion
         _options = options;
         _target = options.Target.DataType();
         _inference = new TypeInference(model.Functions);
+        _opset = model.OpsetVersion("");
         _original = _inference.InferGraph(_graph);
         GraphWalk.CollectNames(_graph, _names);
         _keptOutputs = options.KeepIoTypes
@@ -73,19 +76,37 @@ internal sealed class GraphConversion
 
     private OnnxDataType Current(string name) => _current.TryGetValue(name, out var type) ? type : Original(name);
 
-    private bool Blocked(NodeProto node) => _options.IsBlocked(node);
+    private bool Blocked(NodeProto node) => Plan(node).Blocked;
+
+    /// <summary>Whether a node stays float32 (options, or an op that does not take the reduced type at this opset), and which of its inputs stay float32 if not.</summary>
+    private (bool Blocked, IReadOnlySet<int> Float32Inputs) Plan(NodeProto node)
+    {
+        if (_plans.TryGetValue(node, out var plan))
+            return plan;
+        var verdict = ElementTypeRules.IsDefaultDomain(node.Domain) ? ReducedTypeSupport.For(node, _opset, _options.Target) : ReducedTypeSupport.Verdict.Accepts;
+        // bfloat16 kernels of other domains' ops (com.microsoft) are not known here: they stay float32.
+        var blocked = _options.IsBlocked(node) || verdict.Block || (_options.Target == ReducedPrecision.BFloat16 && !ElementTypeRules.IsDefaultDomain(node.Domain));
+        return _plans[node] = (blocked, verdict.Float32Inputs);
+    }
+
+    /// <summary>The type a node wants a float32 value in at input <paramref name="input"/>; Undefined when any type will do.</summary>
+    private OnnxDataType Wanted(NodeProto node, int input)
+    {
+        var (blocked, float32Inputs) = Plan(node);
+        if (blocked || float32Inputs.Contains(input) || PrecisionRewriteOptions.InputStaysFloat32(node, input))
+            return OnnxDataType.Float;
+        return PrecisionRewriteOptions.InputTakesAnyType(node, input) ? OnnxDataType.Undefined : _target;
+    }
 
     /// <summary>The float32 values at least one reader wants in the reduced type: those worth converting at their source.</summary>
     private void FindValuesWantedReduced(List<NodeProto> order)
     {
         foreach (var node in order)
         {
-            if (Blocked(node))
-                continue;
             for (var i = 0; i < node.Inputs.Count; i++)
             {
                 var name = node.Inputs[i];
-                if (Original(name) == OnnxDataType.Float && !PrecisionRewriteOptions.InputStaysFloat32(node, i) && !PrecisionRewriteOptions.InputTakesAnyType(node, i))
+                if (Original(name) == OnnxDataType.Float && Wanted(node, i) == _target)
                     _wantedReduced.Add(name);
             }
         }
@@ -138,13 +159,13 @@ internal sealed class GraphConversion
             if (_renamedOutputs.TryGetValue(node.Inputs[i], out var reduced))
                 node.Inputs[i] = reduced;
             var name = node.Inputs[i];
-            if (name.Length == 0 || (!blocked && PrecisionRewriteOptions.InputTakesAnyType(node, i)))
+            var wanted = Wanted(node, i);
+            if (name.Length == 0 || wanted == OnnxDataType.Undefined)
                 continue;
             if (!blocked && Original(name) == OnnxDataType.Undefined)
                 throw UnknownType(node, name);
             if (Original(name) != OnnxDataType.Float)
                 continue;
-            var wanted = blocked || PrecisionRewriteOptions.InputStaysFloat32(node, i) ? OnnxDataType.Float : _target;
             if (Current(name) != wanted)
                 node.Inputs[i] = CastTo(name, wanted, node, before);
         }

@@ -57,11 +57,13 @@ internal sealed class PrecisionRewriteOptions
     };
 
     /// <summary>
-    /// Inputs that stay float32 in ops that are converted, by the op's type constraints: Resize's roi and
-    /// scales (scales is tensor(float) in every opset; in opset 10 it is input 1), Dropout's ratio (T1, its
-    /// own type). Every other float input of a converted op takes the reduced type: that includes
-    /// BatchNormalization's scale, B, mean and var (one type T with X up to opset 14; opset 15 allows them
-    /// to differ, and the same type is still valid) and LayerNormalization's Scale and B (type T with X).
+    /// Inputs that stay float32 in ops that are converted, besides those <see cref="ReducedTypeSupport"/>
+    /// finds in the specs (an input with its own type that does not take the reduced one, like Resize's
+    /// scales): Resize's roi (T2, its own type; float16 is valid for it, but float32 is too and keeps the
+    /// region exact) and Dropout's ratio (T1, its own type). Every other float input of a converted op
+    /// takes the reduced type: that includes BatchNormalization's scale, B, mean and var (one type T with
+    /// X up to opset 14; opset 15 allows them to differ, and the same type is still valid) and
+    /// LayerNormalization's Scale and B (type T with X).
     /// </summary>
     internal static bool InputStaysFloat32(NodeProto node, int input) =>
         ElementTypeRules.IsDefaultDomain(node.Domain) && node.OpType switch
