@@ -8,12 +8,14 @@ namespace TrtMLNet.Onnx;
 /// <list type="bullet">
 /// <item>a node that is not blocked computes in the reduced type: each float32 value it reads is given
 /// to it in the reduced type (a Cast is put in front where the value is not), apart from inputs that
-/// stay float32 by the op's type constraints; Cast(to=FLOAT), EyeLike and SequenceEmpty produce the
-/// reduced type instead;</item>
+/// stay float32 by the op's type constraints (<see cref="ReducedTypeSupport"/>); EyeLike and
+/// SequenceEmpty of float32 produce the reduced type instead;</item>
+/// <item>a node whose op does not take the reduced type at the model's opset (<see cref="ReducedTypeSupport"/>)
+/// is blocked, as are those the options name;</item>
 /// <item>a blocked node computes in float32: every float32 value it reads is given to it in float32,
 /// its subgraphs included, and its outputs keep their types (consumers that want the reduced type get a Cast);</item>
-/// <item>an initializer or a Constant/ConstantOfShape value is converted when at least one reader wants
-/// the reduced type, and stays float32 when all readers want float32;</item>
+/// <item>an initializer, a Constant/ConstantOfShape value or a Cast(to=FLOAT) is converted (retargeted)
+/// when at least one reader wants the reduced type, and stays float32 when all readers want float32;</item>
 /// <item>with KeepIoTypes, float32 graph inputs and outputs stay float32: inputs are cast where they are
 /// read, and an output computed in the reduced type is renamed and cast back to its own name.</item>
 /// </list>
@@ -182,6 +184,8 @@ internal sealed class GraphConversion
             var type = types?[k] ?? OnnxDataType.Undefined;
             _current[node.Outputs[k]] = type != OnnxDataType.Undefined ? type : Original(node.Outputs[k]);
         }
+        if (ElementTypeRules.IsDefaultDomain(node.Domain) && node.OpType is "SequenceConstruct" or "SequenceInsert" or "SequenceErase" or "SequenceEmpty" or "SplitToSequence" or "Optional")
+            _notTensors.UnionWith(node.Outputs);
         nodes.AddRange(before);
         nodes.Add(node);
         for (var k = 0; k < node.Outputs.Count; k++)
@@ -255,7 +259,9 @@ internal sealed class GraphConversion
         var output = node.Outputs.FirstOrDefault() ?? "";
         switch (node.OpType)
         {
-            case "Cast" when node.Attribute("to") is { I: (long)OnnxDataType.Float } to && !_keptOutputs.Contains(output):
+            // Like a constant, a cast to float32 is retargeted when a reader wants the reduced type; one that
+            // only feeds float32 readers (a graph output, a blocked op) stays, so a rewritten model rewrites to itself.
+            case "Cast" when node.Attribute("to") is { I: (long)OnnxDataType.Float } to && ConvertAtSource(output):
                 to.I = (long)_target;
                 _retargetedCasts++;
                 return;

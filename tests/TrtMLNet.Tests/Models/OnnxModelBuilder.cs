@@ -82,7 +82,7 @@ public sealed class OnnxModelBuilder(int opset = 13)
         return this;
     }
 
-    /// <summary>A node; attributes are (name, value) with value a long, float, long[], string, <see cref="OnnxTensor"/> or <see cref="OnnxGraph"/>.</summary>
+    /// <summary>A node; attributes are (name, value) with value a long, float, long[], float[], string, <see cref="OnnxTensor"/> or <see cref="OnnxGraph"/>.</summary>
     public OnnxModelBuilder Node(string op, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes) =>
         DomainNode("", op, inputs, outputs, attributes);
 
@@ -207,6 +207,10 @@ public sealed class OnnxModelBuilder(int opset = 13)
             case OnnxGraph graph:
                 WriteBytes(w, 6, graph.Bytes);
                 w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(5); // GRAPH
+                break;
+            case float[] floats:
+                foreach (var f in floats) { w.WriteTag(7, WireFormat.WireType.Fixed32); w.WriteFloat(f); }
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(6); // FLOATS
                 break;
             case long[] ints:
                 foreach (var i in ints) { w.WriteTag(8, WireFormat.WireType.Varint); w.WriteInt64(i); }
