@@ -35,6 +35,7 @@ internal sealed class GraphConversion
     private readonly HashSet<string> _keptOutputs;
     private readonly HashSet<string> _wantedReduced = new(StringComparer.Ordinal);
     private readonly HashSet<string> _notTensors;
+    private readonly SortedSet<string> _outOfRange = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> _blocked = new(StringComparer.Ordinal);
     private readonly long? _opset;
     private readonly Dictionary<NodeProto, (bool Blocked, IReadOnlySet<int> Float32Inputs)> _plans = new(ReferenceEqualityComparer.Instance);
@@ -62,6 +63,7 @@ internal sealed class GraphConversion
         if (!_original.ContainsValue(OnnxDataType.Float))
             return Report();
         var order = GraphWalk.TopologicalOrder(_graph);
+        FindValuesOutOfRange(order);
         FindValuesWantedReduced(order);
         ConvertInitializers();
         SetInputTypes();
@@ -88,6 +90,8 @@ internal sealed class GraphConversion
         var verdict = ElementTypeRules.IsDefaultDomain(node.Domain) ? ReducedTypeSupport.For(node, _opset, _options.Target) : ReducedTypeSupport.Verdict.Accepts;
         // bfloat16 kernels of other domains' ops (com.microsoft) are not known here: they stay float32.
         var blocked = _options.IsBlocked(node) || verdict.Block || (_options.Target == ReducedPrecision.BFloat16 && !ElementTypeRules.IsDefaultDomain(node.Domain));
+        blocked |= Enumerable.Range(0, node.Inputs.Count).Any(i => _outOfRange.Contains(node.Inputs[i])
+            && !verdict.Float32Inputs.Contains(i) && !PrecisionRewriteOptions.InputStaysFloat32(node, i) && !PrecisionRewriteOptions.InputTakesAnyType(node, i));
         return _plans[node] = (blocked, verdict.Float32Inputs);
     }
 
@@ -98,6 +102,34 @@ internal sealed class GraphConversion
         if (blocked || float32Inputs.Contains(input) || PrecisionRewriteOptions.InputStaysFloat32(node, input))
             return OnnxDataType.Float;
         return PrecisionRewriteOptions.InputTakesAnyType(node, input) ? OnnxDataType.Undefined : _target;
+    }
+
+    /// <summary>
+    /// Weights and constants with values beyond the reduced type's range (a BatchNormalization variance
+    /// of 72,000 in ML.NET's ResNet-18, say): clamping them would change the result, so they stay float32
+    /// and so do the nodes that read them.
+    /// </summary>
+    private void FindValuesOutOfRange(List<NodeProto> order)
+    {
+        foreach (var initializer in _graph.Initializers.Where(i => i.ElementType == OnnxDataType.Float))
+        {
+            if (ReducedFloat.HasValuesOutOfRange(initializer, _options.Target))
+                _outOfRange.Add(initializer.Name ?? "");
+        }
+        foreach (var node in order.Where(n => ElementTypeRules.IsDefaultDomain(n.Domain) && n.OpType is "Constant" or "ConstantOfShape"))
+        {
+            var value = node.Attribute("value")?.T ?? node.Attribute("sparse_value")?.SparseTensor?.Values;
+            var values = value ?? (node.Attribute("value_float") is { F: { } f } ? Tensor([f]) : node.Attribute("value_floats") is { } floats ? Tensor(floats.Floats) : null);
+            if (values is { ElementType: OnnxDataType.Float } && ReducedFloat.HasValuesOutOfRange(values, _options.Target))
+                _outOfRange.UnionWith(node.Outputs);
+        }
+
+        static TensorProto Tensor(IEnumerable<float> values)
+        {
+            var tensor = new TensorProto { DataType = (int)OnnxDataType.Float };
+            tensor.FloatData.AddRange(values);
+            return tensor;
+        }
     }
 
     /// <summary>The float32 values at least one reader wants in the reduced type: those worth converting at their source.</summary>
@@ -360,6 +392,7 @@ internal sealed class GraphConversion
             RetargetedCasts = _retargetedCasts,
             CastsInserted = _castsInserted,
             BlockedNodesByOpType = _blocked,
+            OutOfRangeWeights = [.. _outOfRange],
             ClampedValues = _clamped,
         };
     }

@@ -28,13 +28,16 @@ internal sealed record PrecisionRewriteReport
     /// <summary>Nodes with float32 inputs or outputs that stayed in float32, by op type ("domain::Op" outside the default domain).</summary>
     public IReadOnlyDictionary<string, int> BlockedNodesByOpType { get; init; } = new SortedDictionary<string, int>();
 
-    /// <summary>Weight values that were out of the reduced type's range and were clamped to its largest finite or smallest non-zero value.</summary>
+    /// <summary>Weights and constants left float32 because they hold values beyond the reduced type's range; the nodes that read them stay float32.</summary>
+    public IReadOnlyList<string> OutOfRangeWeights { get; init; } = [];
+
+    /// <summary>Weight values clamped to the reduced type's smallest non-zero value (they would have become 0), or from float32's extremes to its largest finite value.</summary>
     public long ClampedValues { get; init; }
 
     public override string ToString() => !Changed
         ? $"Model left unchanged ({UnchangedReason})."
         : $"Rewritten to {Target.ShortName()}: {ConvertedInitializers} initializers and {ConvertedConstants} constants converted "
-          + $"({Float32Initializers} initializers left float32, {ClampedValues} values clamped), {RetargetedCasts} casts retargeted, "
+          + $"({Float32Initializers} initializers left float32; {OutOfRangeWeights.Count} weights out of range; {ClampedValues} values clamped), {RetargetedCasts} casts retargeted, "
           + $"{CastsInserted} casts inserted; float32 nodes: "
           + (BlockedNodesByOpType.Count == 0 ? "none" : string.Join(", ", BlockedNodesByOpType.Select(p => $"{p.Key} x{p.Value}"))) + ".";
 }

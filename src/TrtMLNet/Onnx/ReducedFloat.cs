@@ -57,13 +57,32 @@ internal static class ReducedFloat
         return bits;
     }
 
+    /// <summary>
+    /// Whether a float32 tensor holds a finite value the reduced type cannot hold (it would round to
+    /// infinity), other than float32's own extremes: exporters write ±3.4028235e38 (torch.finfo(float32).min)
+    /// for "minus infinity" in attention masks, where the reduced type's largest value means the same.
+    /// </summary>
+    public static bool HasValuesOutOfRange(TensorProto tensor, ReducedPrecision precision)
+    {
+        var limit = precision == ReducedPrecision.Float16 ? 65520f : BitConverter.UInt32BitsToSingle(0x7F7F8000);
+        return FloatValues(tensor).Any(v => float.IsFinite(v) && Math.Abs(v) >= limit && Math.Abs(v) != float.MaxValue);
+    }
+
+    private static IEnumerable<float> FloatValues(TensorProto tensor)
+    {
+        if (tensor.RawData is not { } raw)
+            return tensor.FloatData;
+        return Enumerable.Range(0, raw.Length / 4).Select(i => BinaryPrimitives.ReadSingleLittleEndian(raw.Span[(i * 4)..]));
+    }
+
     public static ushort ToBits(float value, ReducedPrecision precision, out bool clamped) =>
         precision == ReducedPrecision.Float16 ? ToFloat16Bits(value, out clamped) : ToBFloat16Bits(value, out clamped);
 
     /// <summary>
-    /// Makes a float32 tensor a reduced one in place: raw_data becomes two bytes per value; float_data
-    /// becomes int32_data holding the 16 bits (where onnx.proto keeps float16 and bfloat16 values that are
-    /// not raw). Returns how many values were clamped.
+    /// Makes a float32 tensor a reduced one in place, its values in raw_data, two little-endian bytes
+    /// each. Values given in float_data move to raw_data too: onnx.proto would also take them as int32_data
+    /// (one varint per 16-bit value), but that takes up to three bytes a value, and every reader takes
+    /// raw_data. Returns how many values were clamped.
     /// </summary>
     public static long ConvertTensor(TensorProto tensor, ReducedPrecision precision)
     {
@@ -84,15 +103,16 @@ internal static class ReducedFloat
             }
             tensor.RawData = converted;
         }
-        if (tensor.FloatData.Count > 0)
+        else if (tensor.FloatData.Count > 0)
         {
-            tensor.Int32Data.Clear();
-            foreach (var value in tensor.FloatData)
+            var converted = new byte[tensor.FloatData.Count * 2];
+            for (var i = 0; i < tensor.FloatData.Count; i++)
             {
-                tensor.Int32Data.Add(ToBits(value, precision, out var clamped));
+                BinaryPrimitives.WriteUInt16LittleEndian(converted.AsSpan(i * 2), ToBits(tensor.FloatData[i], precision, out var clamped));
                 clampedCount += clamped ? 1 : 0;
             }
             tensor.FloatData.Clear();
+            tensor.RawData = converted;
         }
         tensor.DataType = (int)precision.DataType();
         return clampedCount;

@@ -53,6 +53,33 @@ public class PrecisionRewriteEdgeTests
     }
 
     [Fact]
+    public void WeightsBeyondHalfsRangeKeepTheirReadersInFloat32()
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", OnnxType.Float, "N", 2)
+            .Initializer("big", [70000f, 0.5f], 2)
+            .Initializer("lowest", [float.MinValue, 1f], 2) // a mask's "minus infinity": clamped, not kept
+            .Node("Mul", ["x", "big"], ["scaled"])
+            .Node("Add", ["scaled", "lowest"], ["y"])
+            .Output("scaled", OnnxType.Float, "N", 2)
+            .Output("y", OnnxType.Float, "N", 2)
+            .Build();
+        var rewritten = Rewrite(model, out var report);
+        var graph = Graph(rewritten);
+        Assert.Equal(["big"], report.OutOfRangeWeights);
+        Assert.Equal(OnnxDataType.Float, graph.Initializer("big").ElementType);
+        Assert.Equal(["x", "big"], graph.Node("Mul").Inputs);
+        Assert.Equal(OnnxDataType.Float16, graph.Initializer("lowest").ElementType);
+        Assert.Equal("scaled", graph.AssertCastTo(graph.Node("Add").Inputs[0], OnnxDataType.Float16));
+        Assert.Equal(1, report.ClampedValues);
+        var inputs = new OrtCpu.Input("x", new[] { 0.25f, 2f, -0.5f, 3f }, [2, 2]);
+        // Computed in float32, as the model does (in half, 70000 would have been 65504).
+        Assert.Equal([17500f, 1f, -35000f, 1.5f], OrtCpu.Run(rewritten, inputs)["scaled"].Values);
+        var y = OrtCpu.Run(rewritten, inputs)["y"].Values;
+        Assert.Equal([2f, 2.5f], [y[1], y[3]]);
+    }
+
+    [Fact]
     public void ExternalDataIsRefusedWithWhatToDo()
     {
         var model = new OnnxModelBuilder()
