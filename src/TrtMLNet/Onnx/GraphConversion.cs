@@ -116,19 +116,10 @@ internal sealed class GraphConversion
             if (ReducedFloat.HasValuesOutOfRange(initializer, _options.Target))
                 _outOfRange.Add(initializer.Name ?? "");
         }
-        foreach (var node in order.Where(n => ElementTypeRules.IsDefaultDomain(n.Domain) && n.OpType is "Constant" or "ConstantOfShape"))
+        foreach (var node in order.Where(ConstantNodes.IsConstant))
         {
-            var value = node.Attribute("value")?.T ?? node.Attribute("sparse_value")?.SparseTensor?.Values;
-            var values = value ?? (node.Attribute("value_float") is { F: { } f } ? Tensor([f]) : node.Attribute("value_floats") is { } floats ? Tensor(floats.Floats) : null);
-            if (values is { ElementType: OnnxDataType.Float } && ReducedFloat.HasValuesOutOfRange(values, _options.Target))
+            if (ConstantNodes.FloatValue(node) is { } value && ReducedFloat.HasValuesOutOfRange(value, _options.Target))
                 _outOfRange.UnionWith(node.Outputs);
-        }
-
-        static TensorProto Tensor(IEnumerable<float> values)
-        {
-            var tensor = new TensorProto { DataType = (int)OnnxDataType.Float };
-            tensor.FloatData.AddRange(values);
-            return tensor;
         }
     }
 
@@ -303,50 +294,14 @@ internal sealed class GraphConversion
                 return;
             case "Constant" or "ConstantOfShape":
                 if (Original(output) == OnnxDataType.Float && ConvertAtSource(output))
-                    ConvertConstant(node);
+                {
+                    _clamped += ConstantNodes.Convert(node, _options.Target);
+                    _constants++;
+                }
                 return;
         }
         foreach (var tensor in node.Attributes.SelectMany(a => a.T is null ? a.Tensors : a.Tensors.Prepend(a.T)).Where(t => t.ElementType == OnnxDataType.Float))
             ConvertConstantTensor(tensor);
-    }
-
-    private void ConvertConstant(NodeProto node)
-    {
-        var value = node.Attribute("value");
-        if (value?.T is { } tensor)
-        {
-            ConvertConstantTensor(tensor);
-            return;
-        }
-        if (node.Attribute("sparse_value")?.SparseTensor?.Values is { } values)
-        {
-            ConvertConstantTensor(values);
-            return;
-        }
-        // ConstantOfShape without a value fills with float32 zeros; Constant may hold value_float(s).
-        var scalar = new TensorProto { DataType = (int)OnnxDataType.Float };
-        if (node.OpType == "ConstantOfShape")
-        {
-            scalar.Dims.Add(1);
-            scalar.FloatData.Add(0f);
-        }
-        else if (node.Attribute("value_float") is { F: { } f } single)
-        {
-            scalar.FloatData.Add(f);
-            node.Attributes.Remove(single);
-        }
-        else if (node.Attribute("value_floats") is { } many)
-        {
-            scalar.Dims.Add(many.Floats.Count);
-            scalar.FloatData.AddRange(many.Floats);
-            node.Attributes.Remove(many);
-        }
-        else
-        {
-            return;
-        }
-        node.Attributes.Add(AttributeProto.Tensor("value", scalar));
-        ConvertConstantTensor(scalar);
     }
 
     private void ConvertConstantTensor(TensorProto tensor)

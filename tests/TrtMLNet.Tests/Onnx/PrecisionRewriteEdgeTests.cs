@@ -80,6 +80,29 @@ public class PrecisionRewriteEdgeTests
     }
 
     [Fact]
+    public void ConstantsGivenAsScalarsOrDefaultsBecomeReducedValueTensors()
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", OnnxType.Float, "N", 3)
+            .Node("Shape", ["x"], ["shape"])
+            .Node("ConstantOfShape", ["shape"], ["zeros"])
+            .Node("Constant", [], ["half"], ("value_float", 0.5f))
+            .Node("Add", ["x", "zeros"], ["same"])
+            .Node("Mul", ["same", "half"], ["y"])
+            .Output("y", OnnxType.Float, "N", 3)
+            .Build();
+        var rewritten = Rewrite(model, out var report);
+        var graph = Graph(rewritten);
+        Assert.Equal(2, report.ConvertedConstants);
+        Assert.Equal(OnnxDataType.Float16, graph.Producer("zeros").Attribute("value")!.T!.ElementType);
+        var half = Assert.Single(graph.Producer("half").Attributes);
+        Assert.Equal(("value", OnnxDataType.Float16), (half.Name, half.T!.ElementType));
+        Assert.Equal("x", graph.Node("Shape").Inputs[0]); // Shape reads any type: no cast for it
+        var inputs = new OrtCpu.Input("x", new[] { 1f, -2f, 3f, 0.5f, 8f, -0.25f }, [2, 3]);
+        Assert.Equal(OrtCpu.Run(model, inputs)["y"].Values, OrtCpu.Run(rewritten, inputs)["y"].Values);
+    }
+
+    [Fact]
     public void ExternalDataIsRefusedWithWhatToDo()
     {
         var model = new OnnxModelBuilder()
