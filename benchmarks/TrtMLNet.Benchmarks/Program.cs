@@ -17,5 +17,9 @@ var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's
 var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes, only, lanes, readAhead };
 gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), Console.Out));
 
-var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu };
+var weights = new Option<int>("--million-weights") { Description = "Size of the synthetic MLP, in millions of float32 weights.", DefaultValueFactory = _ => 110 };
+var rewrite = new Command("rewrite", "The ONNX float16/bfloat16 rewrite: ResNet-18 and a synthetic MLP.") { weights, passes };
+rewrite.SetAction(parse => PrecisionRewriteBenchmark.Run(parse.GetValue(weights), parse.GetValue(passes), Console.Out));
+
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, rewrite };
 return root.Parse(args).Invoke();

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Google.Protobuf;
 
@@ -86,9 +87,21 @@ internal readonly struct ProtoField
 
     public void AddTo(List<ulong> values) => AddPacked(values, static input => input.ReadUInt64(), Scalar);
 
-    public void AddTo(List<float> values) => AddPacked(values, static input => input.ReadFloat(), Float);
+    public void AddTo(List<float> values)
+    {
+        if (IsLengthDelimited && BitConverter.IsLittleEndian)
+            values.AddRange(MemoryMarshal.Cast<byte, float>(Bytes.Span)); // packed fixed32: the wire bytes are the values
+        else
+            AddPacked(values, static input => input.ReadFloat(), Float);
+    }
 
-    public void AddTo(List<double> values) => AddPacked(values, static input => input.ReadDouble(), BitConverter.UInt64BitsToDouble(Scalar));
+    public void AddTo(List<double> values)
+    {
+        if (IsLengthDelimited && BitConverter.IsLittleEndian)
+            values.AddRange(MemoryMarshal.Cast<byte, double>(Bytes.Span));
+        else
+            AddPacked(values, static input => input.ReadDouble(), BitConverter.UInt64BitsToDouble(Scalar));
+    }
 
     /// <summary>A repeated scalar field: one value per field, or (packed) a run of values in one length-delimited field.</summary>
     private void AddPacked<T>(List<T> values, Func<CodedInputStream, T> read, T single)

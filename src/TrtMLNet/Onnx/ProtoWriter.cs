@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using Google.Protobuf;
 
@@ -103,10 +104,15 @@ internal sealed class ProtoWriter
 
     public void Bytes(int number, ReadOnlyMemory<byte>? value)
     {
-        if (value is not { } v) return;
+        if (value is { } v)
+            LengthDelimited(number, v.Span);
+    }
+
+    private void LengthDelimited(int number, ReadOnlySpan<byte> bytes)
+    {
         Tag(number, WireFormat.WireType.LengthDelimited);
-        Varint((ulong)v.Length);
-        Raw(v.Span);
+        Varint((ulong)bytes.Length);
+        Raw(bytes);
     }
 
     public void Message(int number, OnnxMessage? message)
@@ -153,11 +159,21 @@ internal sealed class ProtoWriter
     public void UInt64s(int number, List<ulong> values, bool packed) =>
         Repeated(number, values, packed, WireFormat.WireType.Varint, static v => CodedOutputStream.ComputeUInt64Size(v), (w, v) => w.Varint(v));
 
-    public void Floats(int number, List<float> values, bool packed) =>
-        Repeated(number, values, packed, WireFormat.WireType.Fixed32, static _ => 4, (w, v) => w.Fixed32(BitConverter.SingleToUInt32Bits(v)));
+    public void Floats(int number, List<float> values, bool packed)
+    {
+        if (packed && values.Count > 0 && BitConverter.IsLittleEndian)
+            LengthDelimited(number, MemoryMarshal.AsBytes(CollectionsMarshal.AsSpan(values))); // packed fixed32: the values are the wire bytes
+        else
+            Repeated(number, values, packed, WireFormat.WireType.Fixed32, static _ => 4, (w, v) => w.Fixed32(BitConverter.SingleToUInt32Bits(v)));
+    }
 
-    public void Doubles(int number, List<double> values, bool packed) =>
-        Repeated(number, values, packed, WireFormat.WireType.Fixed64, static _ => 8, (w, v) => w.Fixed64(BitConverter.DoubleToUInt64Bits(v)));
+    public void Doubles(int number, List<double> values, bool packed)
+    {
+        if (packed && values.Count > 0 && BitConverter.IsLittleEndian)
+            LengthDelimited(number, MemoryMarshal.AsBytes(CollectionsMarshal.AsSpan(values)));
+        else
+            Repeated(number, values, packed, WireFormat.WireType.Fixed64, static _ => 8, (w, v) => w.Fixed64(BitConverter.DoubleToUInt64Bits(v)));
+    }
 
     private void Repeated<T>(int number, List<T> values, bool packed, WireFormat.WireType wire, Func<T, int> size, Action<ProtoWriter, T> write)
     {

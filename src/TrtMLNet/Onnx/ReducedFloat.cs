@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace TrtMLNet.Onnx;
 
@@ -65,18 +66,51 @@ internal static class ReducedFloat
     public static bool HasValuesOutOfRange(TensorProto tensor, ReducedPrecision precision)
     {
         var limit = precision == ReducedPrecision.Float16 ? 65520f : BitConverter.UInt32BitsToSingle(0x7F7F8000);
-        return FloatValues(tensor).Any(v => float.IsFinite(v) && Math.Abs(v) >= limit && Math.Abs(v) != float.MaxValue);
+        var values = tensor.RawData is { } raw ? Floats(raw.Span) : CollectionsMarshal.AsSpan(tensor.FloatData);
+        foreach (var value in values)
+        {
+            var magnitude = Math.Abs(value);
+            if (magnitude >= limit && magnitude != float.MaxValue && float.IsFinite(value))
+                return true;
+        }
+        return false;
     }
 
-    private static IEnumerable<float> FloatValues(TensorProto tensor)
-    {
-        if (tensor.RawData is not { } raw)
-            return tensor.FloatData;
-        return Enumerable.Range(0, raw.Length / 4).Select(i => BinaryPrimitives.ReadSingleLittleEndian(raw.Span[(i * 4)..]));
-    }
+    /// <summary>Little-endian float32 bytes as floats (ONNX's raw_data is little-endian, as are the machines .NET runs on here).</summary>
+    private static ReadOnlySpan<float> Floats(ReadOnlySpan<byte> raw) =>
+        BitConverter.IsLittleEndian ? MemoryMarshal.Cast<byte, float>(raw[..(raw.Length / 4 * 4)])
+            : throw new PlatformNotSupportedException("The ONNX precision rewrite runs on little-endian machines only.");
 
     public static ushort ToBits(float value, ReducedPrecision precision, out bool clamped) =>
         precision == ReducedPrecision.Float16 ? ToFloat16Bits(value, out clamped) : ToBFloat16Bits(value, out clamped);
+
+    /// <summary>The runtime's vectorised conversion (round to nearest even), then the clamps where it gave infinity or zero.</summary>
+    private static long ToFloat16(ReadOnlySpan<float> values, Span<ushort> bits)
+    {
+        TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<ushort, Half>(bits));
+        long clampedCount = 0;
+        for (var i = 0; i < bits.Length; i++)
+        {
+            var magnitude = bits[i] & 0x7FFF;
+            if (magnitude is 0 or 0x7C00)
+            {
+                bits[i] = Clamp(bits[i], values[i], maxFinite: 0x7BFF, infinity: 0x7C00, out var clamped);
+                clampedCount += clamped ? 1 : 0;
+            }
+        }
+        return clampedCount;
+    }
+
+    private static long ToBFloat16(ReadOnlySpan<float> values, Span<ushort> bits)
+    {
+        long clampedCount = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            bits[i] = ToBFloat16Bits(values[i], out var clamped);
+            clampedCount += clamped ? 1 : 0;
+        }
+        return clampedCount;
+    }
 
     /// <summary>
     /// Makes a float32 tensor a reduced one in place, its values in raw_data, two little-endian bytes
@@ -88,29 +122,23 @@ internal static class ReducedFloat
     {
         if (tensor.ElementType != OnnxDataType.Float)
             throw new InvalidOperationException($"Tensor '{tensor.Name}' is {tensor.ElementType}, not float32.");
-        long clampedCount = 0;
+        ReadOnlySpan<float> values;
         if (tensor.RawData is { } raw)
         {
             if (raw.Length % 4 != 0)
                 throw new InvalidDataException($"The float32 tensor '{tensor.Name}' has {raw.Length} bytes of raw_data, not a multiple of 4: the model is damaged.");
-            var source = raw.Span;
-            var converted = new byte[raw.Length / 2];
-            for (int i = 0, o = 0; i < source.Length; i += 4, o += 2)
-            {
-                var value = BinaryPrimitives.ReadSingleLittleEndian(source[i..]);
-                BinaryPrimitives.WriteUInt16LittleEndian(converted.AsSpan(o), ToBits(value, precision, out var clamped));
-                clampedCount += clamped ? 1 : 0;
-            }
-            tensor.RawData = converted;
+            values = Floats(raw.Span);
         }
-        else if (tensor.FloatData.Count > 0)
+        else
         {
-            var converted = new byte[tensor.FloatData.Count * 2];
-            for (var i = 0; i < tensor.FloatData.Count; i++)
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(converted.AsSpan(i * 2), ToBits(tensor.FloatData[i], precision, out var clamped));
-                clampedCount += clamped ? 1 : 0;
-            }
+            values = CollectionsMarshal.AsSpan(tensor.FloatData);
+        }
+        long clampedCount = 0;
+        if (tensor.RawData is not null || values.Length > 0)
+        {
+            var converted = new byte[values.Length * 2];
+            var bits = MemoryMarshal.Cast<byte, ushort>(converted.AsSpan());
+            clampedCount = precision == ReducedPrecision.Float16 ? ToFloat16(values, bits) : ToBFloat16(values, bits);
             tensor.FloatData.Clear();
             tensor.RawData = converted;
         }
