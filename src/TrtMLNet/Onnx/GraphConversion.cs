@@ -11,7 +11,8 @@ namespace TrtMLNet.Onnx;
 /// stay float32 by the op's type constraints (<see cref="ReducedTypeSupport"/>); EyeLike and
 /// SequenceEmpty of float32 produce the reduced type instead;</item>
 /// <item>a node whose op does not take the reduced type at the model's opset (<see cref="ReducedTypeSupport"/>)
-/// is blocked, as are those the options name;</item>
+/// is blocked, as is one that reads a weight or constant beyond the reduced type's range, and those the
+/// options name;</item>
 /// <item>a blocked node computes in float32: every float32 value it reads is given to it in float32,
 /// its subgraphs included, and its outputs keep their types (consumers that want the reduced type get a Cast);</item>
 /// <item>an initializer, a Constant/ConstantOfShape value or a Cast(to=FLOAT) is converted (retargeted)
@@ -194,7 +195,7 @@ internal sealed class GraphConversion
             if (Current(name) != wanted)
                 node.Inputs[i] = CastTo(name, wanted, node, before);
         }
-        foreach (var name in GraphWalk.OuterReferences(node))
+        foreach (var name in GraphWalk.OuterReferences(node).Order(StringComparer.Ordinal))
         {
             if (Original(name) == OnnxDataType.Float && Current(name) != OnnxDataType.Float)
                 GraphWalk.RenameOuterReference(node, name, CastTo(name, OnnxDataType.Float, node, before));

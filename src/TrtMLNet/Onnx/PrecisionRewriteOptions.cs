@@ -28,8 +28,11 @@ internal sealed class PrecisionRewriteOptions
     /// Ops kept in float32 whatever the options say, and why. Their reduced inputs are cast to float32 and
     /// their float32 outputs cast back. Besides these: every op of the ONNX-ML domain (ai.onnx.ml: trees,
     /// linear models, scalers, ZipMap... whose specs take float or double only), every op the rewrite does
-    /// not know (other domains, model-local functions), and every node with a subgraph (If, Loop, Scan: their
-    /// bodies are left as they are and read float32 values from outside).
+    /// not know (other domains, model-local functions), every node with a subgraph (If, Loop, Scan: their
+    /// bodies are left as they are and read float32 values from outside), every node whose op does not take
+    /// the target type at the model's opset (<see cref="ReducedTypeSupport"/>: for bfloat16, Conv and the
+    /// pools before opset 22, BatchNormalization before 14...), and every node that reads a weight beyond
+    /// the target type's range.
     /// </summary>
     public static IReadOnlyDictionary<string, string> DefaultBlockedOps { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal)
     {

@@ -2,7 +2,7 @@ namespace TrtMLNet.Onnx;
 
 /// <summary>
 /// Which inputs of an op may take float16 or bfloat16, by opset version, from the type constraints of
-/// the ONNX operator specs (docs/Changelog.md of github.com/onnx/onnx at f754691, read by a script). For
+/// the ONNX operator specs (docs/Changelog.md of github.com/onnx/onnx at f754691, read by tools/onnx_type_support.py). For
 /// every op version where an input accepts float but not the reduced type: either that input alone has
 /// the type (its own constraint, or a fixed tensor(float)), and it stays float32 while the node is
 /// converted, or the type is shared with other inputs (a constraint T), and the node stays float32.

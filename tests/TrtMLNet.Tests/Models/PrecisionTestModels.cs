@@ -98,6 +98,79 @@ public static class PrecisionTestModels
             .Output("pooled", OnnxType.Float, "batch", h);
     }
 
+    /// <summary>
+    /// One BERT layer as Hugging Face exports it, small: input_ids and attention_mask int64 [batch, sequence];
+    /// multi-head attention with shapes computed in the graph (Shape, Gather, Concat, Reshape, Transpose),
+    /// the mask applied with Where and float32's lowest value, an Erf GELU, two LayerNormalizations and a
+    /// Tanh pooler. Outputs last_hidden_state [batch, sequence, 16] and pooler_output [batch, 16]. Opset 17.
+    /// </summary>
+    public static OnnxModelBuilder BertLayer()
+    {
+        var random = new Random(23);
+        const int h = TestModels.EncoderHidden, heads = 2, headSize = h / heads, ffn = 32;
+        var builder = new OnnxModelBuilder(opset: 17)
+            .Input("input_ids", OnnxType.Int64, "batch", "sequence")
+            .Input("attention_mask", OnnxType.Int64, "batch", "sequence")
+            .Initializer("embedding", Weights(random, TestModels.EncoderVocabulary * h, 1f), TestModels.EncoderVocabulary, h)
+            .Initializer("zero", new long[] { 0 }, 1)
+            .Initializer("index0", new long[] { 0 }, 1)
+            .Initializer("index1", new long[] { 1 }, 1)
+            .Initializer("head_dims", new long[] { heads, headSize }, 2)
+            .Initializer("hidden_dim", new long[] { h }, 1)
+            .Initializer("mask_axes", new long[] { 1, 2 }, 2);
+        foreach (var name in new[] { "q", "k", "v", "o" })
+            builder.Initializer($"w{name}", Weights(random, h * h, 0.3f), h, h).Initializer($"b{name}", Weights(random, h, 0.1f), h);
+        builder
+            .Initializer("w1", Weights(random, h * ffn, 0.3f), h, ffn).Initializer("b1", Weights(random, ffn, 0.1f), ffn)
+            .Initializer("w2", Weights(random, ffn * h, 0.3f), ffn, h).Initializer("b2", Weights(random, h, 0.1f), h)
+            .Initializer("wp", Weights(random, h * h, 0.3f), h, h).Initializer("bp", Weights(random, h, 0.1f), h)
+            .Initializer("ln1_gamma", Positive(random, h), h).Initializer("ln1_beta", Weights(random, h, 0.1f), h)
+            .Initializer("ln2_gamma", Positive(random, h), h).Initializer("ln2_beta", Weights(random, h, 0.1f), h)
+            .Node("Gather", ["embedding", "input_ids"], ["x"], ("axis", 0L))
+            .Node("Shape", ["x"], ["x_shape"])
+            .Node("Gather", ["x_shape", "index0"], ["batch"], ("axis", 0L))
+            .Node("Gather", ["x_shape", "index1"], ["sequence"], ("axis", 0L))
+            .Node("Concat", ["batch", "sequence", "head_dims"], ["split_shape"], ("axis", 0L))
+            .Node("Concat", ["batch", "sequence", "hidden_dim"], ["merged_shape"], ("axis", 0L));
+        foreach (var (name, perm) in new[] { ("q", new long[] { 0, 2, 1, 3 }), ("k", new long[] { 0, 2, 3, 1 }), ("v", new long[] { 0, 2, 1, 3 }) })
+        {
+            builder.Node("MatMul", ["x", $"w{name}"], [$"{name}_mm"]).Node("Add", [$"{name}_mm", $"b{name}"], [$"{name}_lin"])
+                .Node("Reshape", [$"{name}_lin", "split_shape"], [$"{name}_split"])
+                .Node("Transpose", [$"{name}_split"], [$"{name}_heads"], ("perm", perm));
+        }
+        return builder
+            .Node("MatMul", ["q_heads", "k_heads"], ["raw_scores"])
+            .Node("Constant", [], ["sqrt_head"], ("value", OnnxTensor.Of([MathF.Sqrt(headSize)])))
+            .Node("Div", ["raw_scores", "sqrt_head"], ["scores"])
+            .Node("Equal", ["attention_mask", "zero"], ["padding"])
+            .Node("Unsqueeze", ["padding", "mask_axes"], ["padding4"])
+            .Node("Constant", [], ["lowest"], ("value", OnnxTensor.Of([float.MinValue])))
+            .Node("Where", ["padding4", "lowest", "scores"], ["masked_scores"])
+            .Node("Softmax", ["masked_scores"], ["attention"], ("axis", -1L))
+            .Node("MatMul", ["attention", "v_heads"], ["context_heads"])
+            .Node("Transpose", ["context_heads"], ["context_split"], ("perm", new long[] { 0, 2, 1, 3 }))
+            .Node("Reshape", ["context_split", "merged_shape"], ["context"])
+            .Node("MatMul", ["context", "wo"], ["o_mm"]).Node("Add", ["o_mm", "bo"], ["attended"])
+            .Node("Add", ["attended", "x"], ["residual1"])
+            .Node("LayerNormalization", ["residual1", "ln1_gamma", "ln1_beta"], ["h1"], ("axis", -1L), ("epsilon", 1e-12f))
+            .Node("MatMul", ["h1", "w1"], ["f_mm"]).Node("Add", ["f_mm", "b1"], ["f"])
+            .Node("Constant", [], ["sqrt2"], ("value", OnnxTensor.Of([MathF.Sqrt(2f)])))
+            .Node("Div", ["f", "sqrt2"], ["f_scaled"]).Node("Erf", ["f_scaled"], ["f_erf"])
+            .Node("Constant", [], ["one"], ("value", OnnxTensor.Of([1f])))
+            .Node("Add", ["f_erf", "one"], ["f_erf1"]).Node("Mul", ["f", "f_erf1"], ["f_gelu2"])
+            .Node("Constant", [], ["half"], ("value", OnnxTensor.Of([0.5f])))
+            .Node("Mul", ["f_gelu2", "half"], ["gelu"])
+            .Node("MatMul", ["gelu", "w2"], ["g_mm"]).Node("Add", ["g_mm", "b2"], ["ffn_out"])
+            .Node("Add", ["ffn_out", "h1"], ["residual2"])
+            .Node("LayerNormalization", ["residual2", "ln2_gamma", "ln2_beta"], ["last_hidden_state"], ("axis", -1L), ("epsilon", 1e-12f))
+            .Node("Gather", ["last_hidden_state", "index0"], ["first_token3"], ("axis", 1L))
+            .Node("Squeeze", ["first_token3", "index1"], ["first_token"])
+            .Node("MatMul", ["first_token", "wp"], ["p_mm"]).Node("Add", ["p_mm", "bp"], ["p_lin"])
+            .Node("Tanh", ["p_lin"], ["pooler_output"])
+            .Output("last_hidden_state", OnnxType.Float, "batch", "sequence", h)
+            .Output("pooler_output", OnnxType.Float, "batch", h);
+    }
+
     public static float[] Weights(Random random, int count, float scale) =>
         Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale).ToArray();
 

@@ -8,7 +8,7 @@ namespace TrtMLNet.Tests.Onnx;
 /// <summary>The ONNX object model: parse + serialize gives back the same bytes, unknown fields and field order included.</summary>
 public class OnnxObjectModelTests
 {
-    public static TheoryData<string> ModelNames => ["mlp", "multi-io", "encoder", "convnet", "layernorm-encoder"];
+    public static TheoryData<string> ModelNames => ["mlp", "multi-io", "encoder", "convnet", "layernorm-encoder", "bert-layer"];
 
     internal static byte[] Model(string name) => name switch
     {
@@ -17,6 +17,7 @@ public class OnnxObjectModelTests
         "encoder" => TestModels.TinyEncoder().Build(),
         "convnet" => PrecisionTestModels.ConvNet().Build(),
         "layernorm-encoder" => PrecisionTestModels.LayerNormEncoder().Build(),
+        "bert-layer" => PrecisionTestModels.BertLayer().Build(),
         _ => throw new ArgumentException(name),
     };
 

@@ -15,7 +15,7 @@ public class PrecisionRewriteNumericsTests(ITestOutputHelper output)
     /// <summary>float16: 11-bit mantissa, relative rounding 2^-11 per value; a few layers stay well under 0.5%.</summary>
     private const double Float16RelativeError = 5e-3, MinRowCosine = 0.999;
 
-    public static TheoryData<string> ModelNames => ["mlp", "encoder", "layernorm-encoder", "convnet"];
+    public static TheoryData<string> ModelNames => ["mlp", "encoder", "layernorm-encoder", "bert-layer", "convnet"];
 
     [Theory]
     [MemberData(nameof(ModelNames))]

@@ -9,7 +9,7 @@ namespace TrtMLNet.Tests.Onnx;
 /// <summary>What the float16 rewrite changes in a graph and what it keeps: IO, weights, blocked ops, casts.</summary>
 public class PrecisionRewriteStructureTests
 {
-    public static TheoryData<string> ModelNames => ["mlp", "encoder", "layernorm-encoder", "convnet", "multi-io"];
+    public static TheoryData<string> ModelNames => ["mlp", "encoder", "layernorm-encoder", "bert-layer", "convnet", "multi-io"];
 
     [Theory]
     [MemberData(nameof(ModelNames))]
