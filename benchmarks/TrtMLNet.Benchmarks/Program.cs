@@ -35,5 +35,9 @@ imageDecode.SetAction(parse =>
     ImageDecodeBenchmark.Run(parse.GetValue(imageFolder), parse.GetValue(imageCount), size[0], size[1], parse.GetValue(passes), Console.Out);
 });
 
-var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, imageDecode, nvjpeg };
+var weights = new Option<int>("--million-weights") { Description = "Size of the synthetic MLP, in millions of float32 weights.", DefaultValueFactory = _ => 110 };
+var rewrite = new Command("rewrite", "The ONNX float16/bfloat16 rewrite: ResNet-18 and a synthetic MLP.") { weights, passes };
+rewrite.SetAction(parse => PrecisionRewriteBenchmark.Run(parse.GetValue(weights), parse.GetValue(passes), Console.Out));
+
+var root = new RootCommand("TrtMLNet benchmarks") { cpu, gpu, imageDecode, nvjpeg, rewrite };
 return root.Parse(args).Invoke();

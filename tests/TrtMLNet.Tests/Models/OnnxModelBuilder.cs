@@ -12,6 +12,18 @@ public enum OnnxType
     Bool = 9,
     Float16 = 10,
     Double = 11,
+    BFloat16 = 16,
+}
+
+/// <summary>A graph for a node attribute (If's branches), from <see cref="OnnxModelBuilder.BuildGraph"/>.</summary>
+public sealed record OnnxGraph(byte[] Bytes);
+
+/// <summary>A tensor for a node attribute (Constant's value, ConstantOfShape's value): raw little-endian bytes.</summary>
+public sealed record OnnxTensor(OnnxType Type, long[] Dims, byte[] Raw)
+{
+    public static OnnxTensor Of(float[] values, params long[] dims) => new(OnnxType.Float, dims, values.SelectMany(BitConverter.GetBytes).ToArray());
+
+    public static OnnxTensor Of(long[] values, params long[] dims) => new(OnnxType.Int64, dims, values.SelectMany(BitConverter.GetBytes).ToArray());
 }
 
 /// <summary>
@@ -24,6 +36,7 @@ public sealed class OnnxModelBuilder(int opset = 13)
     private readonly List<byte[]> _initializers = [];
     private readonly List<byte[]> _inputs = [];
     private readonly List<byte[]> _outputs = [];
+    private readonly List<(string Domain, long Version)> _opsets = [];
     private int _nodeCount;
 
     /// <summary>A graph input; each dimension is a size (int/long) or a symbolic name (string).</summary>
@@ -48,8 +61,33 @@ public sealed class OnnxModelBuilder(int opset = 13)
     public OnnxModelBuilder Initializer(string name, double[] values, params long[] dims) =>
         AddInitializer(name, OnnxType.Double, dims, values.SelectMany(BitConverter.GetBytes).ToArray());
 
-    /// <summary>A node; attributes are (name, value) with value a long, float, long[] or string.</summary>
-    public OnnxModelBuilder Node(string op, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
+    public OnnxModelBuilder Initializer(string name, Half[] values, params long[] dims) =>
+        AddInitializer(name, OnnxType.Float16, dims, values.SelectMany(BitConverter.GetBytes).ToArray());
+
+    /// <summary>A float32 initializer whose data is in a file next to the model (data_location EXTERNAL).</summary>
+    public OnnxModelBuilder ExternalInitializer(string name, string location, params long[] dims)
+    {
+        _initializers.Add(Message(w =>
+        {
+            foreach (var d in dims) { w.WriteTag(1, WireFormat.WireType.Varint); w.WriteInt64(d); }
+            w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxType.Float);
+            w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+            WriteBytes(w, 13, Message(e =>
+            {
+                e.WriteTag(1, WireFormat.WireType.LengthDelimited); e.WriteString("location");
+                e.WriteTag(2, WireFormat.WireType.LengthDelimited); e.WriteString(location);
+            }));
+            w.WriteTag(14, WireFormat.WireType.Varint); w.WriteInt32(1); // EXTERNAL
+        }));
+        return this;
+    }
+
+    /// <summary>A node; attributes are (name, value) with value a long, float, long[], float[], string, <see cref="OnnxTensor"/> or <see cref="OnnxGraph"/>.</summary>
+    public OnnxModelBuilder Node(string op, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes) =>
+        DomainNode("", op, inputs, outputs, attributes);
+
+    /// <summary>A node of another domain ("ai.onnx.ml", "com.microsoft"); declare the domain's opset with <see cref="Opset"/>.</summary>
+    public OnnxModelBuilder DomainNode(string domain, string op, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
     {
         _nodes.Add(Message(w =>
         {
@@ -59,26 +97,47 @@ public sealed class OnnxModelBuilder(int opset = 13)
             w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteString(op);
             foreach (var (name, value) in attributes)
                 WriteBytes(w, 5, Attribute(name, value));
+            if (domain.Length > 0) { w.WriteTag(7, WireFormat.WireType.LengthDelimited); w.WriteString(domain); }
         }));
         return this;
     }
+
+    /// <summary>Imports another domain's opset.</summary>
+    public OnnxModelBuilder Opset(string domain, long version)
+    {
+        _opsets.Add((domain, version));
+        return this;
+    }
+
+    /// <summary>The graph alone, for a node's graph attribute (If's branches, Loop's body): see <see cref="OnnxGraph"/>.</summary>
+    public OnnxGraph BuildGraph() => new(GraphBytes());
 
     public byte[] Build() => Message(w =>
     {
         w.WriteTag(1, WireFormat.WireType.Varint); w.WriteInt64(7); // ir_version 7
         w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString("TrtMLNet.Tests");
-        WriteBytes(w, 7, Message(g =>
-        {
-            foreach (var node in _nodes) WriteBytes(g, 1, node);
-            g.WriteTag(2, WireFormat.WireType.LengthDelimited); g.WriteString("test_graph");
-            foreach (var initializer in _initializers) WriteBytes(g, 5, initializer);
-            foreach (var input in _inputs) WriteBytes(g, 11, input);
-            foreach (var output in _outputs) WriteBytes(g, 12, output);
-        }));
+        WriteBytes(w, 7, GraphBytes());
         WriteBytes(w, 8, Message(o =>
         {
             o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt64(opset);
         }));
+        foreach (var (domain, version) in _opsets)
+        {
+            WriteBytes(w, 8, Message(o =>
+            {
+                o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(domain);
+                o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt64(version);
+            }));
+        }
+    });
+
+    private byte[] GraphBytes() => Message(g =>
+    {
+        foreach (var node in _nodes) WriteBytes(g, 1, node);
+        g.WriteTag(2, WireFormat.WireType.LengthDelimited); g.WriteString("test_graph");
+        foreach (var initializer in _initializers) WriteBytes(g, 5, initializer);
+        foreach (var input in _inputs) WriteBytes(g, 11, input);
+        foreach (var output in _outputs) WriteBytes(g, 12, output);
     });
 
     public string Save(string path)
@@ -135,6 +194,23 @@ public sealed class OnnxModelBuilder(int opset = 13)
             case string s:
                 w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFromUtf8(s));
                 w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(3); // STRING
+                break;
+            case OnnxTensor tensor:
+                WriteBytes(w, 5, Message(t =>
+                {
+                    foreach (var d in tensor.Dims) { t.WriteTag(1, WireFormat.WireType.Varint); t.WriteInt64(d); }
+                    t.WriteTag(2, WireFormat.WireType.Varint); t.WriteInt32((int)tensor.Type);
+                    t.WriteTag(9, WireFormat.WireType.LengthDelimited); t.WriteBytes(ByteString.CopyFrom(tensor.Raw));
+                }));
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(4); // TENSOR
+                break;
+            case OnnxGraph graph:
+                WriteBytes(w, 6, graph.Bytes);
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(5); // GRAPH
+                break;
+            case float[] floats:
+                foreach (var f in floats) { w.WriteTag(7, WireFormat.WireType.Fixed32); w.WriteFloat(f); }
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(6); // FLOATS
                 break;
             case long[] ints:
                 foreach (var i in ints) { w.WriteTag(8, WireFormat.WireType.Varint); w.WriteInt64(i); }
