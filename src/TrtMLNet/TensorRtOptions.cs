@@ -48,6 +48,13 @@ public sealed class TensorRtOptions
     /// </summary>
     public IDictionary<string, int[]>? ShapeDictionary { get; set; }
 
+    /// <summary>
+    /// Inputs fed with images, by the model's tensor name: each reads a column of image file paths (text)
+    /// or encoded image bytes, and decodes, resizes and normalises every batch straight into the tensor,
+    /// on every core or on the GPU with nvJPEG (see <see cref="ImageInputOptions"/>).
+    /// </summary>
+    public IDictionary<string, ImageInputOptions>? ImageInputs { get; set; }
+
     // ---- batching and concurrency ----
 
     /// <summary>
@@ -216,6 +223,7 @@ public sealed class TensorRtOptions
         copy.OutputColumns = OutputColumns?.ToArray();
         copy.ShapeDictionary = ShapeDictionary?.ToDictionary(p => p.Key, p => p.Value.ToArray());
         copy.Profiles = Profiles?.ToList();
+        copy.ImageInputs = ImageInputs?.ToDictionary(p => p.Key, p => p.Value);
         return copy;
     }
 }

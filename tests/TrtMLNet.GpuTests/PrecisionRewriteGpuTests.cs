@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using TrtMLNet.GpuTests.Support;
 using TrtMLNet.Onnx;
 
@@ -85,8 +86,8 @@ public class PrecisionRewriteGpuTests
             var count = (int)shape.Aggregate(1L, (a, b) => a * b);
             inputs[name] = meta.ElementDataType switch
             {
-                TensorElementType.Float => OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), shape),
-                TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, count)
+                OrtElementType.Float => OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), shape),
+                OrtElementType.Int64 => OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, count)
                     .Select(_ => name.Contains("mask") ? 1L : name.Contains("type") ? 0L : random.Next(1000, 30000)).ToArray(), shape),
                 _ => throw new InvalidOperationException($"Input {name} is {meta.ElementDataType}."),
             };
@@ -102,7 +103,7 @@ public class PrecisionRewriteGpuTests
         return names.Select((name, i) => (name, outputs[i])).ToDictionary(p => p.name, p =>
         {
             var info = p.Item2.GetTensorTypeAndShape();
-            Assert.Equal(TensorElementType.Float, info.ElementDataType); // float32 out, whatever runs inside
+            Assert.Equal(OrtElementType.Float, info.ElementDataType); // float32 out, whatever runs inside
             return (p.Item2.GetTensorDataAsSpan<float>().ToArray(), info.Shape[^1]);
         });
     }

@@ -27,6 +27,9 @@ internal sealed class BatchJob : IDisposable
 
     public BatchTensor[] Inputs { get; set; } = [];
 
+    /// <summary>Per input: written to the device by this instead of a copy of its staging (images decoded on the GPU); null copies.</summary>
+    public IDeviceUpload?[] Uploads { get; init; } = [];
+
     /// <summary>Only the outputs somebody reads: backends compute no more than these.</summary>
     public BatchTensor[] Outputs { get; set; } = [];
 

@@ -88,7 +88,11 @@ internal sealed class Lane : IDisposable
         for (var i = 0; i < inputs.Length; i++)
         {
             inputs[i] = job.Inputs[i].At(io);
-            Stream.CopyToDevice(inputs[i].Data, job.Inputs[i].At(staging).Data, inputs[i].Bytes);
+            var host = job.Inputs[i].At(staging).Data;
+            if (i < job.Uploads.Length && job.Uploads[i] is { } upload && !_pool.Device.SharesHostMemory)
+                upload.Upload(Stream, inputs[i].Data, host, Index);
+            else
+                Stream.CopyToDevice(inputs[i].Data, host, inputs[i].Bytes);
         }
         var outputs = job.Outputs.Select(o => o.At(io)).ToArray();
         timer?.Mark(1);

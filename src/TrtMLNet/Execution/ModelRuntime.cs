@@ -16,6 +16,7 @@ internal sealed class ModelRuntime
 {
     private readonly ExecutionPool _pool;
     private readonly long[] _scratchByProfile;
+    private readonly List<IDisposable> _attachments = [];
     private int _references = 1;
     private volatile bool _closed;
 
@@ -53,6 +54,13 @@ internal sealed class ModelRuntime
 
     public long ScratchNeed(int profile) => _scratchByProfile[profile];
 
+    /// <summary>Something that lives as long as the engine on this device (a decoder per lane, say), freed before it.</summary>
+    public void Attach(IDisposable attachment)
+    {
+        lock (_attachments)
+            _attachments.Add(attachment);
+    }
+
     /// <summary>Takes a reference for a cursor; false once its owner has closed it.</summary>
     public bool TryAddReference()
     {
@@ -80,6 +88,9 @@ internal sealed class ModelRuntime
             return;
         _pool.Unregister(this);
         _pool.Device.MakeCurrent();
+        lock (_attachments)
+            foreach (var attachment in _attachments)
+                attachment.Dispose();
         Contexts.Dispose();
         Engine.Dispose();
         _pool.Release();

@@ -109,50 +109,10 @@ internal sealed unsafe class ImageBatchDecoder
         if (item.Path.Length == 0)
             throw new ImageDecodeException($"row {item.Row} of column '{_column}'", ImageDecodeFailure.Empty, "the path is empty or missing.");
 
-        string path = _imageFolder is null ? item.Path : Path.Combine(_imageFolder, item.Path);
-        string source = $"'{path}' (row {item.Row} of column '{_column}')";
+        var (path, source) = ImageFiles.Locate(item.Path, _imageFolder, item.Row, _column);
         var scratch = DecodeScratch.ForThisThread;
-        var bytes = ReadFile(path, source, scratch);
-        return _decoder.Decode(bytes, source, destination);
-    }
-
-    private ReadOnlySpan<byte> ReadFile(string path, string source, DecodeScratch scratch)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            long length = RandomAccess.GetLength(handle);
-            if (length > Array.MaxLength)
-                throw new ImageDecodeException(source, ImageDecodeFailure.Unsupported, $"the file is {length} bytes, too large to be one image.");
-            var buffer = scratch.File((int)length);
-            int read = 0;
-            while (read < length)
-            {
-                int n = RandomAccess.Read(handle, buffer.AsSpan(read, (int)length - read), read);
-                if (n == 0)
-                    break; // the file shrank while being read: decoding what there is reports it as cut off
-                read += n;
-            }
-            return buffer.AsSpan(0, read);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            string where = _imageFolder is null
-                ? $"relative paths resolve against the current directory, {Environment.CurrentDirectory}; set ImageFolder if they are relative to another folder"
-                : $"relative paths resolve against ImageFolder '{_imageFolder}'";
-            throw new ImageDecodeException(source, ImageDecodeFailure.Unreadable, $"there is no such file ({where}).", e);
-        }
-        catch (UnauthorizedAccessException e) when (Directory.Exists(path))
-        {
-            throw new ImageDecodeException(source, ImageDecodeFailure.Unreadable, "it is a folder, not an image file.", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ImageDecodeException(source, ImageDecodeFailure.Unreadable, $"it cannot be read: {e.Message}", e);
-        }
-        catch (IOException e)
-        {
-            throw new ImageDecodeException(source, ImageDecodeFailure.Unreadable, $"reading it failed: {e.Message}", e);
-        }
+        byte[]? buffer = null;
+        var read = ImageFiles.ReadInto(path, source, _imageFolder, length => buffer = scratch.File(length));
+        return _decoder.Decode(buffer.AsSpan(0, read), source, destination);
     }
 }

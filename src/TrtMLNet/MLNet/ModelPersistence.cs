@@ -23,6 +23,13 @@ public static class ModelPersistence
     internal static void Save(TensorRtTransformer transformer, ModelSaveContext ctx)
     {
         var shapes = transformer.Fitted.Shapes;
+        var half = shapes.Inputs.Select(i => i.Tensor).Concat(shapes.Outputs.Select(o => o.Tensor))
+            .FirstOrDefault(t => t.ElementType is TensorElementType.Float16 or TensorElementType.BFloat16);
+        if (half is not null)
+            throw new NotSupportedException(
+                $"The model's tensor {half} is {half.TypeName}, which ML.NET's OnnxTransformer (what a saved ApplyTensorRt stage is stored as) cannot take. " +
+                "Export the model with float32 inputs and outputs and ask for Precision = Fp16 instead: TrtMLNet then rewrites it to float16 inside, " +
+                "keeping float columns at its edges, and it saves.");
         var options = JsonSerializer.Serialize(transformer.Options, SavedOptionsContext.Default.TensorRtOptions);
         var bytes = Onnx.OnnxModelEditor.WithMetadata(transformer.Model.OnnxBytes, OptionsMetadataKey, options);
 
@@ -32,7 +39,8 @@ public static class ModelPersistence
         var context = new MLContext();
         var estimator = context.Transforms.ApplyOnnxModel(
             shapes.Outputs.Select(o => o.Tensor.Name).ToArray(),
-            shapes.Inputs.Select(i => i.Column).ToArray(),
+            // An image input is stored as its tensor: plain ML.NET loads it fed with pixels; LoadWithTensorRt decodes images again.
+            shapes.Inputs.Select(i => i.Tensor.Name).ToArray(),
             new MemoryStream(bytes),
             shapeDictionary,
             gpuDeviceId: null,
@@ -40,7 +48,7 @@ public static class ModelPersistence
             recursionLimit: 100);
         var schema = new DataViewSchema.Builder();
         foreach (var input in shapes.Inputs)
-            schema.AddColumn(input.Column, new VectorDataViewType(input.Tensor.ElementType.ToDataViewType(), checked((int)input.RowElements)));
+            schema.AddColumn(input.Tensor.Name, new VectorDataViewType(input.Tensor.ElementType.ToDataViewType(), checked((int)input.RowElements)));
         using var standIn = estimator.Fit(new EmptyDataView(schema.ToSchema()));
         ((ICanSaveModel)standIn).Save(ctx);
     }

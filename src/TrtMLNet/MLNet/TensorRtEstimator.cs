@@ -50,9 +50,17 @@ public sealed class TensorRtEstimator : IEstimator<TensorRtTransformer>
         foreach (var name in inputColumns)
         {
             var tensor = onnx.Inputs.First(i => i.Name == name);
-            var column = inputSchema.FirstOrDefault(c => c.Name == name);
+            var image = _options.ImageInputs?.TryGetValue(name, out var found) == true ? found : null;
+            var columnName = image?.Column ?? name;
+            var column = inputSchema.FirstOrDefault(c => c.Name == columnName);
             if (column.Name is null)
-                throw new ArgumentException($"Input column '{name}' was not found in the data; {_model.Name} needs it for its input {tensor}.");
+                throw new ArgumentException($"Input column '{columnName}' was not found in the data; {_model.Name} needs it for its input {tensor}.");
+            if (image is not null)
+            {
+                if (!column.ItemType.Equals(TextDataViewType.Instance) && !column.ItemType.Equals(NumberDataViewType.Byte))
+                    throw new ArgumentException($"Image column '{columnName}' holds {column.ItemType.RawType.Name} values; it must hold image paths or encoded image bytes.");
+                continue;
+            }
             if (tensor.ElementType == TensorElementType.Unsupported || !column.ItemType.Equals(tensor.ElementType.ToDataViewType()))
                 throw new ArgumentException($"Input column '{name}' holds {column.ItemType.RawType.Name} values, but {_model.Name}'s input {tensor} takes {tensor.TypeName}.");
         }

@@ -34,6 +34,12 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// </summary>
     public IReadOnlyList<SkippedBackend> SkippedBackends => Fitted.SkippedBackends;
 
+    /// <summary>
+    /// Images that could not be decoded and were scored as zeros, in row order, when an image input's
+    /// <see cref="ImageInputOptions.OnBadImage"/> is <see cref="BadImagePolicy.Skip"/>: their rows' outputs are not to be trusted.
+    /// </summary>
+    public IReadOnlyList<SkippedImage> SkippedImages => Fitted.SkippedImages;
+
     /// <summary>Rows per batch (the model's own when it fixes its batch dimension).</summary>
     public int BatchSize => Fitted.Shapes.BatchSize;
 
@@ -71,8 +77,8 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     internal void CheckColumns(DataViewSchema schema)
     {
         var fitted = Fitted.Shapes;
-        var now = ModelShapes.Bind(fitted.Inputs.Select(i => i.Tensor).ToList(), fitted.Inputs.Select(i => i.Column).ToList(),
-            name => schema.GetColumnOrNull(name)?.Type, Options.ShapeDictionary, Options.BatchSize, Model.Name);
+        var now = ModelShapes.Bind(fitted.Inputs.Select(i => i.Tensor).ToList(), fitted.Inputs.Select(i => i.Tensor.Name).ToList(),
+            name => schema.GetColumnOrNull(name)?.Type, Options.ShapeDictionary, Options.BatchSize, Model.Name, Options.ImageInputs);
         foreach (var (a, b) in fitted.Inputs.Zip(now.Inputs))
         {
             if (!a.RowShape.SequenceEqual(b.RowShape))

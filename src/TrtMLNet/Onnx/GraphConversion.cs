@@ -208,7 +208,8 @@ internal sealed class GraphConversion
             var type = types?[k] ?? OnnxDataType.Undefined;
             _current[node.Outputs[k]] = type != OnnxDataType.Undefined ? type : Original(node.Outputs[k]);
         }
-        if (ElementTypeRules.IsDefaultDomain(node.Domain) && node.OpType is "SequenceConstruct" or "SequenceInsert" or "SequenceErase" or "SequenceEmpty" or "SplitToSequence" or "Optional")
+        if (ElementTypeRules.IsDefaultDomain(node.Domain)
+            && node.OpType is "SequenceConstruct" or "SequenceInsert" or "SequenceErase" or "SequenceEmpty" or "SplitToSequence" or "Optional")
             _notTensors.UnionWith(node.Outputs);
         nodes.AddRange(before);
         nodes.Add(node);

@@ -37,7 +37,8 @@ internal sealed record PrecisionRewriteReport
     public override string ToString() => !Changed
         ? $"Model left unchanged ({UnchangedReason})."
         : $"Rewritten to {Target.ShortName()}: {ConvertedInitializers} initializers and {ConvertedConstants} constants converted "
-          + $"({Float32Initializers} initializers left float32; {OutOfRangeWeights.Count} weights out of range; {ClampedValues} values clamped), {RetargetedCasts} casts retargeted, "
+          + $"({Float32Initializers} initializers left float32; {OutOfRangeWeights.Count} weights out of range; {ClampedValues} values clamped)," +
+            $" {RetargetedCasts} casts retargeted, "
           + $"{CastsInserted} casts inserted; float32 nodes: "
           + (BlockedNodesByOpType.Count == 0 ? "none" : string.Join(", ", BlockedNodesByOpType.Select(p => $"{p.Key} x{p.Value}"))) + ".";
 }

@@ -50,7 +50,7 @@ internal sealed class BatchPipeline : IDisposable
             _activeOutputs = activeOutputs;
             _scoring = activeOutputs.Any(a => a);
             _batchSize = model.Shapes.BatchSize;
-            _fillers = _scoring ? model.Shapes.Inputs.Select(i => InputFiller.Create(source, i)).ToArray() : [];
+            _fillers = _scoring ? model.Shapes.Inputs.Select((_, i) => InputFiller.Create(model, i, source, slotCount)).ToArray() : [];
             _caches = passThrough.Select(c => RowCache.Create(source, c, slotCount * _batchSize)).ToArray();
             _idGetter = source.GetIdGetter();
             _ids = new DataViewRowId[slotCount * _batchSize];
@@ -61,6 +61,8 @@ internal sealed class BatchPipeline : IDisposable
         catch
         {
             _session.Dispose();
+            foreach (var filler in _fillers ?? [])
+                filler.Dispose();
             throw;
         }
     }
@@ -134,11 +136,17 @@ internal sealed class BatchPipeline : IDisposable
             _sourceDone = true;
         slot.Rows = rows;
         if (rows > 0 && _scoring)
-            slot.PadAfter(rows);
+            slot.FinishFill(_fillers, rows);
         if (started != 0)
             slot.Job.Timings.HostFillMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         return rows;
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        // The session waits for batches still on the device, which may read the fillers' staging.
+        _session.Dispose();
+        foreach (var filler in _fillers)
+            filler.Dispose();
+    }
 }

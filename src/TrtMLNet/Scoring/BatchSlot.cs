@@ -10,7 +10,7 @@ internal sealed class BatchSlot(int index, FittedModel model)
 {
     public int Index { get; } = index;
 
-    public BatchJob Job { get; } = new() { Model = model.Runtime };
+    public BatchJob Job { get; } = new() { Model = model.Runtime, Uploads = new Device.IDeviceUpload?[model.Shapes.Inputs.Count] };
 
     /// <summary>Rows read into this slot for its current batch.</summary>
     public int Rows { get; set; }
@@ -24,8 +24,18 @@ internal sealed class BatchSlot(int index, FittedModel model)
         for (var i = 0; i < fillers.Length; i++)
         {
             var input = model.Shapes.Inputs[i];
-            fillers[i].Fill(Bytes(model.Layout.InputOffsets[i] + row * input.RowBytes, input.RowBytes), position);
+            if (row == 0)
+                fillers[i].BeginBatch(this);
+            fillers[i].Fill(Bytes(model.Layout.InputOffsets[i] + row * input.RowBytes, input.RowBytes), row, position);
         }
+    }
+
+    /// <summary>Ends a batch of <paramref name="rows"/> rows: image inputs decode here, every core at once.</summary>
+    public void FinishFill(InputFiller[] fillers, int rows)
+    {
+        foreach (var filler in fillers)
+            filler.FinishBatch(this, rows);
+        PadAfter(rows);
     }
 
     /// <summary>

@@ -30,6 +30,12 @@ internal sealed class FittedModel
     /// <summary>Where warnings go: the MLContext's log.</summary>
     public Action<string> Warn { get; }
 
+    /// <summary>The image inputs, by input index: what decodes them.</summary>
+    public IReadOnlyDictionary<int, ImageInputRuntime> ImageInputs { get; init; } = new Dictionary<int, ImageInputRuntime>();
+
+    /// <summary>Images skipped as bad so far, every image input together.</summary>
+    public IReadOnlyList<SkippedImage> SkippedImages => [.. ImageInputs.Values.SelectMany(i => i.Skipped).OrderBy(s => s.Row)];
+
     /// <summary>The precision the engine runs at: FP32 on the CPU whatever was asked.</summary>
     public TensorRtPrecision Precision { get; init; }
 

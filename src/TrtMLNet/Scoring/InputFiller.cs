@@ -7,16 +7,35 @@ namespace TrtMLNet.Scoring;
 
 /// <summary>
 /// Copies one column's value for the current row into a tensor's staging memory, at that row's place
-/// in the batch. One per input column per cursor: it holds the cursor's getter.
+/// in the batch. One per input column per cursor: it holds the cursor's getter. Image inputs only note
+/// their rows and decode the whole batch at its end (<see cref="FinishBatch"/>).
 /// </summary>
-internal abstract class InputFiller
+internal abstract class InputFiller : IDisposable
 {
-    public static InputFiller Create(DataViewRow row, InputShape input)
+    /// <param name="model">The fitted model.</param>
+    /// <param name="input">Which of its inputs.</param>
+    /// <param name="row">The cursor's row.</param>
+    /// <param name="slots">Staging slots the cursor rotates through.</param>
+    public static InputFiller Create(FittedModel model, int input, DataViewRow row, int slots)
+    {
+        var shape = model.Shapes.Inputs[input];
+        if (model.ImageInputs.TryGetValue(input, out var image))
+        {
+            var source = new ImageColumn(row, shape);
+            return image.Gpu is null
+                ? new CpuImageFiller(image, model, input, source)
+                : new GpuImageFiller(image, model.Runtime.Pool.Device, input, source, slots);
+        }
+        return Create(row, shape);
+    }
+
+    private static InputFiller Create(DataViewRow row, InputShape input)
     {
         var column = row.Schema[input.Column];
         var vector = column.Type is VectorDataViewType;
         return input.Tensor.ElementType switch
         {
+            TensorElementType.Float16 or TensorElementType.BFloat16 => new HalfFiller(row, column, input, vector),
             TensorElementType.Float32 => Make<float>(row, column, input, vector),
             TensorElementType.Float64 => Make<double>(row, column, input, vector),
             TensorElementType.Int32 => Make<int>(row, column, input, vector),
@@ -31,15 +50,23 @@ internal abstract class InputFiller
         where T : unmanaged =>
         vector ? new VectorFiller<T>(row.GetGetter<VBuffer<T>>(column), input) : new ScalarFiller<T>(row.GetGetter<T>(column));
 
-    /// <summary>Writes the current row's value to <paramref name="destination"/> (the row's slot, in bytes).</summary>
-    public abstract void Fill(Span<byte> destination, long position);
+    /// <summary>Writes the current row's value to <paramref name="destination"/> (row <paramref name="row"/> of the batch, in bytes).</summary>
+    public abstract void Fill(Span<byte> destination, int row, long position);
+
+    /// <summary>Before the first row of a batch in <paramref name="slot"/>.</summary>
+    public virtual void BeginBatch(BatchSlot slot) { }
+
+    /// <summary>After the last row of a batch, before it is sent to the device.</summary>
+    public virtual void FinishBatch(BatchSlot slot, int rows) { }
+
+    public virtual void Dispose() { }
 
     private sealed class ScalarFiller<T>(ValueGetter<T> getter) : InputFiller
         where T : unmanaged
     {
         private T _value;
 
-        public override void Fill(Span<byte> destination, long position)
+        public override void Fill(Span<byte> destination, int row, long position)
         {
             getter(ref _value);
             MemoryMarshal.Write(destination, in _value);
@@ -51,7 +78,7 @@ internal abstract class InputFiller
     {
         private VBuffer<T> _value;
 
-        public override void Fill(Span<byte> destination, long position)
+        public override void Fill(Span<byte> destination, int row, long position)
         {
             getter(ref _value);
             var target = MemoryMarshal.Cast<byte, T>(destination);
@@ -68,6 +95,47 @@ internal abstract class InputFiller
             var indices = _value.GetIndices();
             for (var i = 0; i < values.Length; i++)
                 target[indices[i]] = values[i];
+        }
+    }
+
+    /// <summary>A float16 or bfloat16 tensor fed from a float column, converted as it is written to staging.</summary>
+    private sealed class HalfFiller : InputFiller
+    {
+        private readonly ValueGetter<VBuffer<float>>? _vector;
+        private readonly ValueGetter<float>? _scalar;
+        private readonly InputShape _input;
+        private VBuffer<float> _value;
+        private float[] _dense = [];
+
+        public HalfFiller(DataViewRow row, DataViewSchema.Column column, InputShape input, bool vector)
+        {
+            _input = input;
+            if (vector) _vector = row.GetGetter<VBuffer<float>>(column);
+            else _scalar = row.GetGetter<float>(column);
+        }
+
+        public override void Fill(Span<byte> destination, int row, long position)
+        {
+            if (_scalar is not null)
+            {
+                float value = 0;
+                _scalar(ref value);
+                HalfPrecision.FromSingle([value], destination, _input.Tensor.ElementType);
+                return;
+            }
+            _vector!(ref _value);
+            var expected = destination.Length / 2;
+            if (_value.Length != expected)
+                throw new InvalidOperationException(
+                    $"Row {position}: column '{_input.Column}' has {_value.Length} values, but the model's input {_input.Tensor} takes {expected} per row.");
+            ReadOnlySpan<float> values = _value.GetValues();
+            if (!_value.IsDense)
+            {
+                if (_dense.Length != expected) _dense = new float[expected];
+                _value.CopyTo(_dense);
+                values = _dense;
+            }
+            HalfPrecision.FromSingle(values, destination, _input.Tensor.ElementType);
         }
     }
 }

@@ -38,11 +38,21 @@ internal static class ModelFitter
         {
             environment.Info($"{model.Name}: {engine.Description}, batches of {shapes.BatchSize}.");
             ResolveOutputs(options, model, shapes, engine, opened);
-            return new FittedModel(shapes, PlaceOnDevice(options, model, shapes, engine), options.ReadAheadBatches, environment.Warn)
+            var runtime = PlaceOnDevice(options, model, shapes, engine);
+            try
             {
-                SkippedBackends = skipped,
-                Precision = engine.Device.SharesHostMemory ? TensorRtPrecision.Fp32 : options.Precision,
-            };
+                return new FittedModel(shapes, runtime, options.ReadAheadBatches, environment.Warn)
+                {
+                    SkippedBackends = skipped,
+                    Precision = engine.Device.SharesHostMemory ? TensorRtPrecision.Fp32 : options.Precision,
+                    ImageInputs = ImageDecoding(shapes, runtime, environment),
+                };
+            }
+            catch
+            {
+                runtime.Close();
+                throw;
+            }
         }
         catch
         {
@@ -55,7 +65,7 @@ internal static class ModelFitter
     private static ModelShapes BindShapes(TensorRtOptions options, ModelSource model, Func<string, DataViewType?> columnType, Action<string> warn)
     {
         var inputColumns = options.InputColumns is { Length: > 0 } given ? given : model.Onnx.Inputs.Select(i => i.Name).ToArray();
-        var shapes = ModelShapes.Bind(model.Onnx.Inputs, inputColumns, columnType, options.ShapeDictionary, options.BatchSize, model.Name);
+        var shapes = ModelShapes.Bind(model.Onnx.Inputs, inputColumns, columnType, options.ShapeDictionary, options.BatchSize, model.Name, options.ImageInputs);
         if (options.BatchSize != shapes.BatchSize && shapes.BatchKind == BatchKind.Fixed)
             warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). " +
                 $"Export it with an open batch dimension to batch it.");
@@ -88,6 +98,21 @@ internal static class ModelFitter
                 $"OpenBatchDimension does not work for {model.Name}: run at two rows, {e.Message} Leave OpenBatchDimension off (the model then runs one row at a time) or " +
                     $"export it with an open batch dimension.", e);
         }
+    }
+
+    /// <summary>Step 5: what decodes each image input, living as long as the engine does.</summary>
+    private static Dictionary<int, ImageInputRuntime> ImageDecoding(ModelShapes shapes, ModelRuntime runtime, FitEnvironment environment)
+    {
+        var images = new Dictionary<int, ImageInputRuntime>();
+        for (var i = 0; i < shapes.Inputs.Count; i++)
+        {
+            if (shapes.Inputs[i].Image is null)
+                continue;
+            var image = ImageInputRuntime.Create(shapes.Inputs[i], runtime.Pool.Device, environment.Info);
+            runtime.Attach(image);
+            images[i] = image;
+        }
+        return images;
     }
 
     /// <summary>Step 4: the engine on its device's pool: contexts, scratch in the arena, IO room in every lane.</summary>

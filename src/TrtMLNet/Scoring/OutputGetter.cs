@@ -17,6 +17,7 @@ internal static class OutputGetter
         TensorElementType.Int64 => Make<long>(row),
         TensorElementType.Bool => Make<bool>(row),
         TensorElementType.UInt8 => Make<byte>(row),
+        TensorElementType.Float16 or TensorElementType.BFloat16 => MakeFromHalf(row, output.Tensor.ElementType),
         _ => throw new NotSupportedException($"Output {output.Tensor} cannot become an ML.NET column."),
     };
 
@@ -27,6 +28,15 @@ internal static class OutputGetter
             var source = MemoryMarshal.Cast<byte, T>(row());
             var editor = VBufferEditor.Create(ref value, source.Length);
             source.CopyTo(editor.Values);
+            value = editor.Commit();
+        };
+
+    private static ValueGetter<VBuffer<float>> MakeFromHalf(RowBytes row, TensorElementType type) =>
+        (ref VBuffer<float> value) =>
+        {
+            var source = row();
+            var editor = VBufferEditor.Create(ref value, source.Length / 2);
+            HalfPrecision.ToSingle(source, editor.Values, type);
             value = editor.Commit();
         };
 }

@@ -21,7 +21,7 @@ internal sealed class RowScorer : IDisposable
         _session = new ScoringSession(model, slots: 1);
         try
         {
-            _fillers = model.Shapes.Inputs.Select(i => InputFiller.Create(input, i)).ToArray();
+            _fillers = model.Shapes.Inputs.Select((_, i) => InputFiller.Create(model, i, input, slots: 1)).ToArray();
         }
         catch
         {
@@ -49,12 +49,17 @@ internal sealed class RowScorer : IDisposable
         slot.EnsureStaging();
         slot.FillRow(0, _fillers, _input.Position);
         slot.Rows = 1;
-        slot.PadAfter(1);
+        slot.FinishFill(_fillers, 1);
         _session.Submit(slot, _activeOutputs);
         _session.Wait(slot);
         _scored = _input.Position;
         return slot;
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        foreach (var filler in _fillers)
+            filler.Dispose();
+    }
 }

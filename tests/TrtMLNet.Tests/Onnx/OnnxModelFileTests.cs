@@ -24,10 +24,20 @@ public class OnnxModelFileTests
     [Fact]
     public void TypesNoColumnCarriesAreMarkedWithTheirName()
     {
+        var bytes = new OnnxModelBuilder().Input("small", (OnnxType)3, "N", 4).Node("Identity", ["small"], ["out"]).Output("out", (OnnxType)3, "N", 4).Build();
+        var tensor = Assert.Single(OnnxModelReader.Read(bytes, "int8").Inputs);
+        Assert.Equal(TensorElementType.Unsupported, tensor.ElementType);
+        Assert.Equal("int8", tensor.TypeName);
+    }
+
+    [Fact]
+    public void HalfTypesAreCarriedByFloatColumns()
+    {
         var bytes = new OnnxModelBuilder().Input("half", OnnxType.Float16, "N", 4).Node("Identity", ["half"], ["out"]).Output("out", OnnxType.Float16, "N", 4).Build();
         var tensor = Assert.Single(OnnxModelReader.Read(bytes, "half").Inputs);
-        Assert.Equal(TensorElementType.Unsupported, tensor.ElementType);
+        Assert.Equal(TensorElementType.Float16, tensor.ElementType);
         Assert.Equal("float16", tensor.TypeName);
+        Assert.Equal(Microsoft.ML.Data.NumberDataViewType.Single, tensor.ElementType.ToDataViewType());
     }
 
     [Fact]

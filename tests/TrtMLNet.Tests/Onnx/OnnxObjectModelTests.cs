@@ -124,7 +124,7 @@ public class OnnxObjectModelTests
         Assert.Equal(OnnxDataType.Float16, tensor.ElementType);
         Assert.Equal([(Half)1.5f, (Half)(-2f)], MemoryMarshalHalfs(tensor.RawData!.Value));
         // The file's own reader agrees on what it can see.
-        Assert.Equal(["x"], OnnxModelFile.Parse(model.ToBytes(), "edited").Inputs.Select(i => i.Name));
+        Assert.Equal(["x"], OnnxModelReader.Read(model.ToBytes(), "edited").Inputs.Select(i => i.Name));
     }
 
     [Fact]

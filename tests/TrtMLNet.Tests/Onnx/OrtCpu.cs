@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace TrtMLNet.Tests.Onnx;
 
@@ -8,7 +9,7 @@ internal static class OrtCpu
 {
     public sealed record Input(string Name, Array Data, long[] Shape);
 
-    public sealed record Output(float[] Values, long[] Shape, TensorElementType Type);
+    public sealed record Output(float[] Values, long[] Shape, OrtElementType Type);
 
     /// <summary>Every output of the model with its shape and type; numbers of other types are given as float32 values.</summary>
     public static Dictionary<string, Output> Run(byte[] model, params Input[] inputs)
@@ -36,11 +37,11 @@ internal static class OrtCpu
                 var value = outputs[i];
                 float[] numbers = info.ElementDataType switch
                 {
-                    TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
-                    TensorElementType.Int64 => [.. value.GetTensorDataAsSpan<long>().ToArray().Select(v => (float)v)],
-                    TensorElementType.Int32 => [.. value.GetTensorDataAsSpan<int>().ToArray().Select(v => (float)v)],
-                    TensorElementType.Bool => [.. value.GetTensorDataAsSpan<bool>().ToArray().Select(v => v ? 1f : 0f)],
-                    TensorElementType.Double => [.. value.GetTensorDataAsSpan<double>().ToArray().Select(v => (float)v)],
+                    OrtElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
+                    OrtElementType.Int64 => [.. value.GetTensorDataAsSpan<long>().ToArray().Select(v => (float)v)],
+                    OrtElementType.Int32 => [.. value.GetTensorDataAsSpan<int>().ToArray().Select(v => (float)v)],
+                    OrtElementType.Bool => [.. value.GetTensorDataAsSpan<bool>().ToArray().Select(v => v ? 1f : 0f)],
+                    OrtElementType.Double => [.. value.GetTensorDataAsSpan<double>().ToArray().Select(v => (float)v)],
                     _ => throw new InvalidOperationException($"Output {names[i]} is {info.ElementDataType}."),
                 };
                 result[names[i]] = new Output(numbers, info.Shape, info.ElementDataType);

@@ -19,8 +19,8 @@ public class PrecisionRewriteStructureTests
         var rewritten = Rewrite(original, out var report);
         Assert.True(report.Changed);
         // The file reader of the ONNX Runtime backend, not the rewrite's own object model, reads both.
-        var before = OnnxModelFile.Parse(original, "original");
-        var after = OnnxModelFile.Parse(rewritten, "rewritten");
+        var before = OnnxModelReader.Read(original, "original");
+        var after = OnnxModelReader.Read(rewritten, "rewritten");
         Assert.Equal(before.Inputs.Select(i => i.ToString()), after.Inputs.Select(i => i.ToString()));
         Assert.Equal(before.Outputs.Select(o => o.ToString()), after.Outputs.Select(o => o.ToString()));
         Assert.Equal(before.Inputs.Select(i => (i.ElementType, i.TypeName)), after.Inputs.Select(i => (i.ElementType, i.TypeName)));
