@@ -79,7 +79,7 @@ internal sealed class ModelFileWatcher : IDisposable
             }
             try
             {
-                await pool.ReplaceModelAsync(model, schema, ownsModel: true, $"'{file}'", token).ConfigureAwait(false);
+                await pool.ReplaceModel(model, schema, ownsModel: true, $"'{file}'", token).ConfigureAwait(false);
             }
             catch (Exception)
             {

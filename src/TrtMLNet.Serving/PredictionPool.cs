@@ -97,7 +97,9 @@ public sealed class PredictionPool<TIn, TOut> : IAsyncDisposable, IDisposable wh
     /// Scores <paramref name="input"/> in the next batch and gives its prediction. Fails at once with
     /// <see cref="PredictionPoolFullException"/> when <see cref="PredictionPoolOptions.MaxQueue"/> requests
     /// are waiting; with <see cref="PredictionFailedException"/> when this row cannot be scored (the other
-    /// rows of its batch are not affected). Cancelling before the row is batched removes it from the queue.
+    /// rows of its batch are not affected). Cancelling before the row is batched removes it from the queue
+    /// and cancels the task; once batched, the row is scored and the task completes with its batch (the
+    /// input is in use until then, so keep it valid: an image, say, is disposed after the await).
     /// </summary>
     public Task<TOut> PredictAsync(TIn input, CancellationToken cancellationToken = default)
     {
@@ -117,10 +119,12 @@ public sealed class PredictionPool<TIn, TOut> : IAsyncDisposable, IDisposable wh
     /// <param name="inputSchema">Its input schema, as for the constructor.</param>
     /// <param name="disposeWhenReplaced">Whether the pool disposes <paramref name="model"/> when a later one replaces it or the pool is disposed.</param>
     /// <param name="source">Where it came from, for logs and health checks.</param>
-    public Task ReplaceModelAsync(ITransformer model, DataViewSchema? inputSchema = null, bool disposeWhenReplaced = false, string source = "a model given") =>
-        ReplaceModelAsync(model, inputSchema, disposeWhenReplaced, source, CancellationToken.None);
+    /// <param name="cancellationToken">Stops waiting for another reload or for the warm-up to start.</param>
+    public Task ReplaceModelAsync(ITransformer model, DataViewSchema? inputSchema = null, bool disposeWhenReplaced = false, string source = "a model given",
+        CancellationToken cancellationToken = default) =>
+        ReplaceModel(model, inputSchema, disposeWhenReplaced, source, cancellationToken);
 
-    internal async Task ReplaceModelAsync(ITransformer model, DataViewSchema? inputSchema, bool ownsModel, string source, CancellationToken cancellationToken)
+    internal async Task ReplaceModel(ITransformer model, DataViewSchema? inputSchema, bool ownsModel, string source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         try
@@ -196,8 +200,15 @@ public sealed class PredictionPool<TIn, TOut> : IAsyncDisposable, IDisposable wh
         }
     }
 
-    private InvalidOperationException WarmUpFailed(Exception? error) =>
-        new($"The prediction pool '{Name}' cannot serve: its model failed the warm-up batch ({error?.Message}). Fix the model or PredictionPoolOptions.WarmupInput and restart.", error);
+    private InvalidOperationException WarmUpFailed(Exception error) =>
+        new($"The prediction pool '{Name}' cannot serve: its model failed the warm-up batch ({Describe(error)}). Fix the model or PredictionPoolOptions.WarmupInput and restart.", error);
+
+    /// <summary>An error's message, with its root cause's where ML.NET wrapped it in a message of its own.</summary>
+    internal static string Describe(Exception error)
+    {
+        var root = error.GetBaseException();
+        return root == error || error.Message.Contains(root.Message, StringComparison.Ordinal) ? error.Message : $"{error.Message} {root.Message}";
+    }
 
     private async Task ServeAsync()
     {

@@ -19,8 +19,11 @@ public sealed class PredictionEnginePolicy<TIn, TOut>(MLContext mlContext, ITran
 
     public bool Return(PredictionEngine<TIn, TOut> engine) => true;
 
-    /// <summary>A pool as PredictionEnginePool makes it: as many engines kept as twice the processors.</summary>
+    /// <summary>
+    /// A pool as PredictionEnginePool makes it: as many engines kept as twice the processors. It is a plain
+    /// DefaultObjectPool, which drops surplus engines without disposing them: disposing a PredictionEngine
+    /// disposes the model under it (seen with ML.NET 5.0.1), which every other engine shares.
+    /// </summary>
     public static ObjectPool<PredictionEngine<TIn, TOut>> CreatePool(MLContext mlContext, ITransformer model, DataViewSchema? inputSchema = null) =>
-        new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
-            .Create(new PredictionEnginePolicy<TIn, TOut>(mlContext, model, inputSchema));
+        new DefaultObjectPool<PredictionEngine<TIn, TOut>>(new PredictionEnginePolicy<TIn, TOut>(mlContext, model, inputSchema), Environment.ProcessorCount * 2);
 }

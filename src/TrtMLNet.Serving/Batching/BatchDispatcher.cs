@@ -195,12 +195,7 @@ internal sealed class BatchDispatcher<TIn, TOut> where TIn : class where TOut : 
             _metrics.BatchScored(Time.GetElapsedTime(start, end));
             foreach (var request in batch)
             {
-                var outcome = request.Task.Status switch
-                {
-                    TaskStatus.RanToCompletion => "ok",
-                    TaskStatus.Canceled => "canceled",
-                    _ => "failed",
-                };
+                var outcome = request.Task.Status == TaskStatus.RanToCompletion ? "ok" : "failed";
                 _metrics.RequestDone(Time.GetElapsedTime(request.EnqueuedTimestamp, end), outcome);
             }
         }

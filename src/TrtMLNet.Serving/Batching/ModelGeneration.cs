@@ -61,11 +61,12 @@ internal sealed class ModelGeneration<TIn, TOut> where TIn : class where TOut : 
         };
         var full = Enumerable.Repeat(row, MaxBatchSize).ToArray();
         var created = Enumerable.Range(0, slots).Select(_ => new ScoringSlot<TIn, TOut>(_ml, Model, _inputDefinition)).ToList();
-        Parallel.ForEach(created, new ParallelOptions { MaxDegreeOfParallelism = slots }, slot =>
+        // Slots warm up one after another: the model's own error then surfaces as it is, not inside an AggregateException.
+        foreach (var slot in created)
         {
             slot.Score(full);
             slot.Score(new ArraySegment<TIn>(full, 0, 1));
-        });
+        }
         foreach (var slot in created)
             _slots.Add(slot);
     }
@@ -141,8 +142,8 @@ internal sealed class ModelGeneration<TIn, TOut> where TIn : class where TOut : 
         catch (Exception error)
         {
             var message = count == 1
-                ? $"Scoring this request's row failed with model version {Version} ({Source}); the other rows of its batch of {batchRows} were scored without it: {error.Message}"
-                : $"Scoring a batch of {count} rows failed with model version {Version} ({Source}): {error.Message}";
+                ? $"Scoring this request's row failed with model version {Version} ({Source}); the other rows of its batch of {batchRows} were scored without it: {PredictionPool<TIn, TOut>.Describe(error)}"
+                : $"Scoring a batch of {count} rows failed with model version {Version} ({Source}): {PredictionPool<TIn, TOut>.Describe(error)}";
             for (var i = start; i < start + count; i++)
                 batch[i].Fail(new PredictionFailedException(message, error));
             return;

@@ -34,16 +34,18 @@ internal sealed class PendingPrediction<TIn, TOut> : TaskCompletionSource<TOut>
     public bool TryDrop() => Interlocked.CompareExchange(ref _state, Dropped, Queued) == Queued;
 
     /// <summary>
-    /// Watches the caller's token. Before batching, cancelling removes the request (it is never scored);
-    /// after, the caller's task is cancelled at once and the row's result is dropped when its batch ends.
+    /// Watches the caller's token. Before batching, cancelling removes the request: it is never scored and
+    /// the caller's task is cancelled at once. Once batched, the request runs to the end of its batch: the
+    /// batch is reading the caller's input, which must stay valid (an image, say) until the task completes.
     /// </summary>
     public void WatchCancellation(CancellationToken token, Action<PendingPrediction<TIn, TOut>> onDroppedWhileQueued)
     {
         _cancellation = token.UnsafeRegister(static (state, token) =>
         {
             var (request, onDropped) = ((PendingPrediction<TIn, TOut>, Action<PendingPrediction<TIn, TOut>>))state!;
-            if (request.TryDrop())
-                onDropped(request);
+            if (!request.TryDrop())
+                return;
+            onDropped(request);
             request.TrySetCanceled(token);
         }, (this, onDroppedWhileQueued));
     }
