@@ -20,7 +20,7 @@ public sealed class PoolErrors : IEndpointFilter
         {
             return Results.Problem(failed.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "The row could not be scored");
         }
-        catch (BadHttpRequestException bad)
+        catch (InvalidDataException bad)
         {
             return Results.Problem(bad.Message, statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
         }

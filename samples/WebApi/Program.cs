@@ -41,13 +41,13 @@ api.MapPost("/predict", (TabularInput input, PredictionPools<TabularInput, Tabul
     pools.PredictAsync("tabular", input, cancel));
 
 api.MapPost("/predict/image", (ImageRequest request, PredictionPools<ImageInput, ImageOutput> pools, CancellationToken cancel) =>
-    pools.PredictAsync("image", ImageModel.ToInput(request.ImageSource), cancel));
+    pools.PredictAsync("image", ImageFiles.ToInput(request.ImageSource), cancel));
 
 api.MapPost("/baseline/predict", (TabularInput input, ObjectPool<PredictionEngine<TabularInput, TabularOutput>> engines) =>
     PredictOne(engines, input));
 
 api.MapPost("/baseline/predict/image", (ImageRequest request, ObjectPool<PredictionEngine<ImageInput, ImageOutput>> engines) =>
-    PredictOne(engines, ImageModel.ToInput(request.ImageSource)));
+    PredictOne(engines, ImageFiles.ToInput(request.ImageSource)));
 
 // Readiness: every pool has run its warm-up batch. Liveness: the process answers.
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });

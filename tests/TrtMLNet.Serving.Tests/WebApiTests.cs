@@ -70,7 +70,7 @@ public sealed class WebApiTests(WebApiFixture web) : IClassFixture<WebApiFixture
     public async Task Post_predict_image_gives_the_same_features_as_a_PredictionEngine()
     {
         var client = await ReadyClient();
-        var png = ImageModel.GradientPng(7);
+        var png = ImageFiles.GradientPng(7);
         var response = await client.PostAsJsonAsync("/predict/image", new ImageRequest { ImageSource = png }, Cancel);
         response.EnsureSuccessStatusCode();
         var output = await response.Content.ReadFromJsonAsync<ImageOutput>(Cancel);
@@ -78,7 +78,7 @@ public sealed class WebApiTests(WebApiFixture web) : IClassFixture<WebApiFixture
         var ml = new MLContext(1);
         var model = ml.Model.Load(Path.Combine(web.Folder, ImageModel.FileName), out var schema);
         var engine = ml.Model.CreatePredictionEngine<ImageInput, ImageOutput>(model, schema);
-        var expected = engine.Predict(ImageModel.ToInput(png)).Features;
+        var expected = engine.Predict(ImageFiles.ToInput(png)).Features;
         Assert.Equal(512, output!.Features.Length);
         for (var i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - output.Features[i]) <= 1e-3 + 1e-3 * Math.Abs(expected[i]), $"feature {i}: {expected[i]} against {output.Features[i]}");
