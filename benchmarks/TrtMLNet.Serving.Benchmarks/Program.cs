@@ -12,7 +12,7 @@ var duration = new Option<double>("--duration") { Description = "Seconds measure
 var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring.", DefaultValueFactory = _ => 2 };
 var engineBatch = new Option<int>("--engine-batch") { Description = "BatchSize of the model's TrtMLNet stage (its engine's largest batch).", DefaultValueFactory = _ => 256 };
 var maxBatch = new Option<int>("--max-batch") { Description = "PredictionPoolOptions.MaxBatchSize.", DefaultValueFactory = _ => 64 };
-var maxDelay = new Option<double>("--max-delay-ms") { Description = "PredictionPoolOptions.MaxDelay in milliseconds.", DefaultValueFactory = _ => 2 };
+var maxDelay = new Option<double>("--max-delay-ms") { Description = "PredictionPoolOptions.MaxDelay in milliseconds.", DefaultValueFactory = _ => 0 };
 var concurrentBatches = new Option<int>("--concurrent-batches") { Description = "PredictionPoolOptions.MaxConcurrentBatches.", DefaultValueFactory = _ => 2 };
 var lanes = new Option<int?>("--lanes") { Description = "TensorRtOptions.MaxConcurrency (lanes) of the pool's model." };
 var graphs = new Option<bool>("--cuda-graphs") { Description = "TensorRtOptions.CudaGraphs." };

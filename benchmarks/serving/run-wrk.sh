@@ -3,19 +3,23 @@
 # (ObjectPool<PredictionEngine>, what PredictionEnginePool does), at 1, 16, 64 and 256 connections, on
 # 127.0.0.1 only. Prints a markdown table.
 #
-#   benchmarks/serving/run-wrk.sh [tabular|image|both] [seconds per run]     (defaults: both, 10)
+#   benchmarks/serving/run-wrk.sh [tabular|image|both] [seconds per run]     (defaults: both, 10; IMAGE_SECONDS: 30)
 #   CONNECTIONS="1 16 64 256" PORT=5199 WEBAPI=path/to/WebApi.dll (or a published WebApi executable)
+#   WRK=path/to/wrk (where apt-get cannot install it); extra server settings as environment variables,
+#   e.g. Models__Image__OnnxFile=/tmp/resnet50.onnx Models__Image__InputTensor=input Models__Image__OutputTensor=logits Models__Image__Device=0
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 which_models=${1:-both}
 seconds=${2:-10}
+image_seconds=${IMAGE_SECONDS:-$(( seconds > 30 ? seconds : 30 ))}
 connections=${CONNECTIONS:-"1 16 64 256"}
 port=${PORT:-5199}
 url="http://127.0.0.1:$port"
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+server=""
+trap '[[ -n $server ]] && { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; }; rm -rf "$work"' EXIT
 
-if ! command -v wrk >/dev/null; then
+if [[ -z ${WRK:-} ]] && ! command -v wrk >/dev/null; then
   echo "Installing wrk" >&2
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get install -y -qq wrk >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
@@ -53,10 +57,11 @@ PY
 # ms from wrk's "50%   1.23ms" style figures (us, ms or s).
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
-run() {  # name path body connections
+run() {  # name path body connections seconds
   local threads=$(( $4 < 2 ? 1 : 2 ))
   local out
-  out=$(BODY="$3" wrk -t"$threads" -c"$4" -d"${seconds}s" --latency -s benchmarks/serving/post.lua "$url$2")
+  # A long timeout: on a CPU an image takes tens of ms, and 256 connections queue for seconds (that is latency, not an error).
+  out=$(BODY="$3" "${WRK:-wrk}" -t"$threads" -c"$4" -d"$5s" --timeout 120s --latency -s benchmarks/serving/post.lua "$url$2")
   local rps p50 p99 non2xx errors
   rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
@@ -66,15 +71,15 @@ run() {  # name path body connections
   printf '| %s | %s | %s | %.0f | %s | %s | %s |\n' "$1" "$2" "$4" "$rps" "$p50" "$p99" "$((non2xx + errors))"
 }
 
-echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), ${seconds} s per run, $(nproc) cores shared by wrk and the server, $(uname -sr)"
+echo "wrk $("${WRK:-wrk}" -v 2>&1 | head -1 | awk '{print $2}'), ${seconds} s per tabular run and ${image_seconds} s per image run, $(nproc) cores shared by wrk and the server, $(uname -sr)"
 echo
 echo "| model | endpoint | connections | req/s | p50 ms | p99 ms | errors (non-2xx + socket) |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 for model in tabular image; do
   [[ $which_models == both || $which_models == "$model" ]] || continue
-  if [[ $model == tabular ]]; then pool=/predict; base=/baseline/predict; else pool=/predict/image; base=/baseline/predict/image; fi
+  if [[ $model == tabular ]]; then pool=/predict; base=/baseline/predict; s=$seconds; else pool=/predict/image; base=/baseline/predict/image; s=$image_seconds; fi
   for c in $connections; do
-    run "$model" "$pool" "$work/$model.json" "$c"
-    run "$model" "$base" "$work/$model.json" "$c"
+    run "$model" "$pool" "$work/$model.json" "$c" "$s"
+    run "$model" "$base" "$work/$model.json" "$c" "$s"
   done
 done

@@ -44,21 +44,51 @@ public static class ImageModel
 
     public static string PackagedResNet18 => Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
 
-    public static string Create(MLContext ml, string folder, int batchSize = 16, string? modelFile = null)
+    /// <summary>
+    /// Writes the image model file. By default the package's ResNet-18; <paramref name="settings"/> can name
+    /// another image network (for the GPU load test, a ResNet-50 with input "input" [N,3,224,224] and output
+    /// "logits"): its tensors are then renamed to this model's columns, so the endpoints stay the same.
+    /// </summary>
+    public static string Create(MLContext ml, string folder, int batchSize = 16, ImageModelSettings? settings = null)
     {
-        var pipeline = ml.Transforms.ApplyTensorRt(new TensorRtOptions
+        settings ??= new ImageModelSettings();
+        var inputTensor = settings.InputTensor ?? Input;
+        var outputTensor = settings.OutputTensor ?? Output;
+        var tensorRt = ml.Transforms.ApplyTensorRt(new TensorRtOptions
         {
-            ModelFile = modelFile ?? PackagedResNet18,
-            InputColumns = [Input],
-            OutputColumns = [Output],
-            OpenBatchDimension = true,
-            BatchSize = batchSize,
+            ModelFile = settings.OnnxFile ?? PackagedResNet18,
+            InputColumns = [inputTensor],
+            OutputColumns = [outputTensor],
+            OpenBatchDimension = settings.OnnxFile is null,
+            BatchSize = settings.BatchSize ?? batchSize,
+            Backend = settings.Backend,
+            DeviceId = settings.Device,
             FallbackToCpu = true,
         });
+        IEstimator<ITransformer> pipeline = inputTensor == Input && outputTensor == Output
+            ? tensorRt
+            : ml.Transforms.CopyColumns(inputTensor, Input).Append(tensorRt).Append(ml.Transforms.CopyColumns(Output, outputTensor));
         var data = ml.Data.LoadFromEnumerable(new[] { new ImageInput { Pixels = new float[3 * Size * Size] } });
-        using var model = pipeline.Fit(data);
+        var model = pipeline.Fit(data);
         var path = Path.Combine(folder, FileName);
         ml.Model.Save(model, data.Schema, path);
+        (model as IDisposable)?.Dispose();
         return path;
     }
+}
+
+/// <summary>Which image network the sample serves (configuration section "Models:Image"); nulls take the packaged ResNet-18.</summary>
+public sealed class ImageModelSettings
+{
+    public string? OnnxFile { get; set; }
+
+    public string? InputTensor { get; set; }
+
+    public string? OutputTensor { get; set; }
+
+    public int? BatchSize { get; set; }
+
+    public TensorRtBackend Backend { get; set; } = TensorRtBackend.Auto;
+
+    public int? Device { get; set; }
 }

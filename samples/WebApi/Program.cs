@@ -9,8 +9,9 @@ using WebApi;
 // Model Builder's Web API, served through a batching pool: concurrent requests become batches.
 var builder = WebApplication.CreateBuilder(args);
 var folder = builder.Configuration["Models:Folder"] ?? Path.Combine(builder.Environment.ContentRootPath, "Models");
+var imageSettings = builder.Configuration.GetSection("Models:Image").Get<ImageModelSettings>() ?? new ImageModelSettings();
 using (var factory = LoggerFactory.Create(l => l.AddConsole()))
-    SampleModels.EnsureCreated(folder, factory.CreateLogger("WebApi"));
+    SampleModels.EnsureCreated(folder, imageSettings, factory.CreateLogger("WebApi"));
 var tabularFile = Path.Combine(folder, TabularModel.FileName);
 var imageFile = Path.Combine(folder, ImageModel.FileName);
 
@@ -20,7 +21,6 @@ builder.Services.AddPredictionPool<TabularInput, TabularOutput>(o => builder.Con
 builder.Services.AddPredictionPool<ImageInput, ImageOutput>(o =>
     {
         o.MaxBatchSize = 16;
-        o.MaxDelay = TimeSpan.FromMilliseconds(5);
         builder.Configuration.GetSection("Serving:Image").Bind(o);
     })
     .FromFile(modelName: "image", filePath: imageFile, watchForChanges: true);
@@ -30,7 +30,8 @@ builder.Services.AddHealthChecks()
 
 // The baseline: what PredictionEnginePool does (an ObjectPool of PredictionEngines over the model loaded as
 // ML.NET loads it), for the load test to compare against.
-var ml = new MLContext();
+// On a GPU machine (Models:Image:Device), the baseline's ML.NET OnnxTransformer runs on that GPU too.
+var ml = new MLContext { GpuDeviceId = imageSettings.Device, FallbackToCpu = true };
 builder.Services.AddSingleton(_ => BaselinePool<TabularInput, TabularOutput>(ml, tabularFile));
 builder.Services.AddSingleton(_ => BaselinePool<ImageInput, ImageOutput>(ml, imageFile));
 

@@ -5,7 +5,7 @@ namespace WebApi;
 /// <summary>The model files the sample serves, made at first start when missing (no download needed).</summary>
 public static class SampleModels
 {
-    public static (string Tabular, string Image) EnsureCreated(string folder, ILogger logger)
+    public static (string Tabular, string Image) EnsureCreated(string folder, ImageModelSettings image, ILogger logger)
     {
         Directory.CreateDirectory(folder);
         var ml = new MLContext(seed: 1);
@@ -15,12 +15,12 @@ public static class SampleModels
             TabularModel.Create(ml, folder);
             logger.LogInformation("Wrote the tabular model {Path}", tabular);
         }
-        var image = Path.Combine(folder, ImageModel.FileName);
-        if (!File.Exists(image))
+        var imageFile = Path.Combine(folder, ImageModel.FileName);
+        if (!File.Exists(imageFile))
         {
-            ImageModel.Create(ml, folder);
-            logger.LogInformation("Wrote the image model {Path}", image);
+            ImageModel.Create(ml, folder, settings: image);
+            logger.LogInformation("Wrote the image model {Path} from {Onnx}", imageFile, image.OnnxFile ?? ImageModel.PackagedResNet18);
         }
-        return (tabular, image);
+        return (tabular, imageFile);
     }
 }

@@ -71,8 +71,6 @@ public sealed class PredictionPoolMetrics : IDisposable
 
     internal void Reloaded(bool ok) => _reloads.Add(1, _pool, new(OutcomeTag, ok ? "ok" : "failed"));
 
-    internal bool RequestDurationEnabled => _requestDuration.Enabled;
-
     public void Dispose()
     {
         if (_ownsMeter)

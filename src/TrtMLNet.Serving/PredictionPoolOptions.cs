@@ -12,9 +12,12 @@ public sealed class PredictionPoolOptions
 
     /// <summary>
     /// Longest a request waits for others to join its batch, counted from the oldest request's arrival.
-    /// Under load batches fill before this; at low load it is the latency added to a lone request.
+    /// Zero (the default, as Triton's dynamic batcher) waits for nobody: a free scoring slot takes whatever
+    /// is queued, and batches still form under load because requests queue while every slot is busy.
+    /// Raise it when a batch costs nearly the same whatever its size (a GPU at small batches) and clients
+    /// are many: batches then fill to MaxBatchSize, at the price of up to this much latency per request.
     /// </summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>
     /// Most requests waiting to be batched. Beyond it <c>PredictAsync</c> fails at once with

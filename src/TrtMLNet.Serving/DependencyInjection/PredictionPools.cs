@@ -14,7 +14,7 @@ namespace TrtMLNet.Serving;
 /// <see cref="PredictAsync(string, TIn, CancellationToken)"/>. Each pool is created on first use, or at
 /// start-up by the hosted service the registration adds, and disposed with the service provider.
 /// </summary>
-public sealed class PredictionPools<TIn, TOut> : IAsyncDisposable where TIn : class where TOut : class, new()
+public sealed class PredictionPools<TIn, TOut> : IAsyncDisposable, IDisposable where TIn : class where TOut : class, new()
 {
     /// <summary>The name of the model registered without one.</summary>
     public const string DefaultModelName = "";
@@ -83,6 +83,9 @@ public sealed class PredictionPools<TIn, TOut> : IAsyncDisposable where TIn : cl
             loadError = starting.Exception!.InnerException;
         return null;
     }
+
+    /// <summary>For a service provider disposed synchronously; hosts dispose with <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {
