@@ -18,6 +18,8 @@ public sealed class BatchingTests
         var expected = ServingModels.Expected(ml, model, schema, rows);
         using var meters = new TestMeters();
         using var batchSizes = meters.Collect<int>(PredictionPoolMetrics.BatchSize);
+        using var queueTimes = meters.Collect<double>(PredictionPoolMetrics.QueueDuration);
+        using var requestTimes = meters.Collect<double>(PredictionPoolMetrics.RequestDuration);
         await using var pool = new PredictionPool<TabularInput, TabularOutput>(ml, model,
             new PredictionPoolOptions { MaxBatchSize = 32, MaxDelay = TimeSpan.FromMilliseconds(5) }, schema, meterFactory: meters);
         await pool.WhenReady.WaitAsync(Cancel);
@@ -40,6 +42,14 @@ public sealed class BatchingTests
         Assert.Equal(rows.Count, sizes.Sum());
         Assert.True(sizes.Max() > 1, $"No batch held more than one row: {string.Join(",", sizes)}.");
         Assert.True(sizes.Max() <= 32, $"A batch held more than MaxBatchSize 32: {sizes.Max()}.");
+        Assert.Equal(rows.Count, queueTimes.GetMeasurementSnapshot().Count);
+        // A batch records its requests' durations just after completing their tasks.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (requestTimes.GetMeasurementSnapshot().Count < rows.Count && DateTime.UtcNow < deadline)
+            await Task.Delay(10, Cancel);
+        var requests = requestTimes.GetMeasurementSnapshot();
+        Assert.Equal(rows.Count, requests.Count(m => m.Tags[PredictionPoolMetrics.OutcomeTag] as string == "ok"));
+        Assert.All(requests, m => Assert.Equal("default", m.Tags[PredictionPoolMetrics.PoolTag]));
     }
 
     [Fact]

@@ -108,8 +108,12 @@ public sealed class QueueTests
                 }
             }
         }, Cancel)).ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (Volatile.Read(ref ok) < 2000)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Only {ok} requests were served in 60 s.");
             await Task.Delay(5, Cancel);
+        }
 
         await pool.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30), Cancel);
         // Every caller ends: its last request either finished or was refused; none hangs.
