@@ -1,0 +1,18 @@
+namespace TrtMLNet.Serving.Benchmarks;
+
+public sealed record BenchmarkOptions(
+    string Model,
+    TensorRtBackend Backend,
+    int? Device,
+    string? ModelsFolder,
+    int[] Clients,
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    int EngineBatchSize,
+    int MaxBatchSize,
+    TimeSpan MaxDelay,
+    int MaxConcurrentBatches,
+    int? Lanes,
+    bool CudaGraphs,
+    string[] Baselines,
+    string? Markdown);

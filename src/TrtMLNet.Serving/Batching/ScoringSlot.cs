@@ -1,0 +1,59 @@
+using System.Collections;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace TrtMLNet.Serving.Batching;
+
+/// <summary>
+/// One batch at a time through a fitted model, with ML.NET's public API only. The data view over the
+/// rows, the model's transform of it and the typed reader are built once per slot, not per batch
+/// (building them reflects over the row types and binds every stage's schema): a batch only swaps
+/// the rows the view reads, then reads the model's outputs in order.
+/// </summary>
+internal sealed class ScoringSlot<TIn, TOut> where TIn : class where TOut : class, new()
+{
+    private readonly SwappableRows _rows = new();
+    private readonly IEnumerable<TOut> _outputs;
+
+    public ScoringSlot(MLContext ml, ITransformer model, SchemaDefinition inputDefinition)
+    {
+        var view = ml.Data.LoadFromEnumerable(_rows, inputDefinition);
+        var scored = model.Transform(view);
+        _outputs = ml.Data.CreateEnumerable<TOut>(scored, reuseRowObject: false);
+    }
+
+    /// <summary>Scores <paramref name="inputs"/> and gives one output per input, in order.</summary>
+    public TOut[] Score(ArraySegment<TIn> inputs)
+    {
+        var outputs = new TOut[inputs.Count];
+        _rows.Current = inputs;
+        try
+        {
+            var i = 0;
+            foreach (var output in _outputs)
+            {
+                // A stage that drops or adds rows (a filter) would break the one-to-one mapping to callers.
+                if (i == outputs.Length)
+                    throw new InvalidOperationException($"The model gave more rows than the {inputs.Count} it was given: a pool needs a model that maps each row to one row (no filters).");
+                outputs[i++] = output;
+            }
+            if (i != outputs.Length)
+                throw new InvalidOperationException($"The model gave {i} rows for the {inputs.Count} it was given: a pool needs a model that maps each row to one row (no filters).");
+            return outputs;
+        }
+        finally
+        {
+            _rows.Current = default;
+        }
+    }
+
+    /// <summary>The rows the view reads: whatever batch is being scored now (one at a time per slot).</summary>
+    private sealed class SwappableRows : IEnumerable<TIn>
+    {
+        public ArraySegment<TIn> Current { get; set; }
+
+        public IEnumerator<TIn> GetEnumerator() => ((IEnumerable<TIn>)Current).GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}

@@ -1,0 +1,41 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML;
+
+namespace TrtMLNet.Serving;
+
+/// <summary>Pools over model files.</summary>
+public static class PredictionPool
+{
+    /// <summary>
+    /// A pool over the ML.NET model file at <paramref name="path"/>, loaded with <c>LoadWithTensorRt</c>
+    /// (ApplyTensorRt stages come back batched, on the GPU where there is one). With
+    /// <paramref name="watchForChanges"/>, a new file at that path replaces the model while the pool serves:
+    /// requests batched after the new model has warmed up go to it, batches running finish on the old one,
+    /// which is then disposed. A file that does not load leaves the old model serving (see
+    /// <see cref="PredictionPool{TIn, TOut}.LastReloadError"/>).
+    /// </summary>
+    /// <param name="mlContext">The context to load with.</param>
+    /// <param name="path">An ML.NET model file (.zip), saved with <c>mlContext.Model.Save</c>.</param>
+    /// <param name="watchForChanges">Reload the model when the file changes.</param>
+    /// <param name="options">Batching, queue and warm-up.</param>
+    /// <param name="configureTensorRt">Changes the saved TrtMLNet options on load (backend, device, ...).</param>
+    /// <param name="name">The pool's name in errors, logs, metrics and health checks.</param>
+    /// <param name="logger">Where reloads and failures are logged.</param>
+    /// <param name="meterFactory">Creates the pool's meter; null makes one of its own.</param>
+    public static PredictionPool<TIn, TOut> FromFile<TIn, TOut>(MLContext mlContext, string path, bool watchForChanges = false,
+        PredictionPoolOptions? options = null, Action<TensorRtOptions>? configureTensorRt = null, string name = "default",
+        ILogger? logger = null, IMeterFactory? meterFactory = null)
+        where TIn : class where TOut : class, new()
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new FileNotFoundException($"The model file '{full}' of prediction pool '{name}' does not exist.", full);
+        var (model, schema) = ModelFileWatcher.Load(mlContext, full, configureTensorRt);
+        var pool = new PredictionPool<TIn, TOut>(mlContext, model, options, schema, name, logger, meterFactory, ownsModel: true, source: $"'{full}'");
+        if (watchForChanges)
+            pool.Watch(ModelFileWatcher.Start(pool, mlContext, full, configureTensorRt));
+        return pool;
+    }
+}
