@@ -67,7 +67,7 @@ public static class Scenarios
         options.DeviceId = benchmark.Device;
         options.BatchSize = benchmark.EngineBatchSize;
         if (benchmark.Lanes is { } lanes)
-            options.MaxConcurrency = lanes;
+            options.Lanes = lanes;
         if (benchmark.CudaGraphs)
             options.CudaGraphs = true;
     }

@@ -154,14 +154,16 @@ public sealed class PredictionPool<TIn, TOut> : IAsyncDisposable, IDisposable wh
                 next.Retire();
                 LastReloadError = $"{source}: {error.Message}";
                 Metrics.Reloaded(ok: false);
-                _logger.LogWarning(error, "Prediction pool '{Pool}': the new model from {Source} failed to warm up; version {Version} keeps serving.", Name, source, _current.Version);
+                _logger.LogWarning(error, "Prediction pool '{Pool}': the new model from {Source} failed to warm up; version {Version} keeps serving.",
+                    Name, source, _current.Version);
                 throw;
             }
             var old = Interlocked.Exchange(ref _current, next);
             old.Retire();
             LastReloadError = null;
             Metrics.Reloaded(ok: true);
-            _logger.LogInformation("Prediction pool '{Pool}' now serves model version {Version} from {Source}; version {Old} finishes its running batches.", Name, next.Version, source, old.Version);
+            _logger.LogInformation("Prediction pool '{Pool}' now serves model version {Version} from {Source}; version {Old} finishes its running batches.",
+                Name, next.Version, source, old.Version);
         }
         finally
         {
@@ -201,7 +203,8 @@ public sealed class PredictionPool<TIn, TOut> : IAsyncDisposable, IDisposable wh
     }
 
     private InvalidOperationException WarmUpFailed(Exception error) =>
-        new($"The prediction pool '{Name}' cannot serve: its model failed the warm-up batch ({Describe(error)}). Fix the model or PredictionPoolOptions.WarmupInput and restart.", error);
+        new($"The prediction pool '{Name}' cannot serve: its model failed the warm-up batch ({Describe(error)}). " +
+            "Fix the model or PredictionPoolOptions.WarmupInput and restart.", error);
 
     /// <summary>An error's message, with its root cause's where ML.NET wrapped it in a message of its own.</summary>
     internal static string Describe(Exception error)

@@ -26,7 +26,7 @@ public sealed class PredictionPoolOptions
     public int MaxQueue { get; set; } = 4096;
 
     /// <summary>
-    /// Batches scored at once. TrtMLNet runs concurrent batches on its lanes (TensorRtOptions.MaxConcurrency),
+    /// Batches scored at once. TrtMLNet runs concurrent batches on its lanes (TensorRtOptions.Lanes),
     /// so this should not exceed the lanes; 2 lets one batch be formed and read while another computes.
     /// </summary>
     public int MaxConcurrentBatches { get; set; } = 2;

@@ -44,7 +44,8 @@ internal static class InputRows<TIn> where TIn : class
                 { IsArray: true } when column.ColumnType is VectorDataViewType { IsKnownSize: true } vector =>
                     Array.CreateInstance(type.GetElementType()!, vector.Size),
                 { IsArray: true } => throw new InvalidOperationException(
-                    $"Cannot make a warm-up row for {typeof(TIn).Name}: column '{column.ColumnName}' has no fixed size. Give its size with [VectorType(...)] or set PredictionPoolOptions.WarmupInput."),
+                    $"Cannot make a warm-up row for {typeof(TIn).Name}: column '{column.ColumnName}' has no fixed size. Give its size with [VectorType(...)] or set " +
+                        $"PredictionPoolOptions.WarmupInput."),
                 _ when type == typeof(string) => "",
                 _ => null,
             };

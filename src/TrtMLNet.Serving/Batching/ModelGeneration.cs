@@ -142,7 +142,8 @@ internal sealed class ModelGeneration<TIn, TOut> where TIn : class where TOut : 
         catch (Exception error)
         {
             var message = count == 1
-                ? $"Scoring this request's row failed with model version {Version} ({Source}); the other rows of its batch of {batchRows} were scored without it: {PredictionPool<TIn, TOut>.Describe(error)}"
+                ? $"Scoring this request's row failed with model version {Version} ({Source}); the other rows of its batch of {batchRows} were scored without it: " +
+                    $"{PredictionPool<TIn, TOut>.Describe(error)}"
                 : $"Scoring a batch of {count} rows failed with model version {Version} ({Source}): {PredictionPool<TIn, TOut>.Describe(error)}";
             for (var i = start; i < start + count; i++)
                 batch[i].Fail(new PredictionFailedException(message, error));

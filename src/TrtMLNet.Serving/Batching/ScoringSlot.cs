@@ -34,11 +34,13 @@ internal sealed class ScoringSlot<TIn, TOut> where TIn : class where TOut : clas
             {
                 // A stage that drops or adds rows (a filter) would break the one-to-one mapping to callers.
                 if (i == outputs.Length)
-                    throw new InvalidOperationException($"The model gave more rows than the {inputs.Count} it was given: a pool needs a model that maps each row to one row (no filters).");
+                    throw new InvalidOperationException($"The model gave more rows than the {inputs.Count} it was given: a pool needs a model that maps each row to one row (no " +
+                        $"filters).");
                 outputs[i++] = output;
             }
             if (i != outputs.Length)
-                throw new InvalidOperationException($"The model gave {i} rows for the {inputs.Count} it was given: a pool needs a model that maps each row to one row (no filters).");
+                throw new InvalidOperationException(
+                    $"The model gave {i} rows for the {inputs.Count} it was given: a pool needs a model that maps each row to one row (no filters).");
             return outputs;
         }
         finally

@@ -51,7 +51,8 @@ public sealed class PredictionPoolBuilder<TIn, TOut> where TIn : class where TOu
         });
 
     private PredictionPoolBuilder<TIn, TOut> Add(string modelName, Action<PredictionPoolOptions>? configure,
-        Func<IServiceProvider, MLContext, PredictionPoolOptions, Microsoft.Extensions.Logging.ILogger?, System.Diagnostics.Metrics.IMeterFactory?, PredictionPool<TIn, TOut>> create)
+        Func<IServiceProvider, MLContext, PredictionPoolOptions, Microsoft.Extensions.Logging.ILogger?, System.Diagnostics.Metrics.IMeterFactory?,
+            PredictionPool<TIn, TOut>> create)
     {
         ArgumentNullException.ThrowIfNull(modelName);
         var registration = new PredictionPoolRegistrations<TIn, TOut>.Registration(modelName, create);

@@ -40,7 +40,8 @@ public sealed class PredictionPoolHealthCheck<TIn, TOut>(PredictionPools<TIn, TO
             PredictionPoolStatus.Failed => HealthCheckResult.Unhealthy("The model failed its warm-up batch.", pool.WhenReady.Exception?.InnerException, data),
             PredictionPoolStatus.Disposed => HealthCheckResult.Unhealthy("The pool is disposed.", data: data),
             _ when pool.LastReloadError is not null => HealthCheckResult.Degraded($"The last reload failed; model version {pool.ModelVersion} still serves.", data: data),
-            _ when pool.QueueLength > pool.Options.MaxQueue / 2 => HealthCheckResult.Degraded($"The queue holds {pool.QueueLength} of at most {pool.Options.MaxQueue} requests.", data: data),
+            _ when pool.QueueLength > pool.Options.MaxQueue / 2 =>
+                HealthCheckResult.Degraded($"The queue holds {pool.QueueLength} of at most {pool.Options.MaxQueue} requests.", data: data),
             _ => HealthCheckResult.Healthy($"Serving model version {pool.ModelVersion}.", data),
         };
     }

@@ -52,7 +52,8 @@ public sealed class PredictionPools<TIn, TOut> : IAsyncDisposable, IDisposable w
         _pools.TryGetValue(modelName, out var pool)
             ? pool.Value
             : throw new ArgumentException(
-                $"No prediction pool of {typeof(TIn).Name} -> {typeof(TOut).Name} is registered as '{modelName}'. Registered: {string.Join(", ", ModelNames.Select(n => $"'{n}'"))}.", nameof(modelName));
+                $"No prediction pool of {typeof(TIn).Name} -> {typeof(TOut).Name} is registered as '{modelName}'. Registered: " +
+                    $"{string.Join(", ", ModelNames.Select(n => $"'{n}'"))}.", nameof(modelName));
 
     /// <summary>Scores <paramref name="input"/> with the model registered without a name.</summary>
     public Task<TOut> PredictAsync(TIn input, CancellationToken cancellationToken = default) => Default.PredictAsync(input, cancellationToken);
