@@ -55,6 +55,15 @@ public sealed class TensorRtOptions
     /// </summary>
     public IDictionary<string, ImageInputOptions>? ImageInputs { get; set; }
 
+    /// <summary>Feeds the model's input <paramref name="tensor"/> with images as <paramref name="image"/> says; returns these options.</summary>
+    public TensorRtOptions WithImage(string tensor, ImageInputOptions image)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(tensor);
+        ArgumentNullException.ThrowIfNull(image);
+        (ImageInputs ??= new Dictionary<string, ImageInputOptions>())[tensor] = image;
+        return this;
+    }
+
     // ---- batching and concurrency ----
 
     /// <summary>
