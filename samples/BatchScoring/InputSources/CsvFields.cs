@@ -46,8 +46,11 @@ public static class CsvFields
                 return new Cell<T>(As<T>(double.NaN), true, null);
             if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
                 return new Cell<T>(default!, false, "not a number");
-            if (typeof(T) == typeof(float) && double.IsFinite(d) && Math.Abs(d) > float.MaxValue)
-                return new Cell<T>(default!, false, "out of the range of float");
+            // .NET reads 1e999 as infinity; only a spelled-out infinity is one.
+            var outOfRange = double.IsInfinity(d) ? !s.Contains("inf", StringComparison.OrdinalIgnoreCase)
+                : typeof(T) == typeof(float) && Math.Abs(d) > float.MaxValue;
+            if (outOfRange)
+                return new Cell<T>(default!, false, $"out of the range of {(typeof(T) == typeof(float) ? "float" : "double")}");
             return new Cell<T>(As<T>(d), false, null);
         }
         if (s.IsEmpty)

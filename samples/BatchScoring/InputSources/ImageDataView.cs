@@ -52,7 +52,7 @@ public sealed class ImageDataView : IDataView
     {
         using var codec = SKCodec.Create(path, out var created);
         if (codec is null)
-            return (null, $"not an image SkiaSharp can read ({created})");
+            return (null, created == SKCodecResult.IncompleteInput ? Truncated : $"not an image SkiaSharp can read ({created})");
         // What SKBitmap.Decode asks for, so pixels match what ML.NET's LoadImages gave before.
         var info = codec.Info;
         if (info.AlphaType == SKAlphaType.Unpremul)
@@ -63,8 +63,10 @@ public sealed class ImageDataView : IDataView
         if (result == SKCodecResult.Success)
             return (bitmap, null);
         bitmap.Dispose();
-        return (null, result == SKCodecResult.IncompleteInput ? "the image data ends early (a truncated file)" : $"the image does not decode ({result})");
+        return (null, result == SKCodecResult.IncompleteInput ? Truncated : $"the image does not decode ({result})");
     }
+
+    private const string Truncated = "the image data ends early (a truncated file)";
 
     // Every file is decoded whichever columns are asked for, so every pass over the view skips the same bad files.
     private sealed class Cursor(ImageDataView view) : DataViewRowCursor

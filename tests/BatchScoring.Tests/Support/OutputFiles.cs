@@ -30,6 +30,10 @@ public static class OutputFiles
 
     public static int ParquetRowGroups(string path) => WithReader(path, r => r.RowGroupCount);
 
+    /// <summary>Where a column chunk's first data page starts: its page header, for a test to corrupt.</summary>
+    public static long DataPageOffset(string path, int group, int column) =>
+        WithReader(path, r => r.Metadata!.RowGroups[group].Columns[column].MetaData!.DataPageOffset);
+
     private static T WithReader<T>(string path, Func<ParquetReader, T> read)
     {
         using var stream = File.OpenRead(path);
