@@ -101,7 +101,7 @@ public sealed class BadRowTests : IDisposable
         // The reason names the input, whose shape has a comma: the field is quoted.
         Assert.StartsWith("in.csv,line 6,features_0,x1,\"not a number; it feeds the model's input 'features' float [?,20]\"", rejects[1]);
         Assert.StartsWith("in.csv,line 11,features_19,1e999,\"out of the range of float;", rejects[2]);
-        Assert.StartsWith("in.csv,line 22,,,22 fields, but the header names 21 columns", rejects[3]);
+        Assert.StartsWith("in.csv,line 22,,,\"22 fields, but the header names 21 columns", rejects[3]);
         var ids = OutputFiles.ReadCsv(_folder["out/scores.csv"]).Select(r => r[0]).ToList();
         Assert.Equal(Enumerable.Range(0, 30).Where(i => i is not (4 or 9 or 20)).Select(i => $"r{i}"), ids);
         Assert.Equal(["scores.csv", "scores.csv.rejects.csv"], _folder.Listing("out"));
