@@ -21,6 +21,7 @@ public static class OutputCompletion
         }
         File.Move(Path.Combine(target.Folder, manifest.TempFile), target.FinalPath, overwrite: true);
         File.Delete(target.ManifestPath);
+        File.Delete(ResumeManifest.TempOf(target.ManifestPath));
     }
 
     /// <summary>Finishes a run that was killed after its output was renamed but before its manifest was removed.</summary>
@@ -32,6 +33,7 @@ public static class OutputCompletion
         if (File.Exists(rejectsTemp))
             File.Move(rejectsTemp, target.RejectsPath, overwrite: true);
         File.Delete(target.ManifestPath);
+        File.Delete(ResumeManifest.TempOf(target.ManifestPath));
         return true;
     }
 
@@ -41,5 +43,6 @@ public static class OutputCompletion
         File.Delete(Path.Combine(target.Folder, manifest.TempFile));
         File.Delete(Path.Combine(target.Folder, manifest.RejectsTempFile));
         File.Delete(target.ManifestPath);
+        File.Delete(ResumeManifest.TempOf(target.ManifestPath));
     }
 }

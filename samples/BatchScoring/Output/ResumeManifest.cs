@@ -70,7 +70,8 @@ public sealed record ResumeManifest
 
     public void Save(string path)
     {
-        var temp = $"{path}.{Environment.ProcessId}.tmp";
+        // One name: only the lock's holder writes it. A kill mid-write leaves it for the next run to replace.
+        var temp = TempOf(path);
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             JsonSerializer.Serialize(stream, this, s_json);
@@ -78,6 +79,8 @@ public sealed record ResumeManifest
         }
         File.Move(temp, path, overwrite: true);
     }
+
+    public static string TempOf(string path) => path + ".tmp";
 
     /// <summary>The fields of <paramref name="other"/> that differ from this one's, as "name: was, now".</summary>
     public List<string> Differences(SortedDictionary<string, string> other) =>

@@ -27,7 +27,7 @@ public sealed class OutputSession : IDisposable
 
     public bool IsResuming => Manifest is { Committed.Parts: > 0 };
 
-    /// <summary>Things said on the way (a lock taken over, an empty stopped run cleared); the caller prints them.</summary>
+    /// <summary>Things said on the way (a finished run's manifest cleared); the caller prints them.</summary>
     public List<string> Notes { get; }
 
     /// <summary>Resolves and locks the output and decides how the run starts. Throws <see cref="UsageException"/> or <see cref="OutputLockedException"/>.</summary>
@@ -38,9 +38,10 @@ public sealed class OutputSession : IDisposable
         var outputLock = OutputLock.Acquire(target.LockPath);
         try
         {
-            var notes = new List<string>();
+            // Said at once: a refusal below must not swallow it.
             if (outputLock.TookOverFrom is { } previous)
-                notes.Add($"Took over the lock '{target.LockPath}' from a job that is gone: {previous}.");
+                ConsoleReports.Warning($"Took over the lock '{target.LockPath}' from a job that is gone: {previous}.");
+            var notes = new List<string>();
             return new OutputSession(target, outputLock, Decide(options, fingerprint, target, notes), notes);
         }
         catch
