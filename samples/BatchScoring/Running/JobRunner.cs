@@ -14,9 +14,15 @@ public static class JobRunner
     {
         using var signals = new SignalHandling();
         var job = new ScoringJob(options, signals);
+        // Whoever ends the run (a second signal, or the stop on the first) says so and cleans up, once.
+        var ending = 0;
         signals.OnSecondSignal = code =>
         {
+            if (Interlocked.Exchange(ref ending, 1) == 1)
+                return;
             ConsoleReports.Error($"Stopped at once. {Abandon(job)}");
+            // Environment.Exit runs no finally blocks: let go of the lock (and remove its file) here.
+            job.Session?.Dispose();
             Environment.Exit(code);
         };
         try
@@ -25,6 +31,9 @@ public static class JobRunner
         }
         catch (Exception e) when (signals.Token.IsCancellationRequested && Find<OperationCanceledException>(e) is not null)
         {
+            // A second signal already ended the run: it exits the process from its own thread.
+            if (Interlocked.Exchange(ref ending, 1) == 1)
+                Thread.Sleep(Timeout.Infinite);
             ConsoleReports.Error($"Stopped by {SignalHandling.Name(signals.Received!.Value)}. {Abandon(job)}");
             return signals.ExitCode;
         }

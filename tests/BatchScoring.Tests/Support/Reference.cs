@@ -8,7 +8,7 @@ namespace BatchScoring.Tests.Support;
 /// </summary>
 public static class Reference
 {
-    public const int Rows = 12000;
+    public const int Rows = 6000;
     public const string CommitEvery = "100";
 
     private static readonly ConcurrentDictionary<string, Lazy<List<string[]>>> s_runs = new();
