@@ -117,8 +117,9 @@ public static class ConsoleReports
             table.AddRow("Dataset", $"{Markup.Escape(target.DatasetFolder!)}: {dataset.Parts.Count} of {dataset.Shards} part(s){(dataset.Complete ? ", complete" : "")}");
         AnsiConsole.Write(table);
         // One plain line as well, for logs and scripts that grep.
+        var datasetState = dataset is null ? "" : $" dataset_parts={dataset.Parts.Count}/{dataset.Shards} dataset_complete={(dataset.Complete ? "true" : "false")}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts} output={target.FinalPath}"));
+            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} output={target.FinalPath}"));
     }
 
     public static void Memory(MemoryReport report)
