@@ -63,11 +63,14 @@ public static class CsvFields
                 return new Cell<T>((T)(object)false, false, null);
             return new Cell<T>(default!, false, "not a bool (true, false, 1 or 0)");
         }
-        if (!long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
-            return new Cell<T>(default!, false, double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? "not a whole number" : "not a number");
         var (min, max) = typeof(T) == typeof(int) ? (int.MinValue, int.MaxValue) : typeof(T) == typeof(byte) ? (byte.MinValue, byte.MaxValue) : (long.MinValue, long.MaxValue);
+        var rangeError = $"out of the range of {TypeName<T>()} ({min}..{max})";
+        if (!long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+            return new Cell<T>(default!, false,
+                System.Numerics.BigInteger.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) ? rangeError
+                : double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? "not a whole number" : "not a number");
         if (n < min || n > max)
-            return new Cell<T>(default!, false, $"out of the range of {TypeName<T>()} ({min}..{max})");
+            return new Cell<T>(default!, false, rangeError);
         return new Cell<T>(As<T>(n), false, null);
     }
 
