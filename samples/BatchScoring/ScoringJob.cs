@@ -95,7 +95,7 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
         var columns = input.PassThroughColumns.Concat(transformer.OutputColumnNames).ToList();
         Writer = new PartWriter(Session.Target, Session.Manifest, options.CommitEvery, badRows);
         var clock = Stopwatch.StartNew();
-        var final = await ConsoleReports.WithProgressAsync(expectedRows, progress => Writer.WriteAsync(scored, columns, progress, _cancel), c => c.Rows);
+        var final = await ConsoleReports.WithProgressAsync(expectedRows, progress => Writer.WriteAsync(scored, columns, progress, _cancel), c => c.Rows - committed.Rows);
         clock.Stop();
         var dataset = Session.Complete(Writer.Manifest);
 

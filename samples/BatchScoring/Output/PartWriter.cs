@@ -25,7 +25,11 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
 
     public string RejectsTempPath => Path.Combine(target.Folder, Manifest.RejectsTempFile);
 
-    /// <summary>Writes <paramref name="columns"/> of every row of <paramref name="scored"/>; returns the parts committed in the end.</summary>
+    /// <summary>
+    /// Writes <paramref name="columns"/> of every row of <paramref name="scored"/>; returns the parts
+    /// committed in the end. <paramref name="progress"/> gets the rows written by this run (a resumed
+    /// run's committed rows not counted).
+    /// </summary>
     public async Task<CommittedParts> WriteAsync(IDataView scored, IReadOnlyList<string> columns, Action<long> progress, CancellationToken cancel)
     {
         var committed = Manifest.Committed;
@@ -66,13 +70,13 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
             }
             if (Stopwatch.GetElapsedTime(lastReport) > ReportEvery)
             {
-                progress(rows);
+                progress(rows - committed.Rows);
                 lastReport = Stopwatch.GetTimestamp();
             }
         }
         cancel.ThrowIfCancellationRequested();
         await CommitAsync(writer, rejects, rows, missing, lastRow, resumeAt, final: true);
-        progress(rows);
+        progress(rows - committed.Rows);
         return Manifest.Committed;
     }
 
