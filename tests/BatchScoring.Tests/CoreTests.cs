@@ -187,6 +187,31 @@ public sealed class CoreTests : IDisposable
         Assert.Equal(3, OutputFiles.ParquetRowGroups(path));
     }
 
+    [Fact]
+    public void AShardKilledAfterItsRenameIsRecordedInTheDatasetOnResume()
+    {
+        // What a kill between putting the part in place and recording it leaves: the part, and the run's manifest.
+        var options = new JobOptions { Input = _folder["in.csv"], Model = "m.onnx", Output = _folder["out/"], Shard = new ShardSpec(1, 2), Resume = true };
+        var fingerprint = JobFingerprint.Of(options);
+        Directory.CreateDirectory(_folder["out"]);
+        File.WriteAllText(_folder["out/part-00001-of-00002.parquet"], "the part");
+        new ResumeManifest
+        {
+            Fingerprint = fingerprint,
+            TempFile = ".part-00001-of-00002.parquet.abc.tmp",
+            RejectsTempFile = ".part-00001-of-00002.parquet.rejects.abc.tmp",
+            Committed = new CommittedParts { Parts = 3, Rows = 250 },
+        }.Save(_folder["out/_part-00001-of-00002.parquet.manifest.json"]);
+
+        using var session = OutputSession.Open(options, fingerprint);
+
+        Assert.Null(session.Manifest);
+        var dataset = DatasetManifest.Load(_folder["out"])!;
+        Assert.Equal(250, Assert.Single(dataset.Parts).Rows);
+        Assert.False(dataset.Complete);
+        Assert.Equal(["_manifest.json", "_part-00001-of-00002.parquet.lock", "part-00001-of-00002.parquet"], _folder.Listing("out"));
+    }
+
     private sealed class Row
     {
         public string Id { get; set; } = "";

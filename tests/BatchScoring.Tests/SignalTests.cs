@@ -65,8 +65,8 @@ public sealed class SignalTests : IDisposable
     [Fact]
     public void ADoubleCtrlCStopsAtOnceAndSaysWhatWasKept()
     {
-        using var job = Job.Start(_folder.Path, Command("out/s.csv"));
-        Job.WaitUntil(job, () => ResumeTests.CommittedParts(_folder["out/s.csv.manifest.json"]) >= 2, "2 parts were committed");
+        using var job = Job.Start(_folder.Path, Command("out/s.parquet"));
+        Job.WaitUntil(job, () => ResumeTests.CommittedParts(_folder["out/s.parquet.manifest.json"]) >= 2, "2 parts were committed");
         Job.Signal(job, "INT");
         Job.Signal(job, "INT");
         var stopped = Job.Wait(job, TimeSpan.FromSeconds(60));
@@ -75,10 +75,10 @@ public sealed class SignalTests : IDisposable
         // The second signal may find the job already stopping on the first; either way one line says what is kept.
         var line = Assert.Single(stopped.Errors);
         Assert.Matches("^error: Stopped (at once|by SIGINT)\\. Kept [0-9,]+ committed rows", line);
-        Assert.DoesNotContain("s.csv.lock", _folder.Listing("out"));
+        Assert.DoesNotContain("s.parquet.lock", _folder.Listing("out"));
 
-        var resumed = Job.Run(_folder.Path, [.. Command("out/s.csv"), "--resume"]);
+        var resumed = Job.Run(_folder.Path, [.. Command("out/s.parquet"), "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
-        Assert.Equal(Reference.Output(Reference.Csv, ".csv").Select(r => string.Join(",", r)), OutputFiles.ReadCsv(_folder["out/s.csv"]).Select(r => string.Join(",", r)));
+        Assert.Equal(Reference.Output(Reference.Csv, ".parquet").Select(r => string.Join(",", r)), OutputFiles.ReadParquet(_folder["out/s.parquet"]).Select(r => string.Join(",", r)));
     }
 }

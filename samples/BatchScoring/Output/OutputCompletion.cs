@@ -5,10 +5,10 @@ public static class OutputCompletion
 {
     /// <summary>
     /// Renames the temporary output onto the output (atomic within a folder: a reader sees the old file
-    /// or the new one, never half of one), does the same for the rejects, and removes the manifest last,
-    /// so a kill in between leaves a manifest that --resume can finish from.
+    /// or the new one, never half of one) and does the same for the rejects. The manifest stays until
+    /// <see cref="RemoveManifest"/>, so a kill in between leaves one that --resume can finish from.
     /// </summary>
-    public static void Complete(OutputTarget target, ResumeManifest manifest)
+    public static void PutInPlace(OutputTarget target, ResumeManifest manifest)
     {
         var rejectsTemp = Path.Combine(target.Folder, manifest.RejectsTempFile);
         if (manifest.Committed.Rejected > 0)
@@ -20,11 +20,18 @@ public static class OutputCompletion
             File.Delete(target.RejectsPath);
         }
         File.Move(Path.Combine(target.Folder, manifest.TempFile), target.FinalPath, overwrite: true);
+    }
+
+    public static void RemoveManifest(OutputTarget target)
+    {
         File.Delete(target.ManifestPath);
         File.Delete(ResumeManifest.TempOf(target.ManifestPath));
     }
 
-    /// <summary>Finishes a run that was killed after its output was renamed but before its manifest was removed.</summary>
+    /// <summary>
+    /// Whether a run was killed after its output was renamed but before its manifest was removed; if
+    /// so, puts its rejects in place too. The caller finishes it (the dataset's manifest, then this one's).
+    /// </summary>
     public static bool TryFinishRenamed(OutputTarget target, ResumeManifest manifest)
     {
         if (File.Exists(Path.Combine(target.Folder, manifest.TempFile)) || !File.Exists(target.FinalPath))
@@ -32,8 +39,6 @@ public static class OutputCompletion
         var rejectsTemp = Path.Combine(target.Folder, manifest.RejectsTempFile);
         if (File.Exists(rejectsTemp))
             File.Move(rejectsTemp, target.RejectsPath, overwrite: true);
-        File.Delete(target.ManifestPath);
-        File.Delete(ResumeManifest.TempOf(target.ManifestPath));
         return true;
     }
 
@@ -42,7 +47,6 @@ public static class OutputCompletion
     {
         File.Delete(Path.Combine(target.Folder, manifest.TempFile));
         File.Delete(Path.Combine(target.Folder, manifest.RejectsTempFile));
-        File.Delete(target.ManifestPath);
-        File.Delete(ResumeManifest.TempOf(target.ManifestPath));
+        RemoveManifest(target);
     }
 }

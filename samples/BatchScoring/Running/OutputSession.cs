@@ -63,7 +63,8 @@ public sealed class OutputSession : IDisposable
             }
             else if (OutputCompletion.TryFinishRenamed(target, existing))
             {
-                notes.Add($"A run of '{target.FinalPath}' had finished all but removing its manifest; that is done now.");
+                Finish(target, existing);
+                notes.Add($"A run of '{target.FinalPath}' had put its output in place but was stopped before the end; it is finished now.");
                 existing = null;
             }
             else if (existing.Committed.Parts == 0 || existing.Committed.Rows + existing.Committed.Rejected == 0)
@@ -112,8 +113,17 @@ public sealed class OutputSession : IDisposable
     /// <summary>Puts the complete output in place and, in a dataset folder, adds its part to the folder's manifest.</summary>
     public DatasetManifest? Complete(ResumeManifest final)
     {
-        OutputCompletion.Complete(Target, final);
-        return Target.DatasetFolder is null ? null : DatasetManifest.Record(Target, final.Committed);
+        OutputCompletion.PutInPlace(Target, final);
+        return Finish(Target, final);
+    }
+
+    // The part goes into the folder's manifest before this run's manifest is removed: a kill between
+    // the two leaves the run's manifest, and the next --resume records the part from it.
+    private static DatasetManifest? Finish(OutputTarget target, ResumeManifest final)
+    {
+        var dataset = target.DatasetFolder is null ? null : DatasetManifest.Record(target, final.Committed);
+        OutputCompletion.RemoveManifest(target);
+        return dataset;
     }
 
     /// <summary>
