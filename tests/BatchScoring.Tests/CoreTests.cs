@@ -136,6 +136,9 @@ public sealed class CoreTests : IDisposable
         BatchSizing.CheckFits(4096, s_mlp, null, 2, 16L << 30);
         Assert.Equal((10, "--batch-size 2147483647 is capped to 10, the rows there are to score."), BatchSizing.Choose(int.MaxValue, null, false, 10, 128));
         Assert.Equal((2, null), BatchSizing.Choose(null, 2, false, 1, 128));
+        Assert.Equal((1, "The model fixes its batch at 1: --batch-size 2147483647 does not apply (--open-batch opens the batch dimension)."),
+            BatchSizing.Choose(int.MaxValue, 1, false, 48, 128));
+        Assert.Equal((48, "--batch-size 2147483647 is capped to 48, the rows there are to score."), BatchSizing.Choose(int.MaxValue, 1, true, 48, 128));
     }
 
     [Fact]

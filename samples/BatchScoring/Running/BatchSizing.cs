@@ -15,10 +15,12 @@ public static class BatchSizing
     /// <summary>The batch to use, and a note when it was capped to the rows there are.</summary>
     public static (int Batch, string? Note) Choose(int? asked, int? fixedBatch, bool openBatch, long? rows, int defaultBatch)
     {
-        var batch = asked ?? (openBatch ? null : fixedBatch) ?? defaultBatch;
         // A model that fixes its batch runs at that size whatever is asked, padding the last batch.
-        if (fixedBatch is not null && !openBatch)
-            return (batch, null);
+        if (fixedBatch is { } fixedSize && !openBatch)
+            return (fixedSize, asked is { } a && a != fixedSize
+                ? $"The model fixes its batch at {fixedSize}: --batch-size {a} does not apply (--open-batch opens the batch dimension)."
+                : null);
+        var batch = asked ?? defaultBatch;
         if (rows is { } n && n >= 1 && batch > n)
             return ((int)n, asked is null ? null : $"--batch-size {asked} is capped to {n:N0}, the rows there are to score.");
         return (batch, null);
