@@ -69,7 +69,8 @@ public sealed class OutputTests : IDisposable
     [Fact]
     public void TwoJobsOnOneOutputLeaveTheFirstOnesOutputComplete()
     {
-        var csv = Inputs.MlpCsv(_folder["in.csv"], 3000);
+        // The first job takes seconds (the deep model, 6,000 rows): the second starts while it runs.
+        var csv = Reference.Csv;
         using var first = Job.Start(_folder.Path, ["-i", csv, "-m", Models.DeepMlp, "-o", "out/scores.parquet", "--commit-every", "100"]);
         Job.WaitUntil(first, () => File.Exists(_folder["out/scores.parquet.manifest.json"]), "the first job started writing");
 
@@ -80,7 +81,7 @@ public sealed class OutputTests : IDisposable
         Expect.Contains($"pid {first.Id} on {Environment.MachineName}", Assert.Single(second.Errors));
         Assert.True(firstResult.ExitCode == 0, firstResult.ToString());
         var rows = OutputFiles.ReadParquet(_folder["out/scores.parquet"]);
-        Assert.Equal(Enumerable.Range(0, 3000).Select(i => $"r{i}"), rows.Select(r => r[0]));
+        Assert.Equal(Enumerable.Range(0, Reference.Rows).Select(i => $"r{i}"), rows.Select(r => r[0]));
         Assert.Equal(["scores.parquet"], _folder.Listing("out"));
     }
 
