@@ -33,9 +33,7 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
             ConsoleReports.Warning(note);
         if (Session.Manifest is null)
         {
-            ConsoleReports.Note($"'{Session.Target.FinalPath}' is complete and no run of it is stopped: nothing to resume. (--overwrite scores it again.)");
-            if (Session.Target.DatasetFolder is not null && File.Exists(Session.Target.FinalPath))
-                ConsoleReports.Note("Its part is in the folder's manifest if that run finished; rerun without --resume and with --overwrite to redo it.");
+            ConsoleReports.Note($"'{Session.Target.FinalPath}' is complete and no run of it is stopped: nothing to score. (--overwrite scores it again.)");
             return ExitCodes.Ok;
         }
         var committed = Session.Manifest.Committed;

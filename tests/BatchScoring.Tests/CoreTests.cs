@@ -215,6 +215,30 @@ public sealed class CoreTests : IDisposable
         Assert.Equal(["_manifest.json", "_part-00001-of-00002.parquet.lock", "part-00001-of-00002.parquet"], _folder.Listing("out"));
     }
 
+    [Fact]
+    public void ARunStoppedAfterItsLastCommitIsPutInPlaceNotScoredAgain()
+    {
+        var options = new JobOptions { Input = _folder["in.csv"], Model = "m.onnx", Output = _folder["out/s.csv"] };
+        var fingerprint = JobFingerprint.Of(options);
+        Directory.CreateDirectory(_folder["out"]);
+        File.WriteAllText(_folder["out/.s.csv.abc.tmp"], "id,scores\nr0,1\n");
+        new ResumeManifest
+        {
+            Fingerprint = fingerprint,
+            TempFile = ".s.csv.abc.tmp",
+            RejectsTempFile = ".s.csv.rejects.abc.tmp",
+            Committed = new CommittedParts { Parts = 1, Rows = 1, Final = true },
+        }.Save(_folder["out/s.csv.manifest.json"]);
+
+        using (var session = OutputSession.Open(options, fingerprint))
+        {
+            Assert.Null(session.Manifest);
+            Assert.Contains("had committed every row", Assert.Single(session.Notes));
+        }
+        Assert.Equal("id,scores\nr0,1\n", File.ReadAllText(_folder["out/s.csv"]));
+        Assert.Equal(["s.csv"], _folder.Listing("out"));
+    }
+
     private sealed class Row
     {
         public string Id { get; set; } = "";

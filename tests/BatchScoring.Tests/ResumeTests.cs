@@ -96,7 +96,7 @@ public sealed class ResumeTests : IDisposable
         var again = Job.Run(_folder.Path, "-i", csv, "-m", Models.Mlp, "-o", "out/s.csv", "--resume");
 
         Assert.True(again.ExitCode == 0, again.ToString());
-        Assert.Contains("nothing to resume", again.Output);
+        Assert.Contains("nothing to score", again.Output);
         Assert.Equal(before, File.ReadAllText(_folder["out/s.csv"]));
     }
 }

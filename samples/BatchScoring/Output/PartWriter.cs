@@ -99,6 +99,7 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
                 OutputBytes = point.Bytes,
                 ParquetFooter = point.ParquetFooter,
                 RejectsBytes = rejectsBytes,
+                Final = final,
             },
         };
         Manifest.Save(target.ManifestPath);

@@ -31,6 +31,9 @@ public sealed record CommittedParts
     public string? ParquetFooter { get; init; }
 
     public long RejectsBytes { get; init; }
+
+    /// <summary>The last commit: every row is in; all that is left is to put the output in place.</summary>
+    public bool Final { get; init; }
 }
 
 /// <summary>

@@ -67,6 +67,14 @@ public sealed class OutputSession : IDisposable
                 notes.Add($"A run of '{target.FinalPath}' had put its output in place but was stopped before the end; it is finished now.");
                 existing = null;
             }
+            else if (existing.Committed.Final && File.Exists(Path.Combine(target.Folder, existing.TempFile)))
+            {
+                // Every row was committed; the run was stopped before the rename. Nothing to score again.
+                OutputCompletion.PutInPlace(target, existing);
+                Finish(target, existing);
+                notes.Add($"A stopped run of '{target.FinalPath}' had committed every row; its output is put in place now.");
+                return null;
+            }
             else if (existing.Committed.Parts == 0 || existing.Committed.Rows + existing.Committed.Rejected == 0)
             {
                 // A stopped run that committed nothing leaves nothing worth a question.
