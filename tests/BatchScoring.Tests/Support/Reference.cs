@@ -16,6 +16,12 @@ public static class Reference
     {
         var folder = Path.Combine(Path.GetTempPath(), "batchscoring-tests", $"reference-{Environment.ProcessId}");
         Directory.CreateDirectory(folder);
+        // Shared by the test classes, so removed when the test run ends rather than by one of them.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(folder, recursive: true); }
+            catch (IOException) { }
+        };
         return folder;
     });
 
