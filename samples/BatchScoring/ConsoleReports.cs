@@ -58,7 +58,7 @@ public static class ConsoleReports
     /// Runs <paramref name="work"/> (which reports rows done) under a progress bar, or, where the output is
     /// not a terminal (a log file, CI), with a line every ten seconds instead of a bar that cannot redraw.
     /// </summary>
-    public static async Task<long> WithProgressAsync(long? expectedRows, Func<Action<long>, Task<long>> work)
+    public static async Task<T> WithProgressAsync<T>(long? expectedRows, Func<Action<long>, Task<T>> work, Func<T, long> rowsOf)
     {
         string Done(long rows) => $"{rows:N0}{(expectedRows is { } total ? $" of {total:N0}" : "")} rows";
         if (!AnsiConsole.Profile.Capabilities.Interactive)
@@ -80,34 +80,46 @@ public static class ConsoleReports
             {
                 var task = context.AddTask("Scoring", maxValue: expectedRows ?? 1);
                 task.IsIndeterminate = expectedRows is null;
-                var written = await work(rows =>
+                var result = await work(rows =>
                 {
                     task.Description = $"Scoring: {Done(rows)}";
                     if (expectedRows is not null)
                         task.Value = Math.Min(rows, task.MaxValue);
                 });
                 // The row count may have been an estimate (CSV line count); end the bar at what was written.
+                var written = rowsOf(result);
                 task.Description = $"Scored: {written:N0} rows";
                 task.IsIndeterminate = false;
                 task.MaxValue = Math.Max(1, written);
                 task.Value = task.MaxValue;
                 task.StopTask();
-                return written;
+                return result;
             });
     }
 
-    public static void Summary(long rows, double seconds, TensorRtTransformer transformer, int lanes, string output)
+    public static void Summary(Output.CommittedParts final, long resumedAfter, double seconds, TensorRtTransformer transformer, int lanes,
+        Output.OutputTarget target, Output.DatasetManifest? dataset)
     {
         var table = new Table().Title("[bold]Summary[/]").AddColumn("").AddColumn("");
         table.HideHeaders();
-        table.AddRow("Rows", rows.ToString("N0", CultureInfo.InvariantCulture));
+        var scoredNow = final.Rows - resumedAfter;
+        table.AddRow("Rows", final.Rows.ToString("N0", CultureInfo.InvariantCulture) + (resumedAfter > 0 ? $" ({resumedAfter:N0} from the stopped run, {scoredNow:N0} now)" : ""));
+        table.AddRow("Rejected rows", final.Rejected == 0 ? "0" : $"[yellow]{final.Rejected:N0}[/] (in {Markup.Escape(target.RejectsPath)})");
+        table.AddRow("Missing float cells", final.MissingCells == 0 ? "0" : $"[yellow]{final.MissingCells:N0}[/] (empty, null or NaN; fed as NaN)");
         table.AddRow("Seconds", seconds.ToString("0.00", CultureInfo.InvariantCulture));
-        table.AddRow("Rows/s", seconds > 0 ? (rows / seconds).ToString("N1", CultureInfo.InvariantCulture) : "-");
+        table.AddRow("Rows/s", seconds > 0 ? (scoredNow / seconds).ToString("N1", CultureInfo.InvariantCulture) : "-");
         table.AddRow("Backend", Markup.Escape(transformer.BackendDescription));
         table.AddRow("Batch size", transformer.BatchSize.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Lanes", lanes.ToString(CultureInfo.InvariantCulture));
-        table.AddRow("Output", Markup.Escape(Path.GetFullPath(output)));
+        table.AddRow("Parts committed", final.Parts.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("Output", Markup.Escape(target.FinalPath));
+        if (dataset is not null)
+            table.AddRow("Dataset", $"{Markup.Escape(target.DatasetFolder!)}: {dataset.Parts.Count} of {dataset.Shards} part(s){(dataset.Complete ? ", complete" : "")}");
         AnsiConsole.Write(table);
+        // One plain line as well, for logs and scripts that grep.
+        var datasetState = dataset is null ? "" : $" dataset_parts={dataset.Parts.Count}/{dataset.Shards} dataset_complete={(dataset.Complete ? "true" : "false")}";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} output={target.FinalPath}"));
     }
 
     public static void Memory(MemoryReport report)
@@ -163,7 +175,13 @@ public static class ConsoleReports
         AnsiConsole.Write(table);
     }
 
-    public static void Error(string message) => AnsiConsole.MarkupLine($"[red]{Markup.Escape(message)}[/]");
+    /// <summary>One line on stderr: what went wrong and what to do.</summary>
+    public static void Error(string message) => Console.Error.WriteLine($"error: {OneLine(message)}");
+
+    /// <summary>One line on stderr: something the run goes on with but the user should know.</summary>
+    public static void Warning(string message) => Console.Error.WriteLine($"warning: {OneLine(message)}");
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     public static void Note(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
 

@@ -10,8 +10,27 @@ public sealed record JobOptions
 
     public required string Model { get; init; }
 
-    /// <summary>The file to write; .parquet or .csv.</summary>
+    /// <summary>The file to write (.parquet or .csv), or a folder for part files.</summary>
     public required string Output { get; init; }
+
+    /// <summary>parquet or csv: the part files' format when <see cref="Output"/> is a folder; null takes it from the extension (or parquet).</summary>
+    public string? Format { get; init; }
+
+    /// <summary>Replace an existing output (and start over from a stopped run's parts).</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>Continue a stopped run from its last committed part.</summary>
+    public bool Resume { get; init; }
+
+    public BadRowPolicy BadRows { get; init; } = BadRowPolicy.Stop;
+
+    /// <summary>Rows per committed part.</summary>
+    public int CommitEvery { get; init; } = DefaultCommitEvery;
+
+    public const int DefaultCommitEvery = 65536;
+
+    /// <summary>The part of the input this process scores.</summary>
+    public ShardSpec Shard { get; init; } = ShardSpec.Whole;
 
     /// <summary>Model outputs to write; null or empty writes them all.</summary>
     public string[]? Outputs { get; init; }

@@ -1,73 +1,61 @@
 using System.Globalization;
-using System.Text;
-using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace BatchScoring.InputSources;
 
 /// <summary>
-/// A CSV file with a header, streamed by ML.NET's text loader. Column kinds come from the header and
-/// the first data line; the loader then reads each model input straight into one column of the
-/// tensor's element type, gathering several file columns into a vector where the mapping says so.
+/// A CSV file with a header, read by <see cref="CsvDataView"/>. Column kinds come from the header and
+/// the first data line; each model input is read straight into a column of the tensor's element type,
+/// gathering several file columns into a vector where the mapping says so. A shard reads the lines
+/// that start in its share of the bytes after the header.
 /// </summary>
 public static class CsvInput
 {
     /// <summary>Files up to this size are counted once so the progress bar can show a total.</summary>
     private const long CountLinesUpToBytes = 256L << 20;
 
-    public static PreparedInput Open(MLContext mlContext, JobOptions options, ModelSignature model)
+    public static PreparedInput Open(JobOptions options, ModelSignature model, InputStart start)
     {
         var path = options.Input;
         var fileName = $"'{Path.GetFileName(path)}'";
         var separator = options.Separator ?? (Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
 
-        string? header, first;
-        using (var reader = new StreamReader(path, Encoding.UTF8))
+        long dataStart, fileLength = new FileInfo(path).Length;
+        string header, first;
+        using (var reader = new CsvLineReader(path, 0, long.MaxValue))
         {
-            header = reader.ReadLine();
-            first = reader.ReadLine();
+            if (!reader.TryReadLine(out header, out _, out dataStart) || string.IsNullOrWhiteSpace(header))
+                throw new UsageException($"{fileName} is empty: a header line naming the columns is needed.");
+            if (!reader.TryReadLine(out first, out _, out _))
+                throw new UsageException($"{fileName} has a header but no rows.");
         }
-        if (string.IsNullOrWhiteSpace(header))
-            throw new UsageException($"{fileName} is empty: a header line naming the columns is needed.");
-        if (first is null)
-            throw new UsageException($"{fileName} has a header but no rows.");
 
-        var names = SplitLine(header, separator);
-        var values = SplitLine(first, separator);
+        var names = CsvFields.Split(header.TrimStart('\uFEFF'), separator);
+        var values = CsvFields.Split(first, separator);
         if (names.Count == 1 && separator != '\t' && header.Contains('\t'))
-            throw new UsageException($"{fileName} seems to be tab-separated: pass --separator '\\t' (or name it .tsv).");
-        if (values.Count != names.Count)
-            throw new UsageException($"The first row of {fileName} has {values.Count} fields but its header names {names.Count} columns (separator '{separator}').");
-        var columns = names.Select((name, i) => new FileColumn(name.Trim(), i, KindOf(values[i]))).ToList();
+            throw new UsageException($"{fileName} seems to be tab-separated: pass --separator tab (or name it .tsv).");
+        var columns = names.Select((name, i) => new FileColumn(name.Trim(), i, i < values.Count ? KindOf(values[i]) : FileColumnKind.Text)).ToList();
 
         foreach (var tensor in model.Inputs)
             InputSource.CheckSupported(tensor);
         var plan = InputMapping.Plan(columns, model, options.IdColumn, fileName);
 
-        var loaderColumns = plan.Inputs
-            .Select(b => new TextLoader.Column(b.Tensor.Name, InputSource.DataKindOf(b.Tensor.ElementType)!.Value,
-                b.Sources.Select(s => new TextLoader.Range(s.Index)).ToArray()))
-            .ToList();
-        var passThrough = new List<string>();
-        if (plan.Id is { } id && plan.Inputs.All(b => b.Tensor.Name != id.Name))
-        {
-            // Ids stay text: "007" and 12345678901234567890 survive as written.
-            loaderColumns.Add(new TextLoader.Column(id.Name, DataKind.String, id.Index));
-            passThrough.Add(id.Name);
-        }
+        // The shard's lines: those starting in its share of the bytes after the header.
+        var (from, to) = start.Shard.RangeOf(fileLength - dataStart);
+        var rangeStart = CsvLineReader.NextLineStart(path, dataStart + from);
+        var rangeEnd = dataStart + to;
+        long firstLine;
+        if (start.Resume is { } resume)
+            (rangeStart, firstLine) = (resume.ResumeAt, resume.NextRow);
+        else
+            firstLine = rangeStart == dataStart ? 2 : CsvLineReader.CountLines(path, rangeStart) + 1;
 
-        var data = mlContext.Data.LoadFromTextFile(path, new TextLoader.Options
-        {
-            Columns = loaderColumns.ToArray(),
-            HasHeader = true,
-            Separators = [separator],
-            AllowQuoting = true,
-            TrimWhitespace = true,
-            MissingRealsAsNaNs = true,
-        });
-        var rows = new FileInfo(path).Length <= CountLinesUpToBytes ? CountRows(path) : (long?)null;
-        return new PreparedInput(data, passThrough, rows, $"CSV file {fileName}, {columns.Count} columns",
-            plan.Inputs.Select(b => $"{b.Tensor} <- {b.How}").ToList());
+        var id = plan.Id is { } i && plan.Inputs.All(b => b.Tensor.Name != i.Name) ? i : null;
+        var layout = new CsvLayout(path, separator, names.Count, plan.Inputs, id, rangeStart, rangeEnd, firstLine);
+        var rows = fileLength <= CountLinesUpToBytes ? CountRows(path, rangeStart, rangeEnd) : (long?)null;
+        var shardNote = start.Shard.IsWhole ? "" : $"; shard {start.Shard}: bytes {rangeStart:N0}..{rangeEnd:N0}";
+        return new PreparedInput(new CsvDataView(layout, start.BadRows), id is null ? [] : [id.Name], rows,
+            $"CSV file {fileName}, {columns.Count} columns{shardNote}",
+            plan.Inputs.Select(b => $"{b.Tensor} <- {b.How}").ToList(), InputMapping.Warnings(plan, fileName));
     }
 
     private static FileColumnKind KindOf(string value)
@@ -80,45 +68,14 @@ public static class CsvInput
         return FileColumnKind.Text;
     }
 
-    /// <summary>Splits one line into fields, honouring double quotes as the text loader does.</summary>
-    private static List<string> SplitLine(string line, char separator)
+    /// <summary>Non-blank lines starting in [start, end): the rows to score, bad ones included.</summary>
+    private static long CountRows(string path, long start, long end)
     {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == separator) { fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(c);
-        }
-        fields.Add(field.ToString());
-        return fields;
-    }
-
-    /// <summary>Data lines (non-empty lines after the header); quoted fields holding line breaks make it an estimate.</summary>
-    private static long CountRows(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var buffer = new byte[1 << 16];
-        long lines = 0;
-        var lastWasNewline = true;
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            var span = buffer.AsSpan(0, read);
-            lines += span.Count((byte)'\n');
-            lastWasNewline = span[^1] == (byte)'\n';
-        }
-        if (!lastWasNewline)
-            lines++;
-        return Math.Max(0, lines - 1);
+        using var reader = new CsvLineReader(path, start, end);
+        long rows = 0;
+        while (reader.TryReadLine(out var line, out _, out _))
+            if (!string.IsNullOrWhiteSpace(line))
+                rows++;
+        return rows;
     }
 }

@@ -1,46 +1,20 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using SkiaSharp;
 
 namespace BatchScoring.InputSources;
 
 /// <summary>
-/// A folder of images (searched recursively), through ML.NET's image transforms: load, resize, and
-/// extract the pixels into a column named after the model's image input. ExtractPixels gives values
-/// 0..255, planar (CHW) unless the model takes its channels last; --pixel-offset and --pixel-scale
-/// normalise them.
+/// A folder of images (searched recursively, sorted by path), read by <see cref="ImageDataView"/>, then
+/// through ML.NET's image transforms: resize, and extract the pixels into a column named after the
+/// model's image input. ExtractPixels gives values 0..255, planar (CHW) unless the model takes its
+/// channels last; --pixel-offset and --pixel-scale normalise them. A shard takes its share of the files.
 /// </summary>
 public static class ImageFolderInput
 {
     public const string PathColumn = "path";
     private const int DefaultImageSize = 224;
 
-    private sealed class ImageFile
-    {
-        [ColumnName(PathColumn)]
-        public string RelativePath { get; set; } = "";
-    }
-
-    /// <summary>
-    /// Fails naming the files that are not images. ML.NET would otherwise fail mid-run, from a worker
-    /// thread, without saying which file; reading the headers costs little next to decoding.
-    /// </summary>
-    private static void CheckReadable(string folder, IReadOnlyList<string> files)
-    {
-        var bad = new List<string>();
-        foreach (var file in files)
-        {
-            using var codec = SKCodec.Create(Path.Combine(folder, file));
-            if (codec is null)
-                bad.Add(file);
-        }
-        if (bad.Count > 0)
-            throw new UsageException(
-                $"{bad.Count} of the {files.Count} files in '{folder}' are not images SkiaSharp can read: {string.Join(", ", bad.Take(5))}{(bad.Count > 5 ? ", ..." : "")}. Move them out of the folder.");
-    }
-
-    public static PreparedInput Open(MLContext mlContext, JobOptions options, ModelSignature model)
+    public static PreparedInput Open(MLContext mlContext, JobOptions options, ModelSignature model, InputStart start)
     {
         var folder = Path.GetFullPath(options.Input);
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
@@ -50,8 +24,6 @@ public static class ImageFolderInput
             .ToList();
         if (files.Count == 0)
             throw new UsageException($"The folder '{options.Input}' holds no images ({string.Join(", ", InputSource.ImageExtensions)}).");
-
-        CheckReadable(folder, files);
 
         if (model.Inputs.Count != 1)
             throw new UsageException($"An image folder feeds models with one input; this model has {model.Inputs.Count}: {string.Join(", ", model.Inputs)}.");
@@ -69,19 +41,24 @@ public static class ImageFolderInput
         var height = modelHeight > 0 ? modelHeight : options.ImageSize ?? DefaultImageSize;
         var width = modelWidth > 0 ? modelWidth : options.ImageSize ?? DefaultImageSize;
 
-        var paths = mlContext.Data.LoadFromEnumerable(files.Select(f => new ImageFile { RelativePath = f }));
-        var pipeline = mlContext.Transforms.LoadImages("image", folder, PathColumn)
-            .Append(mlContext.Transforms.ResizeImages("image", width, height, "image"))
-            .Append(mlContext.Transforms.ExtractPixels(tensor.Name, "image",
+        var (from, to) = start.Shard.RangeOf(files.Count);
+        if (start.Resume is { } resume)
+            from = Math.Clamp(resume.ResumeAt, from, to);
+        var mine = files.GetRange((int)from, (int)(to - from));
+
+        var images = new ImageDataView(folder, mine, from, start.BadRows);
+        var pipeline = mlContext.Transforms.ResizeImages(ImageDataView.ImageColumn, width, height, ImageDataView.ImageColumn)
+            .Append(mlContext.Transforms.ExtractPixels(tensor.Name, ImageDataView.ImageColumn,
                 orderOfExtraction: options.Bgr ? ImagePixelExtractingEstimator.ColorsOrder.ABGR : ImagePixelExtractingEstimator.ColorsOrder.ARGB,
                 interleavePixelColors: channelsLast,
                 offsetImage: options.PixelOffset,
                 scaleImage: options.PixelScale,
                 outputAsFloatArray: tensor.ElementType == typeof(float)));
-        var data = pipeline.Fit(paths).Transform(paths);
+        var data = pipeline.Fit(images).Transform(images);
         var pixels = $"{width}x{height} {(options.Bgr ? "BGR" : "RGB")} {(channelsLast ? "HWC" : "CHW")}" +
             (options.PixelOffset != 0 || options.PixelScale != 1 ? $", (p {(options.PixelOffset < 0 ? "-" : "+")} {Math.Abs(options.PixelOffset)}) x {options.PixelScale}" : ", values 0..255");
-        return new PreparedInput(data, [PathColumn], files.Count, $"image folder '{options.Input}', {files.Count} images",
-            [$"{tensor} <- pixels {pixels}"]);
+        var shardNote = start.Shard.IsWhole ? "" : $"; shard {start.Shard}: images {from + 1}..{to}";
+        return new PreparedInput(data, [PathColumn], mine.Count, $"image folder '{options.Input}', {files.Count} images{shardNote}",
+            [$"{tensor} <- pixels {pixels}"], []);
     }
 }

@@ -14,7 +14,7 @@ public enum FileColumnKind
 public sealed record FileColumn(string Name, int Index, FileColumnKind Kind);
 
 /// <summary>How one model input is fed, and from which file columns (in order).</summary>
-public sealed record InputBinding(TensorSignature Tensor, IReadOnlyList<FileColumn> Sources, string How)
+public sealed record InputBinding(TensorSignature Tensor, IReadOnlyList<FileColumn> Sources, string How, bool ByPosition = false)
 {
     /// <summary>True when a single list column feeds the whole input.</summary>
     public bool FromList => Sources is [{ Kind: FileColumnKind.NumericList }];
@@ -106,8 +106,17 @@ public static class InputMapping
         var how = $"every numeric column ({numeric.Count}: '{numeric[0].Name}'..'{numeric[^1].Name}')";
         if (skipped.Count > 0)
             how += $"; not used: {List(skipped)}";
-        return new InputBinding(tensor, numeric, how);
+        return new InputBinding(tensor, numeric, how, ByPosition: true);
     }
+
+    /// <summary>
+    /// A warning for each input fed by position: the file names no column after it, so its values come
+    /// from whatever numeric columns the file has, in file order, which may not be what the model expects.
+    /// </summary>
+    public static List<string> Warnings(InputPlan plan, string fileName) => plan.Inputs.Where(b => b.ByPosition)
+        .Select(b => $"No column of {fileName} is named after the model's input {b.Tensor}, so it is fed by position from the {b.Sources.Count} numeric column(s) " +
+            $"{List(b.Sources)}, in file order. Name them '{b.Tensor.Name}_0'..'{b.Tensor.Name}_{b.Sources.Count - 1}' (or one column '{b.Tensor.Name}') if that order is not the model's.")
+        .ToList();
 
     private static string List(IEnumerable<FileColumn> columns)
     {

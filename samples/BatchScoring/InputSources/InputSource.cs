@@ -11,23 +11,30 @@ public sealed record PreparedInput(
     IReadOnlyList<string> PassThroughColumns,
     long? RowCount,
     string Description,
-    IReadOnlyList<string> Mapping);
+    IReadOnlyList<string> Mapping,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>Which part of the input to read, from where, and where bad rows go.</summary>
+public sealed record InputStart(ShardSpec Shard, ResumePoint? Resume, BadRowSink BadRows)
+{
+    public static InputStart Fresh(BadRowPolicy policy = BadRowPolicy.Stop) => new(ShardSpec.Whole, null, new BadRowSink(policy));
+}
 
 public static class InputSource
 {
     public static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp"];
 
     /// <summary>Opens the input named by <see cref="JobOptions.Input"/> by what it is: a folder, .csv/.tsv or .parquet.</summary>
-    public static PreparedInput Open(MLContext mlContext, JobOptions options, ModelSignature model)
+    public static PreparedInput Open(MLContext mlContext, JobOptions options, ModelSignature model, InputStart start)
     {
         if (Directory.Exists(options.Input))
-            return ImageFolderInput.Open(mlContext, options, model);
+            return ImageFolderInput.Open(mlContext, options, model, start);
         if (!File.Exists(options.Input))
             throw new UsageException($"The input '{options.Input}' does not exist.");
         return Path.GetExtension(options.Input).ToLowerInvariant() switch
         {
-            ".csv" or ".tsv" or ".txt" => CsvInput.Open(mlContext, options, model),
-            ".parquet" => ParquetInput.Open(options, model),
+            ".csv" or ".tsv" or ".txt" => CsvInput.Open(options, model, start),
+            ".parquet" => ParquetInput.Open(options, model, start),
             var other => throw new UsageException(
                 $"The input '{options.Input}' has the extension '{other}', which this job does not read: give a .csv, .tsv or .parquet file, or a folder of images ({string.Join(", ", ImageExtensions)})."),
         };

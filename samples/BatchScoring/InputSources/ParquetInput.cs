@@ -16,7 +16,7 @@ public static class ParquetInput
         typeof(sbyte), typeof(ushort), typeof(uint), typeof(ulong), typeof(bool),
     ];
 
-    public static PreparedInput Open(JobOptions options, ModelSignature model)
+    public static PreparedInput Open(JobOptions options, ModelSignature model, InputStart start)
     {
         var path = options.Input;
         var fileName = $"'{Path.GetFileName(path)}'";
@@ -48,6 +48,7 @@ public static class ParquetInput
         var plan = InputMapping.Plan(columns, model, options.IdColumn, fileName);
 
         var rowGroupRows = reader.Metadata!.RowGroups.Select(g => g.NumRows).ToArray();
+        var groups = Groups(rowGroupRows, start);
         var tensors = plan.Inputs.Select(binding =>
         {
             var sources = binding.Sources.Select(s => dataFields[s.Name]).ToList();
@@ -65,10 +66,32 @@ public static class ParquetInput
             id = new ParquetIdSource(idColumn.Name, idField);
         }
 
-        var view = new ParquetDataView(path, tensors, id, rowGroupRows);
-        return new PreparedInput(view, id is null ? [] : [id.Name], rowGroupRows.Sum(),
-            $"Parquet file {fileName}, {columns.Count} columns in {rowGroupRows.Length} row group(s)",
-            plan.Inputs.Select(b => $"{b.Tensor} <- {b.How}").ToList());
+        var view = new ParquetDataView(path, tensors, id, groups, start.BadRows);
+        var shardNote = start.Shard.IsWhole ? "" : $"; shard {start.Shard}: row groups {(groups.Count == 0 ? "none" : $"{groups[0].Index}..{groups[^1].Index}")}";
+        return new PreparedInput(view, id is null ? [] : [id.Name], groups.Sum(g => g.Rows - g.Skip),
+            $"Parquet file {fileName}, {columns.Count} columns in {rowGroupRows.Length} row group(s){shardNote}",
+            plan.Inputs.Select(b => $"{b.Tensor} <- {b.How}").ToList(), InputMapping.Warnings(plan, fileName));
+    }
+
+    /// <summary>
+    /// The row groups this shard reads: those whose first row falls in the shard's share of the rows,
+    /// so shards are disjoint, cover the file and keep its order. A resumed run skips the rows before
+    /// its resume point.
+    /// </summary>
+    public static List<ParquetGroupRange> Groups(long[] rowGroupRows, InputStart start)
+    {
+        var (from, to) = start.Shard.RangeOf(rowGroupRows.Sum());
+        var groups = new List<ParquetGroupRange>();
+        long first = 0;
+        for (var g = 0; g < rowGroupRows.Length; first += rowGroupRows[g], g++)
+        {
+            if (first < from || first >= to)
+                continue;
+            var skip = start.Resume is { } resume ? Math.Clamp(resume.ResumeAt - first, 0, rowGroupRows[g]) : 0;
+            if (skip < rowGroupRows[g])
+                groups.Add(new ParquetGroupRange(g, first, rowGroupRows[g], skip));
+        }
+        return groups;
     }
 
     private static (FileColumnKind Kind, DataField? Data) Classify(Field field) => field switch

@@ -5,22 +5,33 @@ namespace BatchScoring.OutputWriters;
 /// <summary>
 /// CSV with a header. A vector column of known size becomes columns &lt;name&gt;_0..&lt;name&gt;_{k-1}
 /// (one value stays &lt;name&gt;); one whose size varies from row to row becomes one field of values
-/// separated by spaces, since a header cannot name a varying number of columns.
+/// separated by spaces, since a header cannot name a varying number of columns. A commit flushes to
+/// disk; a resumed file is cut back to its committed length and appended to.
 /// </summary>
 public sealed class CsvOutputWriter : OutputWriter
 {
+    private readonly FileStream _stream;
     private readonly StreamWriter _writer;
     private readonly IReadOnlyList<ColumnReader> _columns;
 
-    public CsvOutputWriter(string path, IReadOnlyList<ColumnReader> columns)
+    public CsvOutputWriter(string path, IReadOnlyList<ColumnReader> columns, CommitPoint? resumeAt)
     {
         _columns = columns;
-        _writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16);
-        var header = columns.SelectMany(c => c.IsVector && c.Size > 1 ? Enumerable.Range(0, c.Size).Select(i => $"{c.Name}_{i}") : [c.Name]);
-        _writer.WriteLine(string.Join(",", header.Select(Quote)));
+        _stream = new FileStream(path, resumeAt is null ? FileMode.Create : FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        if (resumeAt is { } point)
+        {
+            _stream.SetLength(point.Bytes);
+            _stream.Position = point.Bytes;
+        }
+        _writer = new StreamWriter(_stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16);
+        if (resumeAt is null)
+        {
+            var header = columns.SelectMany(c => c.IsVector && c.Size > 1 ? Enumerable.Range(0, c.Size).Select(i => $"{c.Name}_{i}") : [c.Name]);
+            _writer.WriteLine(string.Join(",", header.Select(Quote)));
+        }
     }
 
-    protected override ValueTask WriteRowAsync()
+    public override ValueTask WriteRowAsync()
     {
         for (var c = 0; c < _columns.Count; c++)
         {
@@ -39,9 +50,18 @@ public sealed class CsvOutputWriter : OutputWriter
         return ValueTask.CompletedTask;
     }
 
-    protected override async ValueTask CompleteAsync() => await _writer.FlushAsync();
+    public override async ValueTask<CommitPoint> CommitAsync()
+    {
+        await _writer.FlushAsync();
+        _stream.Flush(flushToDisk: true);
+        return new CommitPoint(_stream.Length, null);
+    }
 
-    public override ValueTask DisposeAsync() => _writer.DisposeAsync();
+    public override async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        await _stream.DisposeAsync();
+    }
 
     private static string Quote(string name) => name.IndexOfAny([',', '"', '\n', '\r']) < 0 ? name : $"\"{name.Replace("\"", "\"\"")}\"";
 }

@@ -4,41 +4,75 @@ using Parquet.Schema;
 namespace BatchScoring.OutputWriters;
 
 /// <summary>
-/// Parquet, in row groups of <see cref="RowGroupSize"/> rows: vector outputs as list columns, single
-/// values and pass-through columns as plain ones. Only one row group is held in memory.
+/// Parquet, in row groups of at most <see cref="RowGroupSize"/> rows: vector outputs as list columns,
+/// single values and pass-through columns as plain ones. Only one row group is held in memory.
+/// A commit writes the rows gathered as a row group and closes the file with its footer, flushed to
+/// disk: the file is whole at every commit. The next part opens it in Parquet.Net's append mode, which
+/// writes its row groups over that footer and a new footer after them; so the committed footer's bytes
+/// are kept, for a resumed run to cut the file back to the committed row groups and close it again.
 /// </summary>
 public sealed class ParquetOutputWriter : OutputWriter
 {
     public const int RowGroupSize = 4096;
 
     private readonly FileStream _stream;
-    private readonly ParquetWriter _writer;
+    private readonly ParquetSchema _schema;
     private readonly IReadOnlyList<ParquetColumn> _columns;
+    private ParquetWriter? _writer;
     private int _rows;
 
-    public ParquetOutputWriter(string path, IReadOnlyList<ColumnReader> readers)
+    private ParquetOutputWriter(FileStream stream, IReadOnlyList<ParquetColumn> columns)
     {
-        _columns = readers.Select(ParquetColumn.For).ToList();
-        _stream = File.Create(path);
-        _writer = ParquetWriter.CreateAsync(new ParquetSchema(_columns.Select(c => c.Field)), _stream).GetAwaiter().GetResult();
+        _stream = stream;
+        _columns = columns;
+        _schema = new ParquetSchema(columns.Select(c => c.Field));
     }
 
-    protected override async ValueTask WriteRowAsync()
+    public static async Task<ParquetOutputWriter> OpenAsync(string path, IReadOnlyList<ColumnReader> readers, CommitPoint? resumeAt)
+    {
+        var stream = new FileStream(path, resumeAt is null ? FileMode.Create : FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        var writer = new ParquetOutputWriter(stream, readers.Select(ParquetColumn.For).ToList());
+        if (resumeAt is { } point)
+        {
+            var footer = Convert.FromBase64String(point.ParquetFooter ?? throw new InvalidDataException("The manifest holds no Parquet footer for the committed parts."));
+            stream.SetLength(point.Bytes - footer.Length);
+            stream.Position = stream.Length;
+            await stream.WriteAsync(footer);
+            stream.Flush(flushToDisk: true);
+        }
+        else
+        {
+            // A file with the schema and no rows: whole from the start, so every later part appends.
+            await (await ParquetWriter.CreateAsync(writer._schema, stream)).DisposeAsync();
+        }
+        return writer;
+    }
+
+    public override async ValueTask WriteRowAsync()
     {
         foreach (var column in _columns)
             column.Append();
         if (++_rows == RowGroupSize)
-            await FlushAsync();
+            await FlushRowGroupAsync();
     }
 
-    protected override async ValueTask CompleteAsync()
+    public override async ValueTask<CommitPoint> CommitAsync()
     {
         if (_rows > 0)
-            await FlushAsync();
+            await FlushRowGroupAsync();
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+            _writer = null;
+        }
+        _stream.Flush(flushToDisk: true);
+        return new CommitPoint(_stream.Length, Convert.ToBase64String(Footer()));
     }
 
-    private async Task FlushAsync()
+    private async Task FlushRowGroupAsync()
     {
+        _stream.Position = _stream.Length;
+        _writer ??= await ParquetWriter.CreateAsync(_schema, _stream, append: true);
         using (var group = _writer.CreateRowGroup())
         {
             foreach (var column in _columns)
@@ -48,9 +82,24 @@ public sealed class ParquetOutputWriter : OutputWriter
         _rows = 0;
     }
 
+    /// <summary>The file's footer: its metadata, the metadata's length (4 bytes, little-endian) and "PAR1".</summary>
+    private byte[] Footer()
+    {
+        Span<byte> tail = stackalloc byte[8];
+        _stream.Position = _stream.Length - 8;
+        _stream.ReadExactly(tail);
+        var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail) + 8;
+        var footer = new byte[length];
+        _stream.Position = _stream.Length - length;
+        _stream.ReadExactly(footer);
+        _stream.Position = _stream.Length;
+        return footer;
+    }
+
     public override async ValueTask DisposeAsync()
     {
-        await _writer.DisposeAsync();
+        if (_writer is not null)
+            await _writer.DisposeAsync();
         await _stream.DisposeAsync();
     }
 
