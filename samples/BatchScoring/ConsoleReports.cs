@@ -1,7 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
 using TrtMLNet;
-using TrtMLNet.Execution;
 
 namespace BatchScoring;
 

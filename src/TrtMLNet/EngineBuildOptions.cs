@@ -9,6 +9,9 @@ internal sealed record EngineBuildOptions
 {
     public TensorRtPrecision Precision { get; init; }
 
+    /// <summary>Op types the precision rewrite keeps in FP32 besides its default list.</summary>
+    public IReadOnlyCollection<string> KeepFp32OpTypes { get; init; } = [];
+
     public bool AllowTf32 { get; init; } = true;
 
     /// <summary>The builder's workspace pool limit; null is TensorRT's default.</summary>
@@ -43,6 +46,7 @@ internal sealed record EngineBuildOptions
     public static EngineBuildOptions From(TensorRtOptions options, IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> profiles) => new()
     {
         Precision = options.Precision,
+        KeepFp32OpTypes = options.KeepFp32OpTypes ?? [],
         AllowTf32 = options.AllowTf32,
         WorkspaceBytes = options.WorkspaceBytes,
         EnableTactics = options.EnableTactics,

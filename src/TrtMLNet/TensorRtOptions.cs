@@ -120,7 +120,19 @@ public sealed class TensorRtOptions
     [JsonIgnore]
     public string? EngineFile { get; set; }
 
+    /// <summary>
+    /// The precision to run at. On ONNX Runtime CUDA (and TensorRT 11, which takes its precision from the
+    /// model) FP16 and BF16 rewrite the model at fit: weights converted, casts at the edges so columns stay
+    /// float, ops unsafe in half kept in FP32 (<see cref="KeepFp32OpTypes"/> adds more); on TensorRT 10 and
+    /// ONNX Runtime's TensorRT provider they are the builder's flags. On the CPU the model runs as it is.
+    /// </summary>
     public TensorRtPrecision Precision { get; set; } = TensorRtPrecision.Fp32;
+
+    /// <summary>
+    /// Op types to keep in FP32 when the model is rewritten for FP16 or BF16, beyond the documented
+    /// default list (docs/precision.md), for ops that lose too much in half precision in your model.
+    /// </summary>
+    public string[]? KeepFp32OpTypes { get; set; }
 
     /// <summary>
     /// Whether FP32 matrix math may use TF32 tensor cores on GPUs that have them (TensorRT's kTF32 and
@@ -230,6 +242,7 @@ public sealed class TensorRtOptions
         var copy = (TensorRtOptions)MemberwiseClone();
         copy.InputColumns = InputColumns?.ToArray();
         copy.OutputColumns = OutputColumns?.ToArray();
+        copy.KeepFp32OpTypes = KeepFp32OpTypes?.ToArray();
         copy.ShapeDictionary = ShapeDictionary?.ToDictionary(p => p.Key, p => p.Value.ToArray());
         copy.Profiles = Profiles?.ToList();
         copy.ImageInputs = ImageInputs?.ToDictionary(p => p.Key, p => p.Value);

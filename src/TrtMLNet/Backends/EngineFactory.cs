@@ -82,11 +82,27 @@ internal static class EngineFactory
         }
     }
 
-    private static IInferenceEngine Make(ModelSource model, EngineOptions options, Action<string> warn, Action<string> info) => options.Backend switch
+    /// <summary>
+    /// The engine, with the precision each backend takes its own way: TensorRT (10: builder flags, 11: the
+    /// rewritten model), ONNX Runtime's TensorRT provider (its flags), ONNX Runtime CUDA (the rewritten
+    /// model), the CPU (the model as it is).
+    /// </summary>
+    private static IInferenceEngine Make(ModelSource model, EngineOptions options, Action<string> warn, Action<string> info)
     {
-        TensorRtBackend.TensorRt => TensorRt.TensorRtEngineLoader.Create(model, options, warn, info),
-        _ => OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn),
-    };
+        switch (options.Backend)
+        {
+            case TensorRtBackend.TensorRt:
+                return TensorRt.TensorRtEngineLoader.Create(model, options, warn, info);
+            case TensorRtBackend.OnnxRuntimeCuda:
+                var reduced = ReducedPrecisionModels.For(model, options.Build, options.EngineCacheDirectory ?? TensorRt.EngineCache.DefaultDirectory, info, warn);
+                return OnnxRuntimeEngine.Create(reduced.OnnxBytes, reduced.Onnx, options, reduced.Name, warn);
+            case TensorRtBackend.OnnxRuntimeCpu when options.Build.Precision != TensorRtPrecision.Fp32:
+                warn($"{model.Name} runs in FP32 on the CPU: {options.Build.Precision} is for GPUs.");
+                return OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn);
+            default:
+                return OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn);
+        }
+    }
 
     /// <summary>Failures that mean "this backend cannot run here" rather than "this model is wrong".</summary>
     private static bool IsUnavailability(Exception e) =>

@@ -27,6 +27,8 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
     /// </summary>
     internal static readonly IReadOnlyList<string> NotKeyed =
     [
+        // KeepFp32OpTypes changes the rewritten model's bytes, which the key hashes.
+        nameof(EngineBuildOptions.KeepFp32OpTypes),
         nameof(EngineBuildOptions.TimingCacheFile), nameof(EngineBuildOptions.CudaGraphs), nameof(EngineBuildOptions.PreferNhwc),
         nameof(EngineBuildOptions.ConvolutionSearch), nameof(EngineBuildOptions.CudnnMaxWorkspace),
     ];

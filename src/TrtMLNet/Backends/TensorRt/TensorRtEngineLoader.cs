@@ -142,10 +142,16 @@ internal static class TensorRtEngineLoader
 
     private static TensorRtEngine BuildThroughCache(ModelSource model, EngineOptions options, ShimInfo shim, ComputeDevice device, Action<string> warn)
     {
-        CheckPrecision(options.Build, shim);
+        var cacheDirectory = options.EngineCacheDirectory ?? EngineCache.DefaultDirectory;
+        if (options.Build.Precision != TensorRtPrecision.Fp32 && !shim.SupportsPrecisionFlags)
+        {
+            // TensorRT 11 is strongly typed: the precision is the model's, so it gets the rewritten model.
+            model = ReducedPrecisionModels.For(model, options.Build, cacheDirectory, _ => { }, warn);
+            options = options with { Build = options.Build with { Precision = TensorRtPrecision.Fp32 } };
+        }
         var build = WithProfilePerContext(options.Build, model, options.ConcurrentContexts);
         var key = EngineCacheKey.For(model.OnnxBytes, build, shim.LoadedTensorRt, device.ModelName, device.ComputeCapability!, shim.AbiVersion);
-        var cache = new EngineCache(options.EngineCacheDirectory ?? EngineCache.DefaultDirectory, warn);
+        var cache = new EngineCache(cacheDirectory, warn);
         byte[] Build() => BuildPlan(model, build, shim, device, warn);
 
         var entry = cache.GetOrBuild(key, Build);
@@ -163,16 +169,6 @@ internal static class TensorRtEngineLoader
             entry = cache.GetOrBuild(key, Build);
             return TensorRtEngine.Load(entry.Plan, device, shim);
         }
-    }
-
-    /// <summary>Refused before a build that may take minutes: TensorRT 11 takes precision from the model.</summary>
-    internal static void CheckPrecision(EngineBuildOptions build, ShimInfo shim)
-    {
-        if (build.Precision != TensorRtPrecision.Fp32 && !shim.SupportsPrecisionFlags)
-            throw new NotSupportedException(
-                $"Precision {build.Precision} cannot be asked of TensorRT {shim.CompiledTensorRt.Major}: it is strongly typed, and every layer runs in " +
-                "the precision the model itself states. Export the model in FP16 (or BF16) instead, for example with onnxconverter-common's float16 " +
-                "conversion or NVIDIA ModelOpt's AutoCast, and build it with Precision = Fp32 (which means: as the model says).");
     }
 
     /// <summary>

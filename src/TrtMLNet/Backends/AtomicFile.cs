@@ -1,4 +1,4 @@
-namespace TrtMLNet.Backends.TensorRt;
+namespace TrtMLNet.Backends;
 
 /// <summary>
 /// Replaces a file so that readers see the old content or the new, never a part of it: the content goes
