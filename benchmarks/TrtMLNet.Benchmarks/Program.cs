@@ -14,8 +14,12 @@ var rows = new Option<int>("--rows") { Description = "Rows scored per pass.", De
 var only = new Option<string?>("--only") { Description = "Run only the models whose name contains this (e.g. ResNet, BERT)." };
 var lanes = new Option<int>("--lanes") { Description = "ApplyTensorRt's Lanes.", DefaultValueFactory = _ => new TrtMLNet.TensorRtOptions().Lanes };
 var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's ReadAheadBatches.", DefaultValueFactory = _ => new TrtMLNet.TensorRtOptions().ReadAheadBatches };
-var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) vs ApplyOnnxModel(gpuDeviceId: 0) vs the raw engine: ResNet-50 and BERT-base.") { models, batches, rows, passes, only, lanes, readAhead };
-gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows), parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), Console.Out));
+var minPass = new Option<double>("--min-pass") { Description = "Seconds each timed pass lasts at least.", DefaultValueFactory = _ => 1.0 };
+var settings = new Option<string?>("--settings") { Description = "Precision settings to run, comma-separated: FP32, TF32, FP16, \"FP16 + CUDA graphs\"; all by default." };
+var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) at FP32, TF32, FP16 and FP16 with CUDA graphs beside the raw engine at the same settings and ApplyOnnxModel: ResNet-50 and BERT-base.")
+    { models, batches, rows, passes, only, lanes, readAhead, minPass, settings };
+gpu.SetAction(parse => GpuBenchmark.Run(parse.GetValue(models)!, parse.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), parse.GetValue(passes), parse.GetValue(rows),
+    parse.GetValue(only), parse.GetValue(lanes), parse.GetValue(readAhead), parse.GetValue(minPass), parse.GetValue(settings), Console.Out));
 
 var jpegFolder = new Option<string>("--folder") { Description = "Folder of JPEGs (e.g. from anchors/make_jpegs.py).", Required = true };
 var jpegBatch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 128 };

@@ -15,24 +15,31 @@ internal static class Throughput
 
     public sealed record Result(string Name, double RowsPerSecond, double Min, double Max, long Rows);
 
-    public static IReadOnlyList<Result> Compare(IReadOnlyList<Contender> contenders, int passes, TimeSpan? minPass = null)
+    /// <summary>
+    /// Times the contenders, and any <paramref name="extra"/> passes (the raw engine's, say, which read no
+    /// IDataView), alternately pass by pass; results come in that order, the extras last, named "extra N".
+    /// </summary>
+    public static IReadOnlyList<Result> Compare(IReadOnlyList<Contender> contenders, int passes, TimeSpan? minPass = null,
+        IReadOnlyList<Func<(long Rows, double Seconds)>>? extra = null)
     {
+        var all = contenders.Select(c => (Name: c.Name, Pass: (Func<(long Rows, double Seconds)>)(() => Pass(c))))
+            .Concat((extra ?? []).Select((e, i) => (Name: $"extra {i}", Pass: e))).ToList();
         // A first pass of each warms caches, JIT and the engines (cuDNN picks its algorithms then).
-        foreach (var contender in contenders)
-            Pass(contender);
-        var samples = contenders.Select(_ => new List<double>()).ToList();
-        long[] rows = new long[contenders.Count];
+        foreach (var (_, pass) in all)
+            pass();
+        var samples = all.Select(_ => new List<double>()).ToList();
+        long[] rows = new long[all.Count];
         for (var p = 0; p < passes; p++)
         {
-            for (var c = 0; c < contenders.Count; c++)
+            for (var c = 0; c < all.Count; c++)
             {
-                var (count, seconds) = Pass(contenders[c]);
+                var (count, seconds) = all[c].Pass();
                 // Short passes are repeated within a sample so timer noise does not dominate.
                 var total = count;
                 var elapsed = seconds;
                 while (minPass is { } min && elapsed < min.TotalSeconds)
                 {
-                    var (more, moreSeconds) = Pass(contenders[c]);
+                    var (more, moreSeconds) = all[c].Pass();
                     total += more;
                     elapsed += moreSeconds;
                 }
@@ -40,7 +47,7 @@ internal static class Throughput
                 samples[c].Add(total / elapsed);
             }
         }
-        return contenders.Select((c, i) => new Result(c.Name, Median(samples[i]), samples[i].Min(), samples[i].Max(), rows[i])).ToList();
+        return all.Select((c, i) => new Result(c.Name, Median(samples[i]), samples[i].Min(), samples[i].Max(), rows[i])).ToList();
     }
 
     private static (long Rows, double Seconds) Pass(Contender contender)

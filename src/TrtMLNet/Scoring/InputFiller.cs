@@ -26,6 +26,9 @@ internal abstract class InputFiller : IDisposable
                 ? new CpuImageFiller(image, model, input, source)
                 : new GpuImageFiller(image, model.Runtime.Pool.Device, input, source, slots);
         }
+        if (shape.RowBytes >= LargeRowFiller.MinRowBytes && row.Schema[shape.Column].Type is VectorDataViewType
+            && shape.Tensor.ElementType is not (TensorElementType.Float16 or TensorElementType.BFloat16))
+            return LargeRowFiller.Create(model, input, row);
         return Create(row, shape);
     }
 

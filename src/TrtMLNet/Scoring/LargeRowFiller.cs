@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace TrtMLNet.Scoring;
+
+/// <summary>
+/// Feeds an input whose rows are large (an image tensor of floats, say) so that filling a batch does not
+/// bind to one core: the cursor's thread only calls the column's getter, into a buffer of each row's
+/// own, and the copies into pinned staging then run on every core at the end of the batch. It costs
+/// one batch of the column in managed memory per cursor.
+/// </summary>
+internal abstract class LargeRowFiller : InputFiller
+{
+    /// <summary>Rows from this size (256 KiB) on: a copy per row costs tens of microseconds, worth spreading.</summary>
+    public const long MinRowBytes = 256 * 1024;
+
+    public static InputFiller Create(FittedModel model, int input, DataViewRow row)
+    {
+        var shape = model.Shapes.Inputs[input];
+        var column = row.Schema[shape.Column];
+        return shape.Tensor.ElementType switch
+        {
+            TensorElementType.Float32 => new Of<float>(model, input, row.GetGetter<VBuffer<float>>(column)),
+            TensorElementType.Float64 => new Of<double>(model, input, row.GetGetter<VBuffer<double>>(column)),
+            TensorElementType.Int32 => new Of<int>(model, input, row.GetGetter<VBuffer<int>>(column)),
+            TensorElementType.Int64 => new Of<long>(model, input, row.GetGetter<VBuffer<long>>(column)),
+            TensorElementType.UInt8 => new Of<byte>(model, input, row.GetGetter<VBuffer<byte>>(column)),
+            TensorElementType.Bool => new Of<bool>(model, input, row.GetGetter<VBuffer<bool>>(column)),
+            _ => throw new NotSupportedException($"Input {shape.Tensor} cannot be fed from ML.NET."),
+        };
+    }
+
+    private sealed class Of<T>(FittedModel model, int input, ValueGetter<VBuffer<T>> getter) : LargeRowFiller
+        where T : unmanaged
+    {
+        private readonly InputShape _shape = model.Shapes.Inputs[input];
+        private readonly VBuffer<T>[] _rows = new VBuffer<T>[model.Shapes.BatchSize];
+
+        public override void Fill(Span<byte> destination, int row, long position)
+        {
+            getter(ref _rows[row]);
+            if (_rows[row].Length != _shape.RowElements)
+                throw new InvalidOperationException(
+                    $"Row {position}: column '{_shape.Column}' has {_rows[row].Length} values, but the model's input {_shape.Tensor} takes {_shape.RowElements} per row.");
+        }
+
+        public override unsafe void FinishBatch(BatchSlot slot, int rows)
+        {
+            var start = (byte*)slot.Job.Staging!.Pointer + model.Layout.InputOffsets[input];
+            var rowBytes = (int)_shape.RowBytes;
+            Parallel.For(0, rows, r =>
+            {
+                var target = MemoryMarshal.Cast<byte, T>(new Span<byte>(start + (long)r * rowBytes, rowBytes));
+                _rows[r].CopyTo(target);
+            });
+        }
+    }
+}
