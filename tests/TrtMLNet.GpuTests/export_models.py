@@ -3,6 +3,7 @@
     python3 export_models.py OUT_DIR
 
 resnet50.onnx: torchvision ResNet-50, input [N,3,224,224] float, output logits [N,1000].
+resnet50-fp16.onnx: the same weights exported in float16 (model.half()): input and output float16.
 bert-base.onnx: transformers BertModel with bert-base's configuration, inputs input_ids and
 attention_mask int64 [batch, sequence], outputs last_hidden_state [batch, sequence, 768] and
 pooler_output [batch, 768].
@@ -16,8 +17,13 @@ import torch
 def export_resnet50(path):
     import torchvision
     model = torchvision.models.resnet50().eval()
+    axes = {"input": {0: "batch"}, "logits": {0: "batch"}}
     torch.onnx.export(model, torch.randn(1, 3, 224, 224), path, input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+                      dynamic_axes=axes, opset_version=17, dynamo=False)
+    # The same weights in float16, for models that already take and give float16 tensors.
+    half = os.path.join(os.path.dirname(path), "resnet50-fp16.onnx")
+    torch.onnx.export(model.half(), torch.randn(1, 3, 224, 224).half(), half, input_names=["input"], output_names=["logits"],
+                      dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
 class Bert(torch.nn.Module):
