@@ -1,3 +1,4 @@
+using BatchScoring.InputSources;
 using TrtMLNet;
 
 namespace BatchScoring;
@@ -74,6 +75,28 @@ public sealed record JobOptions
 
     /// <summary>Planes in blue, green, red order (Caffe and CNTK models) instead of red, green, blue.</summary>
     public bool Bgr { get; init; }
+
+    /// <summary>--resize: the shorter side is resized to this before a center crop; null stretches (unless --crop or --preset).</summary>
+    public int? Resize { get; init; }
+
+    /// <summary>--crop: the center crop's width and height; null takes the model's size.</summary>
+    public int? Crop { get; init; }
+
+    /// <summary>--mean: per-channel means on the 0..1 scale, R, G, B (torchvision's Normalize).</summary>
+    public float[]? Mean { get; init; }
+
+    /// <summary>--std: per-channel standard deviations on the 0..1 scale, R, G, B.</summary>
+    public float[]? Std { get; init; }
+
+    public ImagePreset? Preset { get; init; }
+
+    /// <summary>Where images are decoded: nvJPEG on the GPU when the model runs there (auto), or on the CPU.</summary>
+    public ImageDecoderKind Decoder { get; init; } = ImageDecoderKind.Auto;
+
+    public TensorRtPrecision Precision { get; init; } = TensorRtPrecision.Fp32;
+
+    /// <summary><see cref="TensorRtOptions.AllowTf32"/> for FP32 math.</summary>
+    public bool Tf32 { get; init; } = true;
 
     public bool Verbose { get; init; }
 }

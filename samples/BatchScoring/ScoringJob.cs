@@ -80,6 +80,9 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
             OpenBatchDimension = options.OpenBatch,
             Lanes = options.Concurrency,
             FallbackToCpu = options.CpuFallback,
+            Precision = options.Precision,
+            AllowTf32 = options.Tf32,
+            ImageInputs = input.ImageInputs,
         };
 
         var setup = Stopwatch.StartNew();
@@ -91,9 +94,10 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
 
         var scored = transformer.Transform(data);
         var columns = input.PassThroughColumns.Concat(transformer.OutputColumnNames).ToList();
+        var skipped = input.ImageRows is { } imageRows ? new SkippedImageRows(transformer, imageRows) : null;
         Writer = new PartWriter(Session.Target, Session.Manifest, options.CommitEvery, badRows);
         var clock = Stopwatch.StartNew();
-        var final = await ConsoleReports.WithProgressAsync(expectedRows, progress => Writer.WriteAsync(scored, columns, progress, _cancel), c => c.Rows - committed.Rows);
+        var final = await ConsoleReports.WithProgressAsync(expectedRows, progress => Writer.WriteAsync(scored, columns, progress, _cancel, skipped), c => c.Rows - committed.Rows);
         clock.Stop();
         var dataset = Session.Complete(Writer.Manifest);
 

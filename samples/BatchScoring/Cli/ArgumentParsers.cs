@@ -28,6 +28,21 @@ public static class ArgumentParsers
         return 0;
     };
 
+    /// <summary>Three numbers, comma-separated (R,G,B); <paramref name="positive"/> rejects zero and negatives (a std).</summary>
+    public static Func<ArgumentResult, float[]?> Triple(string name, bool positive) => result =>
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        var parts = text.Split(',');
+        var values = new float[parts.Length];
+        var ok = parts.Length == 3;
+        for (var i = 0; ok && i < 3; i++)
+            ok = float.TryParse(parts[i].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) && float.IsFinite(values[i]) && (!positive || values[i] > 0);
+        if (ok)
+            return values;
+        result.AddError($"{name} takes three {(positive ? "positive " : "")}numbers for R,G,B on the 0..1 scale, e.g. {(positive ? "0.229,0.224,0.225" : "0.485,0.456,0.406")}; not '{text}'.");
+        return null;
+    };
+
     private static long? Parse(ArgumentResult result, string name, long min, long max)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Spectre.Console;
+using BatchScoring.InputSources;
 using TrtMLNet;
 using static BatchScoring.Cli.ArgumentParsers;
 
@@ -44,6 +45,14 @@ public sealed class JobCommand
     private readonly Option<float> _pixelOffset = new("--pixel-offset") { Description = "Added to each pixel value (0..255) before scaling, e.g. -127.5." };
     private readonly Option<float> _pixelScale = new("--pixel-scale") { Description = "Pixel values are multiplied by this after the offset, e.g. 0.00392 for 0..1.", DefaultValueFactory = _ => 1f };
     private readonly Option<bool> _bgr = new("--bgr") { Description = "Extract planes in blue, green, red order (Caffe- and CNTK-style models)." };
+    private readonly Option<int?> _resize = new("--resize") { Description = "Resize the shorter side of each image to N, keeping its aspect ratio, then center-crop to the model's size (torchvision's Resize(N) + CenterCrop).", HelpName = "N" };
+    private readonly Option<int?> _crop = new("--crop") { Description = "The center crop's size when the model leaves its size open (default: the model's, else 224); alone, the shorter side is resized to it.", HelpName = "N" };
+    private readonly Option<float[]?> _mean = new("--mean") { Description = "Per-channel means R,G,B on the 0..1 scale, subtracted after scaling pixels to 0..1 (torchvision's Normalize).", HelpName = "r,g,b" };
+    private readonly Option<float[]?> _std = new("--std") { Description = "Per-channel standard deviations R,G,B on the 0..1 scale the centred values are divided by.", HelpName = "r,g,b" };
+    private readonly Option<ImagePreset?> _preset = new("--preset") { Description = "imagenet: torchvision's ImageNet evaluation transform, Resize(256), CenterCrop(224), ImageNet mean and std.", HelpName = "imagenet" };
+    private readonly Option<ImageDecoderKind> _decoder = new("--decoder") { Description = "Where images are decoded: auto (nvJPEG on the GPU when the model runs there, else every CPU core), cpu, or gpu (an error where nvJPEG is not available).", DefaultValueFactory = _ => ImageDecoderKind.Auto, HelpName = "auto|cpu|gpu" };
+    private readonly Option<TensorRtPrecision> _precision = new("--precision") { Description = "fp32 (the model's own), fp16 or bf16: run the model in reduced precision on a GPU (check with --check-parity).", DefaultValueFactory = _ => TensorRtPrecision.Fp32, HelpName = "fp32|fp16|bf16" };
+    private readonly Option<bool> _tf32 = new("--tf32") { Description = "Whether FP32 convolutions and matrix products may use TF32 tensor cores (true, the default, as PyTorch's cuDNN default) or strict FP32 (false).", DefaultValueFactory = _ => true, HelpName = "true|false" };
     private readonly Option<bool> _example = new("--example") { Description = "Run the built-in example: synthetic images through ResNet-18 (also what no arguments do); it replaces its own earlier output." };
     private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Print TrtMLNet's messages and, on errors, the stack trace." };
 
@@ -59,6 +68,10 @@ public sealed class JobCommand
         _imageSize.CustomParser = OptionalWholeNumber("--image-size", 8, 16384);
         _pixelOffset.CustomParser = Real("--pixel-offset");
         _pixelScale.CustomParser = Real("--pixel-scale");
+        _resize.CustomParser = OptionalWholeNumber("--resize", 1, 16384);
+        _crop.CustomParser = OptionalWholeNumber("--crop", 1, 16384);
+        _mean.CustomParser = Triple("--mean", positive: false);
+        _std.CustomParser = Triple("--std", positive: true);
         Root = new RootCommand(
             "Scores a CSV file, a Parquet file or a folder of images with an ONNX model through TrtMLNet (TensorRT in ML.NET) " +
             "and writes the model's outputs to Parquet or CSV, committed in parts (--resume continues a stopped run), optionally as one shard of many. " +
@@ -66,7 +79,7 @@ public sealed class JobCommand
         {
             _input, _model, _output, _format, _overwrite, _resume, _badRows, _commitEvery, _shard, _shards, _outputs, _backend, _device, _batchSize,
             _openBatch, _concurrency, _cpuFallback, _checkParity, _memoryReport, _limit, _idColumn, _separator, _imageSize, _pixelOffset, _pixelScale,
-            _bgr, _example, _verbose,
+            _bgr, _resize, _crop, _mean, _std, _preset, _decoder, _precision, _tf32, _example, _verbose,
         };
     }
 
@@ -133,6 +146,15 @@ public sealed class JobCommand
             PixelOffset = pixelOffsetValue,
             PixelScale = parse.GetValue(_pixelScale),
             Bgr = bgrValue,
+            Resize = parse.GetValue(_resize),
+            Crop = parse.GetValue(_crop),
+            // An array option left out reads as empty, not null.
+            Mean = parse.GetValue(_mean) is { Length: > 0 } mean ? mean : null,
+            Std = parse.GetValue(_std) is { Length: > 0 } std ? std : null,
+            Preset = parse.GetValue(_preset),
+            Decoder = parse.GetValue(_decoder),
+            Precision = parse.GetValue(_precision),
+            Tf32 = parse.GetValue(_tf32),
             Verbose = parse.GetValue(_verbose),
         };
     }

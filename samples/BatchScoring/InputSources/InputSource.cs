@@ -12,7 +12,14 @@ public sealed record PreparedInput(
     long? RowCount,
     string Description,
     IReadOnlyList<string> Mapping,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>The model's image inputs, fed by TrtMLNet's image decoding (an image folder); null for tabular inputs.</summary>
+    public IDictionary<string, TrtMLNet.ImageInputOptions>? ImageInputs { get; init; }
+
+    /// <summary>For an image folder: the file behind each row, to report the images TrtMLNet skipped.</summary>
+    public ImageRows? ImageRows { get; init; }
+}
 
 /// <summary>Which part of the input to read, from where, and where bad rows go.</summary>
 public sealed record InputStart(ShardSpec Shard, ResumePoint? Resume, BadRowSink BadRows)

@@ -28,9 +28,11 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
     /// <summary>
     /// Writes <paramref name="columns"/> of every row of <paramref name="scored"/>; returns the parts
     /// committed in the end. <paramref name="progress"/> gets the rows written by this run (a resumed
-    /// run's committed rows not counted).
+    /// run's committed rows not counted). Rows whose image TrtMLNet skipped (<paramref name="skippedImages"/>)
+    /// are reported as bad rows and not written.
     /// </summary>
-    public async Task<CommittedParts> WriteAsync(IDataView scored, IReadOnlyList<string> columns, Action<long> progress, CancellationToken cancel)
+    public async Task<CommittedParts> WriteAsync(IDataView scored, IReadOnlyList<string> columns, Action<long> progress, CancellationToken cancel,
+        SkippedImageRows? skippedImages = null)
     {
         var committed = Manifest.Committed;
         var resumed = committed.Parts > 0;
@@ -52,6 +54,11 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
         while (cursor.MoveNext())
         {
             cancel.ThrowIfCancellationRequested();
+            if (skippedImages?.Find(cursor.Position) is { } bad)
+            {
+                badRows.Report(bad);
+                continue;
+            }
             foreach (var reader in readers)
                 reader.Fetch();
             await writer.WriteRowAsync();

@@ -22,6 +22,13 @@ public static class JobFingerprint
             ["pixel-offset"] = options.PixelOffset.ToString(CultureInfo.InvariantCulture),
             ["pixel-scale"] = options.PixelScale.ToString(CultureInfo.InvariantCulture),
             ["bgr"] = options.Bgr ? "true" : "false",
+            ["resize"] = options.Resize?.ToString(CultureInfo.InvariantCulture) ?? "(none)",
+            ["crop"] = options.Crop?.ToString(CultureInfo.InvariantCulture) ?? "(none)",
+            ["mean"] = Numbers(options.Mean),
+            ["std"] = Numbers(options.Std),
+            ["preset"] = options.Preset?.ToString() ?? "(none)",
+            // Reduced precision changes the scores; the decoder and TF32 change them by less than the decoders' own differences.
+            ["precision"] = options.Precision.ToString(),
             ["limit"] = options.Limit?.ToString(CultureInfo.InvariantCulture) ?? "(none)",
             ["shard"] = options.Shard.ToString(),
             ["commit-every"] = options.CommitEvery.ToString(CultureInfo.InvariantCulture),
@@ -30,6 +37,9 @@ public static class JobFingerprint
         AddFile(f, "model", options.Model);
         return f;
     }
+
+    private static string Numbers(float[]? values) =>
+        values is null ? "(none)" : string.Join(",", values.Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
     // A file's size and time of last change: a changed file gives other rows. (A folder of images is taken by its path.)
     private static void AddFile(SortedDictionary<string, string> f, string key, string path)

@@ -40,6 +40,9 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// </summary>
     public IReadOnlyList<SkippedImage> SkippedImages => Fitted.SkippedImages;
 
+    /// <summary>How many images <see cref="SkippedImages"/> holds, without copying them: cheap enough to poll per row.</summary>
+    public int SkippedImageCount => Fitted.SkippedImageCount;
+
     /// <summary>Rows per batch (the model's own when it fixes its batch dimension).</summary>
     public int BatchSize => Fitted.Shapes.BatchSize;
 

@@ -36,6 +36,8 @@ internal sealed class FittedModel
     /// <summary>Images skipped as bad so far, every image input together.</summary>
     public IReadOnlyList<SkippedImage> SkippedImages => [.. ImageInputs.Values.SelectMany(i => i.Skipped).OrderBy(s => s.Row)];
 
+    public int SkippedImageCount => ImageInputs.Values.Sum(i => i.SkippedCount);
+
     /// <summary>The precision the engine runs at: FP32 on the CPU whatever was asked.</summary>
     public TensorRtPrecision Precision { get; init; }
 

@@ -33,6 +33,8 @@ internal sealed class ImageInputRuntime : IDisposable
 
     public IReadOnlyList<SkippedImage> Skipped => [.. _skipped];
 
+    public int SkippedCount => _skipped.Count;
+
     /// <summary>
     /// Decodes on the GPU where the model runs on one, the options allow it and nvJPEG loads; says why not
     /// otherwise (an explicit <see cref="ImageDecoderKind.Gpu"/> that cannot be had is an error).
