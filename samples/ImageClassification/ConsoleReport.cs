@@ -37,18 +37,18 @@ public static class ConsoleReport
         if (result.Predictions.Count > 0)
         {
             Line();
-            Line($"New images through a PredictionEngine: the trained model | loaded by ML.NET | loaded by TrtMLNet");
+            Line($"New images through a PredictionEngine: the trained model | loaded back by TrtMLNet");
             var root = Path.GetFullPath(options.OutputFolder);
             var width = result.Predictions.Max(p => Shorten(p.ImagePath, root).Length);
             foreach (var p in result.Predictions)
             {
                 var mark = p.Trained.Label == p.TrueLabel ? " " : "x";
-                Line($"  {mark} {Shorten(p.ImagePath, root).PadRight(width)}  {Show(p.Trained)} | {Show(p.MlNetLoad)} | {Show(p.TensorRtLoad)}");
+                Line($"  {mark} {Shorten(p.ImagePath, root).PadRight(width)}  {Show(p.Trained)} | {Show(p.TensorRtLoad)}");
             }
             var right = result.Predictions.Count(p => p.Trained.Label == p.TrueLabel);
             var agree = result.Predictions.All(p => p.LabelsAgree);
             var difference = result.Predictions.Max(p => p.MaxScoreDifference);
-            Line($"  {right} of {result.Predictions.Count} right (x marks a wrong one); the loaded models {(agree ? "predict the same labels" : "DISAGREE on some labels")}, probabilities within {difference:0.0e+0}");
+            Line($"  {right} of {result.Predictions.Count} right (x marks a wrong one); the loaded model {(agree ? "predicts the same labels" : "DISAGREE on some labels")}, probabilities within {difference:0.0e+0}");
         }
         Line();
         Line($"Saved     {result.ModelPath}; TrtMLNet's load runs on {result.ReloadedBackendDescription}");

@@ -54,7 +54,8 @@ public static class ImageClassificationSample
         Step("Save", () => { ml.Model.Save(model, trainData.Schema, modelPath); return modelPath; }, path => $"{path}");
 
         // ML.NET alone reads the file: the ApplyTensorRt stage comes back as an OnnxTransformer over the
-        // same ONNX bytes, which scores one image at a time on the CPU (or MLContext.GpuDeviceId's GPU).
+        // same ONNX bytes, which scores one row at a time on the CPU (or MLContext.GpuDeviceId's GPU). It
+        // takes the network's pixel tensor, not image paths: decoding the images is TrtMLNet's.
         using var mlNetModel = Step("Load (ML.NET)", () => (TransformerChain<ITransformer>)ml.Model.Load(modelPath, out _),
             m => $"stages: {string.Join(", ", StageNames(m))}");
         // TrtMLNet turns that stage back into ApplyTensorRt with its saved options (a third argument could
@@ -63,8 +64,8 @@ public static class ImageClassificationSample
             m => $"stages: {string.Join(", ", StageNames(m))}");
         var reloadedFeaturizer = tensorRtModel.OfType<TensorRtTransformer>().Single();
 
-        var predictions = Step("Predict", () => Predict(ml, newImages, model, mlNetModel, tensorRtModel),
-            p => $"{p.Count} new images, each through the trained model and both loaded ones");
+        var predictions = Step("Predict", () => Predict(ml, newImages, model, tensorRtModel),
+            p => $"{p.Count} new images, each through the trained model and the one loaded back");
 
         return new SampleResult
         {
@@ -118,11 +119,10 @@ public static class ImageClassificationSample
             .Select(p => p.image);
 
     private static List<PredictionComparison> Predict(MLContext ml, IReadOnlyList<LabelledImage> images,
-        ITransformer trained, ITransformer mlNetLoaded, ITransformer tensorRtLoaded)
+        ITransformer trained, ITransformer tensorRtLoaded)
     {
         // A PredictionEngine scores one row per call: ApplyTensorRt runs it as a batch of one.
         using var trainedEngine = ml.Model.CreatePredictionEngine<ImageInput, ImagePrediction>(trained);
-        using var mlNetEngine = ml.Model.CreatePredictionEngine<ImageInput, ImagePrediction>(mlNetLoaded);
         using var tensorRtEngine = ml.Model.CreatePredictionEngine<ImageInput, ImagePrediction>(tensorRtLoaded);
         var comparisons = new List<PredictionComparison>();
         foreach (var image in images)
@@ -131,7 +131,6 @@ public static class ImageClassificationSample
             var input = new ImageInput { ImagePath = image.Path };
             comparisons.Add(new PredictionComparison(image.Path, image.Label,
                 Prediction.From(trainedEngine.Predict(input)),
-                Prediction.From(mlNetEngine.Predict(input)),
                 Prediction.From(tensorRtEngine.Predict(input))));
         }
         return comparisons;

@@ -1,3 +1,5 @@
+using TrtMLNet;
+
 namespace ImageClassification;
 
 /// <summary>
@@ -17,11 +19,20 @@ public static class ResNet18
 
     /// <summary>
     /// The package's own preprocessing (ResNetPreprocess.onnx, which ML.NET's DnnFeaturizeImage runs
-    /// first) reorders the planes to BGR and subtracts a mean image whose planes average 103.1, 115.9 and
-    /// 123.2. ExtractPixels takes one offset for all planes, so the sample subtracts their mean; the
-    /// classifier trained on top absorbs the small difference.
+    /// first): the image stretched to 224x224, planes in B, G, R order on 0..255, minus a mean image whose
+    /// planes average 103.1, 115.9 and 123.2. Per-channel means are what TrtMLNet's image input can take
+    /// (ML.NET's ExtractPixels took one offset for all planes).
     /// </summary>
-    public const float PixelOffset = -114f;
+    public static ImageInputOptions Preprocessing(string pathColumn) => new()
+    {
+        Column = pathColumn,
+        Resize = ImageResize.Stretch,
+        Width = ImageSize,
+        Height = ImageSize,
+        ChannelOrder = ImageChannelOrder.Bgr,
+        PixelScale = 1f,
+        Mean = [103.1f, 115.9f, 123.2f],
+    };
 
     /// <summary>Where the package's build props copy the model, under the application's folder.</summary>
     public static string DefaultModelPath => Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");

@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
-using Microsoft.ML.Transforms.Image;
 using TrtMLNet;
 
 namespace ImageClassification;
@@ -13,30 +12,24 @@ namespace ImageClassification;
 /// </summary>
 public static class TrainingPipeline
 {
-    public const string ImageColumn = "Image";
     public const string FeaturesColumn = "Features";
 
     public static EstimatorChain<KeyToValueMappingTransformer> Create(MLContext ml, SampleOptions options, string modelFile) =>
-        // imageFolder null: ImagePath holds full paths, so the saved model scores images from any folder.
-        ml.Transforms.LoadImages(ImageColumn, imageFolder: null, nameof(ImageInput.ImagePath))
-            .Append(ml.Transforms.ResizeImages(ImageColumn, ResNet18.ImageSize, ResNet18.ImageSize))
-            .Append(ml.Transforms.ExtractPixels(ResNet18.Input, ImageColumn,
-                orderOfExtraction: ImagePixelExtractingEstimator.ColorsOrder.ABGR, offsetImage: ResNet18.PixelOffset))
-            .Append(ml.Transforms.ApplyTensorRt(new TensorRtOptions
+        // The network reads the images itself: TrtMLNet decodes the paths while it fills each batch (on every
+        // core, or with nvJPEG on the GPU), with no ML.NET image column in between. ImagePath holds full
+        // paths, so the saved model scores images from any folder.
+        ml.Transforms.ApplyTensorRt(new TensorRtOptions
             {
                 ModelFile = modelFile,
                 InputColumns = [ResNet18.Input],
                 OutputColumns = [ResNet18.Output],
-                // The package's model was exported with its batch fixed at 1, which would mean one engine
-                // run per image, as ApplyOnnxModel does. Opening that dimension lets each run take BatchSize
-                // images: a GPU is only kept busy by batches, and even a CPU convolves a batch faster than
-                // its images one by one. Fitting checks that the output still grows with the batch.
+                ImageInputs = new Dictionary<string, ImageInputOptions> { [ResNet18.Input] = ResNet18.Preprocessing(nameof(ImageInput.ImagePath)) },
                 OpenBatchDimension = true,
                 BatchSize = options.BatchSize,
                 Backend = options.Backend,
                 DeviceId = options.DeviceId,
                 FallbackToCpu = options.FallbackToCpu,
-            }))
+            })
             // Fitting what follows reads the features twice (NormalizeMinMax for its ranges, then the
             // trainer), and each read would run ResNet-18 over every image again. ML.NET caches a column
             // when it is first read, so this keeps the features and the label, not the images or pixels.
