@@ -96,7 +96,8 @@ public static class ConsoleReports
             });
     }
 
-    public static void Summary(Output.CommittedParts final, long resumedAfter, double seconds, TensorRtTransformer transformer, int lanes,
+    /// <param name="cpuSeconds">The process's CPU time while the rows were scored and written: with <paramref name="seconds"/>, how many cores were busy.</param>
+    public static void Summary(Output.CommittedParts final, long resumedAfter, double seconds, double cpuSeconds, TensorRtTransformer transformer, int lanes,
         Output.OutputTarget target, Output.DatasetManifest? dataset)
     {
         var table = new Table().Title("[bold]Summary[/]").AddColumn("").AddColumn("");
@@ -107,6 +108,8 @@ public static class ConsoleReports
         table.AddRow("Missing float cells", final.MissingCells == 0 ? "0" : $"[yellow]{final.MissingCells:N0}[/] (empty, null or NaN; fed as NaN)");
         table.AddRow("Seconds", seconds.ToString("0.00", CultureInfo.InvariantCulture));
         table.AddRow("Rows/s", seconds > 0 ? (scoredNow / seconds).ToString("N1", CultureInfo.InvariantCulture) : "-");
+        var cores = seconds > 0 ? cpuSeconds / seconds : 0;
+        table.AddRow("CPU cores busy", $"{cores.ToString("0.0", CultureInfo.InvariantCulture)} of {Environment.ProcessorCount}");
         table.AddRow("Backend", Markup.Escape(transformer.BackendDescription));
         table.AddRow("Batch size", transformer.BatchSize.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Lanes", lanes.ToString(CultureInfo.InvariantCulture));
@@ -118,7 +121,7 @@ public static class ConsoleReports
         // One plain line as well, for logs and scripts that grep.
         var datasetState = dataset is null ? "" : $" dataset_parts={dataset.Parts.Count}/{dataset.Shards} dataset_complete={(dataset.Complete ? "true" : "false")}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} output={target.FinalPath}"));
+            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} rows_per_s={(seconds > 0 ? scoredNow / seconds : 0):0.0} cores_busy={cores:0.0} output={target.FinalPath}"));
     }
 
     public static void Memory(MemoryReport report)

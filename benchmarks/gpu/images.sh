@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The job over 8,192 JPEGs (ResNet-50 TF32, batch 128, as the anchors), then the anchors on the same folder.
+set -uo pipefail
+job() {
+  local name=$1; shift
+  echo "== job $name: $*"
+  timeout 120 bash .gpu/tools/on-device.sh run BatchScoring -i /tmp/imgs -m /tmp/models/resnet50.onnx -o /tmp/out-$name.parquet --overwrite \
+    --backend OnnxRuntimeCuda --batch-size 128 "$@" 2>&1 | grep -E "rows=|error|Backend|busy|decod" | tail -4
+}
+{
+  job gpu-decode --decoder gpu
+  job gpu-decode-4-lanes --decoder gpu --concurrency 4
+  job cpu-decode --decoder cpu
+  job gpu-decode-imagenet --decoder gpu --preset imagenet
+  job gpu-decode-fp16 --decoder gpu --precision fp16
+  echo "== anchor_gpudecode.py"; timeout 150 python3 .gpu/tools/anchors/anchor_gpudecode.py /tmp/imgs
+  echo "== anchor_torch.py /tmp/imgs"; timeout 200 python3 .gpu/tools/anchors/anchor_torch.py /tmp/imgs
+} 2>&1 | tee $OUT/image-job.txt
