@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using TrtMLNet.Device;
@@ -33,54 +34,96 @@ internal sealed class CpuImageFiller(ImageInputRuntime runtime, FittedModel mode
 }
 
 /// <summary>
-/// Feeds an image input decoded on the GPU: rows copy their compressed bytes (read from the file, or the
-/// column's bytes) into pinned staging of the slot's own, and the lane hands them to nvJPEG; only those
-/// bytes cross PCIe. The staging of a slot is reused once its batch is done.
+/// Feeds an image input decoded on the GPU: rows only name their image while the batch is read; the
+/// batch's files are then read on every core (one thread reading files one by one holds a GPU decoder
+/// at a fraction of its speed) and their compressed bytes packed into pinned staging of the slot's own,
+/// which the lane hands to nvJPEG: only those bytes cross PCIe. The staging of a slot is reused once its
+/// batch is done.
 /// </summary>
 internal sealed class GpuImageFiller(ImageInputRuntime runtime, ComputeDevice device, int inputIndex, ImageColumn source, int slots) : InputFiller
 {
     private readonly DeviceBuffer?[] _encoded = new DeviceBuffer?[slots];
-    private readonly List<(long Offset, int Length, long Position, string Source)> _rows = [];
+    private readonly List<(long Position, string Source, string? Path, byte[]? Bytes)> _rows = [];
     private DeviceBuffer? _filling;
     private long _used;
     private int _slot = -1;
 
-    public override unsafe void Fill(Span<byte> destination, int row, long position)
+    public override void Fill(Span<byte> destination, int row, long position)
     {
         if (row == 0)
-        {
             _rows.Clear();
-            _used = 0;
-        }
-        int length;
-        string name;
         if (source.Path(out var path))
         {
             var (full, described) = ImageFiles.Locate(path, runtime.Image.Options.ImageFolder, position, runtime.Input.Column);
-            name = described;
-            length = path.Length == 0
-                ? throw new ImageDecodeException(described, ImageDecodeFailure.Empty, "the path is empty or missing.")
-                : ImageFiles.ReadInto(full, described, runtime.Image.Options.ImageFolder, Room);
+            _rows.Add((position, described, path.Length == 0 ? "" : full, null));
         }
         else
         {
-            var bytes = source.Bytes();
-            name = $"row {position} of column '{runtime.Input.Column}'";
-            bytes.CopyTo(Room(bytes.Length));
-            length = bytes.Length;
+            _rows.Add((position, $"row {position} of column '{runtime.Input.Column}'", null, source.Bytes().ToArray()));
         }
-        _rows.Add((_used, length, position, name));
-        _used += length;
     }
 
     public override void FinishBatch(BatchSlot slot, int rows)
     {
-        _encoded[slot.Index] = _filling;
+        var contents = ReadAll();
         var upload = new GpuImageUpload(runtime.Gpu!, runtime.Cpu, runtime.Image.Options.OnBadImage, runtime.Report);
-        foreach (var (offset, length, position, name) in _rows)
-            upload.Images.Add(new EncodedImage(_filling!.Pointer + (nint)offset, length, name, position));
+        _used = 0;
+        var offsets = new long[_rows.Count];
+        for (var i = 0; i < _rows.Count; i++)
+        {
+            var (bytes, length, failure) = contents[i];
+            if (failure is not null)
+            {
+                if (runtime.Image.Options.OnBadImage == BadImagePolicy.Fail)
+                    throw failure;
+                upload.ReadFailures[i] = new BadImage(i, _rows[i].Position, failure.ImageSource, failure.Failure, failure.Reason);
+            }
+            else
+            {
+                bytes.AsSpan(0, length).CopyTo(Room(length));
+            }
+            offsets[i] = _used;
+            _used += length;
+        }
+        // The staging may have grown while packing: take the pointers once it is final.
+        for (var i = 0; i < _rows.Count; i++)
+            upload.Images.Add(new EncodedImage(_filling!.Pointer + (nint)offsets[i], contents[i].Length, _rows[i].Source, _rows[i].Position));
+        for (var i = 0; i < contents.Length; i++)
+            if (_rows[i].Bytes is null && contents[i].Bytes.Length > 0)
+                ArrayPool<byte>.Shared.Return(contents[i].Bytes);
+        _encoded[slot.Index] = _filling;
         slot.Job.Uploads[inputIndex] = upload;
         _filling = null;
+    }
+
+    /// <summary>Each row's encoded bytes and length (files in pooled arrays, bytes columns in their copies), or why it could not be read.</summary>
+    private (byte[] Bytes, int Length, ImageDecodeException? Failure)[] ReadAll()
+    {
+        var contents = new (byte[], int, ImageDecodeException?)[_rows.Count];
+        Parallel.For(0, _rows.Count, i =>
+        {
+            var (_, described, path, bytes) = _rows[i];
+            if (bytes is not null)
+            {
+                contents[i] = (bytes, bytes.Length, null);
+                return;
+            }
+            byte[] rented = [];
+            try
+            {
+                if (path!.Length == 0)
+                    throw new ImageDecodeException(described, ImageDecodeFailure.Empty, "the path is empty or missing.");
+                var length = ImageFiles.ReadInto(path, described, runtime.Image.Options.ImageFolder, n => rented = ArrayPool<byte>.Shared.Rent(Math.Max(1, n)));
+                contents[i] = (rented, length, null);
+            }
+            catch (ImageDecodeException e)
+            {
+                if (rented.Length > 0)
+                    ArrayPool<byte>.Shared.Return(rented);
+                contents[i] = ([], 0, e);
+            }
+        });
+        return contents;
     }
 
     public override void BeginBatch(BatchSlot slot)
@@ -90,7 +133,7 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, ComputeDevice de
         _encoded[_slot] = null;
     }
 
-    /// <summary>Room for <paramref name="length"/> more bytes in the slot's pinned staging; it grows by doubling, keeping what is there.</summary>
+    /// <summary>Room for <paramref name="length"/> more bytes after <see cref="_used"/> in the slot's pinned staging; it grows by doubling, keeping what is there.</summary>
     private unsafe Span<byte> Room(int length)
     {
         var needed = _used + length;

@@ -54,11 +54,17 @@ internal sealed class GpuImageUpload(LaneImageDecoders decoders, ImageBatchDecod
     /// <summary>The batch's images, row by row: image i goes to row i.</summary>
     public List<EncodedImage> Images { get; } = [];
 
+    /// <summary>
+    /// Rows whose file could not be read (their image is empty here), by index: reported with that reason
+    /// instead of the decoder's "empty".
+    /// </summary>
+    public Dictionary<int, BadImage> ReadFailures { get; } = [];
+
     public void Upload(DeviceStream stream, IntPtr destination, IntPtr staging, int lane)
     {
         var layout = cpu.Layout;
         var result = decoders.For(lane).DecodeInto(Images, destination, layout.RowBytes, layout, policy, stream.Handle);
-        report(result.BadImages);
+        report(ReadFailures.Count == 0 ? result.BadImages : [.. result.BadImages.Select(b => ReadFailures.GetValueOrDefault(b.Index, b))]);
         if (result.ForCpu.Count == 0)
             return;
         var items = result.ForCpu.Select(f => ImageBatchItem.FromBytes(Images[f.Index].Row, Copy(Images[f.Index]), (long)f.Index * layout.RowBytes)).ToList();
