@@ -52,6 +52,23 @@ public sealed class BadImageTests(ITestOutputHelper output) : IDisposable
         Assert.StartsWith("Cannot use the image row 8 of column 'ImagePath': the JPEG ends before its last pixels", e.Message);
     }
 
+    [Theory]
+    [InlineData(500, 375, 2, 3, true)]
+    [InlineData(500, 375, 2, 3, false)]
+    [InlineData(500, 375, 9, 10, false)]
+    [InlineData(1024, 768, 1, 2, true)]
+    public void ALargePhotoCutInItsImageDataIsTruncated(int width, int height, int numerator, int denominator, bool reducedDecode)
+    {
+        // Large enough that the decoder's reduced (DCT-scaled) decode could stop early and miss the cut.
+        var jpeg = TestImages.Jpeg(TestImages.DrawSmooth(width, height, seed: 5), quality: 90);
+        byte[] truncated = jpeg[..(jpeg.Length * numerator / denominator)];
+        var options = ImageInputOptions.ImageNet();
+        options.ReducedDecode = reducedDecode;
+        var decoder = new ImageBatchDecoder(TestImages.Layout(options, "float", ImageLayout.Nchw), "ImagePath", null, BadImagePolicy.Fail);
+        var e = Assert.Throws<ImageDecodeException>(() => Decode(decoder, [ImageBatchItem.FromBytes(4, truncated, 0)]));
+        Assert.Equal(ImageDecodeFailure.Truncated, e.Failure);
+    }
+
     [Fact]
     public void AnEmptyPathIsAMissingImage()
     {
@@ -134,7 +151,7 @@ public sealed class BadImageTests(ITestOutputHelper output) : IDisposable
 
     private static unsafe (ImageBatchResult Result, byte[] Staging) Decode(ImageBatchDecoder decoder, IReadOnlyList<ImageBatchItem> items)
     {
-        var staging = GC.AllocateArray<byte>(items.Count * Layout.RowBytes, pinned: true);
+        var staging = GC.AllocateArray<byte>(items.Count * decoder.Layout.RowBytes, pinned: true);
         staging.AsSpan().Fill(0xFF); // so a slot left alone or half written shows
         fixed (byte* p = staging)
             return (decoder.Decode(items, (IntPtr)p, staging.Length), staging);

@@ -114,6 +114,38 @@ public class ImageInputPipelineTests
         Assert.Contains(rows[2], v => v != 0f);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_large_jpeg_cut_in_its_image_data_is_skipped_with_the_imagenet_preset(bool reducedDecode)
+    {
+        var folder = Path.Combine(TestModels.Folder, $"cut-{reducedDecode}");
+        Directory.CreateDirectory(folder);
+        var paths = new List<PathRow>();
+        for (var i = 0; i < 6; i++)
+        {
+            var bytes = TestImages.Jpeg(TestImages.Photo(500, 375, seed: 900 + i), 90);
+            if (i == 4)
+                bytes = bytes[..(bytes.Length * 2 / 3)];
+            var path = Path.Combine(folder, $"img_{i}.jpg");
+            File.WriteAllBytes(path, bytes);
+            paths.Add(new PathRow { Path = path });
+        }
+        var image = ImageInputOptions.ImageNet("Path");
+        image.Width = image.Height = Side;
+        image.ResizeTo = Side + 2;
+        image.ReducedDecode = reducedDecode;
+        image.OnBadImage = BadImagePolicy.Skip;
+        var data = new MLContext().Data.LoadFromEnumerable(paths);
+
+        using var transformer = new MLContext().Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = IdentityModel("image-identity-cut.onnx"), BatchSize = 4 }
+            .WithImage("image", image)).Fit(data);
+        var rows = transformer.Transform(data).GetColumn<VBuffer<float>>("pixels").Count();
+
+        Assert.Equal(6, rows);
+        Assert.Equal(4, Assert.Single(transformer.SkippedImages).Row);
+    }
+
     [Fact]
     public void An_image_column_of_the_wrong_type_or_missing_is_refused_at_fit()
     {

@@ -39,6 +39,41 @@ public static class TestImages
         return new RgbImage(width, height, pixels);
     }
 
+    /// <summary>
+    /// A photo-like picture as the anchors' make_jpegs.py draws one (smooth colour from a coarse random grid,
+    /// plus noise), so JPEG decoders differ here as much as on real photos, not more.
+    /// </summary>
+    public static RgbImage Photo(int width, int height, int seed)
+    {
+        var random = new Random(seed);
+        const int gw = 16, gh = 12;
+        var grid = new double[gh + 1, gw + 1, 3];
+        for (int y = 0; y <= gh; y++)
+            for (int x = 0; x <= gw; x++)
+                for (int c = 0; c < 3; c++)
+                    grid[y, x, c] = random.Next(256);
+        var pixels = new byte[width * height * 3];
+        for (int y = 0; y < height; y++)
+        {
+            double gy = (double)y / height * gh;
+            int y0 = (int)gy;
+            double fy = gy - y0;
+            for (int x = 0; x < width; x++)
+            {
+                double gx = (double)x / width * gw;
+                int x0 = (int)gx;
+                double fx = gx - x0;
+                for (int c = 0; c < 3; c++)
+                {
+                    double v = (1 - fy) * ((1 - fx) * grid[y0, x0, c] + fx * grid[y0, x0 + 1, c])
+                        + fy * ((1 - fx) * grid[y0 + 1, x0, c] + fx * grid[y0 + 1, x0 + 1, c]);
+                    pixels[(y * width + x) * 3 + c] = (byte)Math.Clamp(Math.Round(v + random.Next(-12, 12)), 0, 255);
+                }
+            }
+        }
+        return new RgbImage(width, height, pixels);
+    }
+
     public static byte[] Png(RgbImage image) => Encode(image, SKEncodedImageFormat.Png, 100);
 
     public static byte[] Jpeg(RgbImage image, int quality = 90) => Encode(image, SKEncodedImageFormat.Jpeg, quality);

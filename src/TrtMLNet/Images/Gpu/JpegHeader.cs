@@ -28,7 +28,29 @@ internal readonly record struct JpegHeader(JpegHeaderVerdict Verdict, string? Re
     public static unsafe JpegHeader Read(IntPtr data, long length) =>
         Read(new ReadOnlySpan<byte>((void*)data, (int)Math.Min(length, int.MaxValue)));
 
+    /// <summary>
+    /// The headers' verdict; a JPEG that does not end with its end-of-image marker goes to the CPU, because
+    /// nvJPEG decodes a file cut off in its image data without a word (grey or stale blocks where the data
+    /// ran out), while libjpeg reports it as truncated.
+    /// </summary>
     public static JpegHeader Read(ReadOnlySpan<byte> bytes)
+    {
+        var header = ReadHeaders(bytes);
+        return header.Verdict == JpegHeaderVerdict.NvJpeg && !EndsWithEndOfImage(bytes)
+            ? Cpu("it does not end with the JPEG end-of-image marker (FF D9), so it may be cut off; the CPU decoder tells a cut-off file from trailing data")
+            : header;
+    }
+
+    // Encoders and copies may pad a file with zeros after FF D9.
+    private static bool EndsWithEndOfImage(ReadOnlySpan<byte> bytes)
+    {
+        var end = bytes.Length;
+        while (end > 2 && bytes[end - 1] == 0)
+            end--;
+        return end >= 2 && bytes[end - 2] == 0xFF && bytes[end - 1] == 0xD9;
+    }
+
+    private static JpegHeader ReadHeaders(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < 3 || bytes[0] != 0xFF || bytes[1] != 0xD8 || bytes[2] != 0xFF)
             return Cpu($"it is not a JPEG ({Format(bytes)})");

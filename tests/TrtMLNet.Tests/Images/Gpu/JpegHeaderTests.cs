@@ -20,6 +20,19 @@ public class JpegHeaderTests
     }
 
     [Fact]
+    public void AJpegCutInItsImageDataGoesToTheCpuWhichReportsItAndZeroPaddingDoesNot()
+    {
+        // nvJPEG decodes a cut-off file without a word; libjpeg on the CPU says it is truncated.
+        var jpeg = TestImages.Jpeg(TestImages.Photo(500, 375, seed: 3));
+        var cut = JpegHeader.Read(jpeg[..(jpeg.Length * 2 / 3)]);
+        var padded = JpegHeader.Read([.. jpeg, 0, 0, 0, 0]);
+
+        Assert.Equal(JpegHeaderVerdict.Cpu, cut.Verdict);
+        Assert.Contains("end-of-image marker", cut.Reason);
+        Assert.Equal(JpegHeaderVerdict.NvJpeg, padded.Verdict);
+    }
+
+    [Fact]
     public void AProgressiveJpegGoesToNvJpegMarkedProgressive()
     {
         var header = JpegHeader.Read(File.ReadAllBytes(Path.Combine(Fixtures, "progressive_96x72.jpg")));
@@ -102,15 +115,15 @@ public class JpegHeaderTests
     }
 
     [Fact]
-    public void AJpegCutInsideItsHeadersIsTruncatedAndOneCutInItsDataIsNot()
+    public void AJpegCutInsideItsHeadersIsTruncatedAndOneCutInItsDataIsLeftToTheCpu()
     {
         var jpeg = Baseline();
         int sos = IndexOfMarker(jpeg, 0xDA);
 
         Assert.Equal(JpegHeaderVerdict.Truncated, JpegHeader.Read(jpeg.AsSpan(0, sos)).Verdict);
         Assert.Equal(JpegHeaderVerdict.Truncated, JpegHeader.Read(jpeg.AsSpan(0, 25)).Verdict);
-        // Cut inside the entropy-coded data the headers are whole: the decoder finds that out.
-        Assert.Equal(JpegHeaderVerdict.NvJpeg, JpegHeader.Read(jpeg.AsSpan(0, jpeg.Length / 2)).Verdict);
+        // Cut inside the entropy-coded data the headers are whole, but the end marker is missing: libjpeg finds out.
+        Assert.Equal(JpegHeaderVerdict.Cpu, JpegHeader.Read(jpeg.AsSpan(0, jpeg.Length / 2)).Verdict);
     }
 
     [Fact]
