@@ -40,6 +40,14 @@ internal interface IInferenceEngine : IDisposable
     /// </summary>
     bool ContextsNeedOwnProfile { get; }
 
+    /// <summary>
+    /// Whether every new input shape costs the engine a tuning pass (ONNX Runtime CUDA searching cuDNN's
+    /// algorithms for each convolution, hundreds of milliseconds on ResNet-50). Partial batches then run
+    /// padded to a power of two, so a stream of batch sizes (serving) costs a handful of searches, not one
+    /// per size.
+    /// </summary>
+    bool TunesPerShape { get; }
+
     /// <summary>Scratch one execution on a profile needs, as the backend states it; null when not known.</summary>
     long? ScratchBytes(int profile);
 

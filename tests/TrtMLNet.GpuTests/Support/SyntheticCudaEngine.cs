@@ -70,6 +70,9 @@ internal sealed class SyntheticCudaEngine : IInferenceEngine
 
     public EngineWeights Weights { get; }
 
+    /// <summary>Optimization profiles take any batch in their range without tuning again.</summary>
+    public bool TunesPerShape => false;
+
     public bool UsesCallerScratch => true;
 
     public long? ScratchBytes(int profile) => _scratchBytes;

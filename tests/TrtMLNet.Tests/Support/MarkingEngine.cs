@@ -55,6 +55,9 @@ internal sealed class MarkingEngine : IInferenceEngine
 
     public TensorRtBackend Backend => TensorRtBackend.OnnxRuntimeCpu;
 
+    /// <summary>Whether it asks for partial batches padded to a power of two, as ONNX Runtime CUDA does.</summary>
+    public bool TunesPerShape { get; init; }
+
     public string Description => "marking test engine on the CPU";
 
     public ComputeDevice Device { get; }

@@ -30,6 +30,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         _session = session;
         _deviceUse = deviceUse;
         _graphs = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.CudaGraphs ? new CudaGraphRuns(options.FullBatchRows) : null;
+        TunesPerShape = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.ConvolutionSearch != CudnnConvolutionSearch.Heuristic;
         Backend = options.Backend;
         Device = device;
         _ioMemory = device.SharesHostMemory
@@ -56,6 +57,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     public EngineWeights Weights { get; }
 
     public bool UsesCallerScratch => false;
+
+    public bool TunesPerShape { get; }
 
     /// <summary>ONNX Runtime's Run is thread-safe on one session; a "context" is only an IO binding.</summary>
     public bool ContextsNeedOwnProfile => false;

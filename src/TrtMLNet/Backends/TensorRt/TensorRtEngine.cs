@@ -71,6 +71,9 @@ internal sealed class TensorRtEngine : IInferenceEngine
 
     public EngineWeights Weights { get; }
 
+    /// <summary>Optimization profiles take any batch in their range without tuning again.</summary>
+    public bool TunesPerShape => false;
+
     public bool UsesCallerScratch => true;
 
     public ComputeDevice Device { get; }
