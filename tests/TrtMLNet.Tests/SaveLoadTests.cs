@@ -45,6 +45,25 @@ public class SaveLoadTests
     }
 
     [Fact]
+    public void AModelSavedWithoutItsInputSchemaLoadsFromItsSavedOptions()
+    {
+        // Save(model, null, path) keeps no input schema; neither does ML.NET when a column type cannot be saved.
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Mlp(ml, 21);
+        using var transformer = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = TestModels.MlpPath, BatchSize = 8 }).Fit(data);
+        var expected = TestData.Column<float>(transformer.Transform(data), "probabilities");
+        var path = Path.Combine(TestModels.Folder, "mlp-no-schema.zip");
+        ml.Model.Save(transformer, null, path);
+
+        var restored = ml.Model.LoadWithTensorRt(path, out var schema);
+
+        Assert.Null(schema);
+        using var stage = Assert.IsType<TensorRtTransformer>(restored);
+        Assert.Equal(8, stage.BatchSize);
+        TestData.AssertClose(expected, TestData.Column<float>(restored.Transform(data), "probabilities"), 1e-5, "TrtMLNet load without a schema");
+    }
+
+    [Fact]
     public void ModelWithOpenSequenceLengthLoadsInPlainMlNetToo()
     {
         // ApplyOnnxModel alone cannot run this model; the saved stand-in carries the row shapes for it.

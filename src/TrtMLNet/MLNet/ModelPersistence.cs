@@ -72,7 +72,9 @@ public static class ModelPersistence
         return Replace(env, loaded, inputSchema, zip, "TransformerChain/", configure);
     }
 
-    private static ITransformer Replace(HostEnvironment env, ITransformer loaded, DataViewSchema schema, ZipArchive zip, string prefix, Action<TensorRtOptions>? configure)
+    // The schema is null when the model was saved without one (Save(model, null, path)), or after a stage
+    // whose output schema needs it: each stage is then bound to the columns its saved options name.
+    private static ITransformer Replace(HostEnvironment env, ITransformer loaded, DataViewSchema? schema, ZipArchive zip, string prefix, Action<TensorRtOptions>? configure)
     {
         if (loaded is TransformerChain<ITransformer> chain)
         {
@@ -81,7 +83,7 @@ public static class ModelPersistence
             foreach (var stage in chain)
             {
                 var replaced = Replace(env, stage, schema, zip, $"{prefix}Transform_{index:000}/", configure);
-                schema = replaced.GetOutputSchema(schema);
+                schema = schema is null ? null : replaced.GetOutputSchema(schema);
                 stages.Add(replaced);
                 index++;
             }
@@ -100,10 +102,28 @@ public static class ModelPersistence
         options.FallbackToCpu ??= true;
         configure?.Invoke(options);
         options.Validate();
-        var transformer = TensorRtTransformer.Create(env, options, model, schema);
+        var transformer = TensorRtTransformer.Create(env, options, model,
+            schema is null ? SavedColumnTypes(options, model) : name => schema.GetColumnOrNull(name)?.Type);
         onnx.Dispose();
         return transformer;
     }
+
+    /// <summary>
+    /// The input columns as the stage was saved: an image input's column holds paths, any other input
+    /// column a vector of its tensor's type and per-row size (variable where the model leaves a dimension open).
+    /// </summary>
+    private static Func<string, DataViewType?> SavedColumnTypes(TensorRtOptions options, ModelSource model) => name =>
+    {
+        var imageColumns = options.ImageInputs?.Select(p => p.Value.Column ?? p.Key) ?? [];
+        if (imageColumns.Contains(name))
+            return TextDataViewType.Instance;
+        var tensor = model.Onnx.Inputs.FirstOrDefault(t => t.Name == name);
+        if (tensor is null)
+            return null;
+        var row = tensor.Rank == 0 ? [] : tensor.Shape[1..];
+        var size = row.All(d => d > 0) ? checked((int)row.Aggregate(1L, (a, d) => a * d)) : 0;
+        return new VectorDataViewType(tensor.ElementType.ToDataViewType(), size);
+    };
 
     /// <summary>OnnxTransformer writes the bytes behind a 4-byte little-endian length.</summary>
     private static byte[] ReadOnnxEntry(ZipArchiveEntry entry)

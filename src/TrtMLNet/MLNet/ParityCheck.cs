@@ -24,7 +24,7 @@ internal static class ParityCheck
         options.Precision = TensorRtPrecision.Fp32;
         options.AllowTf32 = false;
         options.CudaGraphs = false;
-        using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, options, transformer.Model, data.Schema);
+        using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, options, transformer.Model, name => data.Schema.GetColumnOrNull(name)?.Type);
 
         var onGpu = !transformer.Fitted.Runtime.Engine.Device.SharesHostMemory;
         var precision = transformer.Fitted.Precision;

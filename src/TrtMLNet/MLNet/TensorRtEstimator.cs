@@ -36,7 +36,7 @@ public sealed class TensorRtEstimator : IEstimator<TensorRtTransformer>
     public TensorRtTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return TensorRtTransformer.Create(_env, _options, _model, input.Schema);
+        return TensorRtTransformer.Create(_env, _options, _model, name => input.Schema.GetColumnOrNull(name)?.Type);
     }
 
     /// <summary>

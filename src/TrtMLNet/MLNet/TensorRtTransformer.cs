@@ -58,9 +58,9 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
 
     bool ITransformer.IsRowToRowMapper => true;
 
-    /// <summary>Fits <paramref name="options"/> (validated by the caller) to the columns of <paramref name="schema"/>.</summary>
-    internal static TensorRtTransformer Create(HostEnvironment env, TensorRtOptions options, ModelSource model, DataViewSchema schema) =>
-        new(options, model, ModelFitter.Fit(options, model, name => schema.GetColumnOrNull(name)?.Type, env.ToFitEnvironment()));
+    /// <summary>Fits <paramref name="options"/> (validated by the caller) to the input columns, whose types <paramref name="columnType"/> gives (null: missing).</summary>
+    internal static TensorRtTransformer Create(HostEnvironment env, TensorRtOptions options, ModelSource model, Func<string, DataViewType?> columnType) =>
+        new(options, model, ModelFitter.Fit(options, model, columnType, env.ToFitEnvironment()));
 
     /// <summary>The input schema with the model's outputs appended; checks the columns still match what was fitted.</summary>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
