@@ -104,8 +104,11 @@ public class CudaBackendTests
         var weights = new FileInfo(path).Length;
         Gpu.Note($"ResNet-50 ({Gpu.MiB(weights)} of weights), lanes of {Gpu.MiB(laneIo)} IO each: at fit 1 lane takes {Gpu.MiB(atFit[1])}, 4 lanes {Gpu.MiB(atFit[4])}; " +
             $"after scoring 1 lane {Gpu.MiB(afterScoring[1])}, 4 lanes {Gpu.MiB(afterScoring[4])} (ONNX Runtime's activations grow with the runs in flight)");
-        // Three more lanes add three more IO buffers, not three more copies of the weights.
-        var extra = atFit[4] - atFit[1] - 3 * laneIo;
-        Assert.True(Math.Abs(extra) < weights / 2, $"4 lanes took {Gpu.MiB(atFit[4] - atFit[1])} more than 1 at fit, {Gpu.MiB(extra)} beyond their IO buffers.");
+        // Three more lanes add three more IO buffers, not three more copies of the weights. Each lane's thread
+        // also gets ONNX Runtime's per-thread cuDNN and cuBLAS handles with their workspaces (about 44 MiB
+        // each on an H200 with cuDNN's max workspace): the lane's own memory, well under a copy of the weights.
+        var extraPerLane = (atFit[4] - atFit[1] - 3 * laneIo) / 3;
+        Assert.True(extraPerLane < weights / 2,
+            $"4 lanes took {Gpu.MiB(atFit[4] - atFit[1])} more than 1 at fit, {Gpu.MiB(extraPerLane)} per added lane beyond its IO buffers.");
     }
 }

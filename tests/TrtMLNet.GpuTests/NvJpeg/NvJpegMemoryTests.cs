@@ -30,8 +30,9 @@ public class NvJpegMemoryTests
 
         Gpu.Note($"nvJPEG decoder device memory: free {Gpu.MiB(baseline)} before, {Gpu.MiB(during)} while a decoder held a 2400 x 1800 batch, {Gpu.MiB(afterHardware)} after the hardware decoder's Dispose, {Gpu.MiB(after)} after the default backend's");
         Assert.True(baseline - during > 16L << 20, "The round should have taken device memory while it ran.");
-        Assert.InRange(baseline - afterHardware, -SlackBytes, SlackBytes);
-        Assert.InRange(baseline - after, -SlackBytes, SlackBytes);
+        // A leak leaves less free than before; more free (the driver returning its own pools) is no leak.
+        Assert.True(baseline - afterHardware <= SlackBytes, $"{Gpu.MiB(baseline - afterHardware)} not returned after the hardware decoder's Dispose");
+        Assert.True(baseline - after <= SlackBytes, $"{Gpu.MiB(baseline - after)} not returned after the default backend's Dispose");
     }
 
     /// <summary>A decoder grown by two batches (the second with a large image), then disposed; returns free memory before the Dispose.</summary>
