@@ -97,7 +97,8 @@ public static class ConsoleReports
     }
 
     /// <param name="cpuSeconds">The process's CPU time while the rows were scored and written: with <paramref name="seconds"/>, how many cores were busy.</param>
-    public static void Summary(Output.CommittedParts final, long resumedAfter, double seconds, double cpuSeconds, TensorRtTransformer transformer, int lanes,
+    /// <param name="stages">The mean milliseconds of each stage of a batch (<see cref="Running.StageTimes"/>); null when none was timed.</param>
+    public static void Summary(Output.CommittedParts final, long resumedAfter, double seconds, double cpuSeconds, string? stages, TensorRtTransformer transformer, int lanes,
         Output.OutputTarget target, Output.DatasetManifest? dataset)
     {
         var table = new Table().Title("[bold]Summary[/]").AddColumn("").AddColumn("");
@@ -110,6 +111,8 @@ public static class ConsoleReports
         table.AddRow("Rows/s", seconds > 0 ? (scoredNow / seconds).ToString("N1", CultureInfo.InvariantCulture) : "-");
         var cores = seconds > 0 ? cpuSeconds / seconds : 0;
         table.AddRow("CPU cores busy", $"{cores.ToString("0.0", CultureInfo.InvariantCulture)} of {Environment.ProcessorCount}");
+        if (stages is not null)
+            table.AddRow("Per batch, ms", Markup.Escape(stages));
         table.AddRow("Backend", Markup.Escape(transformer.BackendDescription));
         table.AddRow("Batch size", transformer.BatchSize.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Lanes", lanes.ToString(CultureInfo.InvariantCulture));
@@ -122,6 +125,8 @@ public static class ConsoleReports
         var datasetState = dataset is null ? "" : $" dataset_parts={dataset.Parts.Count}/{dataset.Shards} dataset_complete={(dataset.Complete ? "true" : "false")}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} rows_per_s={(seconds > 0 ? scoredNow / seconds : 0):0.0} cores_busy={cores:0.0} output={target.FinalPath}"));
+        if (stages is not null)
+            Console.WriteLine($"batch_ms: {stages}");
     }
 
     public static void Memory(MemoryReport report)

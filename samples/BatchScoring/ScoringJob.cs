@@ -96,6 +96,7 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
         var columns = input.PassThroughColumns.Concat(transformer.OutputColumnNames).ToList();
         var skipped = input.ImageRows is { } imageRows ? new SkippedImageRows(transformer, imageRows) : null;
         Writer = new PartWriter(Session.Target, Session.Manifest, options.CommitEvery, badRows);
+        using var stages = new StageTimes();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var final = await ConsoleReports.WithProgressAsync(expectedRows, progress => Writer.WriteAsync(scored, columns, progress, _cancel, skipped), c => c.Rows - committed.Rows);
@@ -103,7 +104,7 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         var dataset = Session.Complete(Writer.Manifest);
 
-        ConsoleReports.Summary(final, committed.Rows, clock.Elapsed.TotalSeconds, cpuSeconds, transformer, options.Concurrency, Session.Target, dataset);
+        ConsoleReports.Summary(final, committed.Rows, clock.Elapsed.TotalSeconds, cpuSeconds, stages.Describe(), transformer, options.Concurrency, Session.Target, dataset);
         if (options.MemoryReport)
             ConsoleReports.Memory(transformer.GetMemoryReport());
         if (options.CheckParity is { } parityRows)

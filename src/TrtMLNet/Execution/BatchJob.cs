@@ -80,4 +80,7 @@ internal sealed class BatchTimings
     public double ComputeMs { get; set; }
 
     public double DeviceToHostMs { get; set; }
+
+    /// <summary>The lane's thread on the batch, host clock: its uploads' host work, the engine's call, the wait for the device.</summary>
+    public double LaneMs { get; set; }
 }

@@ -77,6 +77,7 @@ internal sealed class Lane : IDisposable
 
     private void Run(BatchJob job)
     {
+        var started = job.CollectTimings ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         _pool.Device.MakeCurrent();
         var model = job.Model;
         var staging = job.Staging!.Pointer;
@@ -127,6 +128,7 @@ internal sealed class Lane : IDisposable
 
         if (timer is not null)
         {
+            job.Timings.LaneMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             job.Timings.HostToDeviceMs = timer.Elapsed(0, 1);
             job.Timings.ComputeMs = timer.Elapsed(1, 2);
             job.Timings.DeviceToHostMs = timer.Elapsed(2, 3);

@@ -52,14 +52,12 @@ internal sealed class FittedModel
 
     /// <summary>Rows a batch actually runs at for <paramref name="rows"/> rows read: a fixed-batch model always runs full.</summary>
     /// <summary>
-    /// The rows a batch of <paramref name="rows"/> runs as: the model's own batch when it fixes one; the next
-    /// power of two (at most the batch size) on engines that tune per shape, the padding rows holding whatever
-    /// the buffers held and their outputs never read; otherwise the rows themselves.
+    /// The rows a batch of <paramref name="rows"/> runs as: the full batch when the model fixes it or the
+    /// engine tunes per shape (the padding rows hold whatever the buffers held, and their outputs are never
+    /// read); otherwise the rows themselves.
     /// </summary>
     public int RunRows(int rows) =>
-        Shapes.BatchKind == BatchKind.Fixed ? Shapes.BatchSize
-        : Runtime.Engine.TunesPerShape ? Math.Min(Shapes.BatchSize, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)rows))
-        : rows;
+        Shapes.BatchKind == BatchKind.Fixed || Runtime.Engine.TunesPerShape ? Shapes.BatchSize : rows;
 
     public static BatchLayout LayoutOf(ModelShapes shapes) => new(
         shapes.Inputs.Select(i => i.RowBytes * shapes.BatchSize),

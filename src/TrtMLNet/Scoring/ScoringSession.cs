@@ -34,15 +34,19 @@ internal sealed class ScoringSession : IDisposable
     public void Submit(BatchSlot slot, bool[] activeOutputs)
     {
         _model.Prepare(slot.Job, slot.Rows, activeOutputs);
-        slot.Job.CollectTimings = _model.BatchTimed is not null;
+        slot.Job.CollectTimings = _model.BatchTimed is not null || BatchMetrics.Enabled;
         _model.Runtime.Pool.Submit(slot.Job);
     }
 
     /// <summary>Waits for the slot's batch; its error, if any, is thrown here.</summary>
     public void Wait(BatchSlot slot)
     {
+        var started = slot.Job.CollectTimings ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         slot.Job.Wait();
+        if (!slot.Job.CollectTimings)
+            return;
         _model.BatchTimed?.Invoke(slot.Job.Timings, slot.Rows);
+        BatchMetrics.Record(slot.Job.Timings, slot.Rows, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _model.Runtime.Engine.Description);
     }
 
     public void Dispose()

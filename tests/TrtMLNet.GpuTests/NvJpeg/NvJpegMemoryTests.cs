@@ -8,8 +8,11 @@ namespace TrtMLNet.GpuTests.NvJpeg;
 /// <summary>All the device memory a decoder takes (nvJPEG's, decoded images, intermediates, tables) returns on Dispose.</summary>
 public class NvJpegMemoryTests
 {
-    /// <summary>Slack for the driver's allocation granularity; one leaked decoded batch would be tens of MiB.</summary>
-    private const long SlackBytes = 2L << 20;
+    /// <summary>
+    /// Slack for the driver's own pools, which moved by up to 12 MiB between identical rounds on the H200;
+    /// the decoded batch the round holds is about 100 MiB, so leaking it (or most of it) still fails.
+    /// </summary>
+    private const long SlackBytes = 16L << 20;
 
     [Fact]
     public void DeviceMemoryIsBackToItsBaselineAfterDispose()
