@@ -5,11 +5,12 @@ job() {
   local name=$1; shift
   echo "== job $name: $*"
   timeout 120 bash .gpu/tools/on-device.sh run BatchScoring -i /tmp/imgs -m /tmp/models/resnet50.onnx -o /tmp/out-$name.parquet --overwrite \
-    --backend OnnxRuntimeCuda --batch-size 128 "$@" 2>&1 | grep -E "rows=|error|Backend|busy|decod" | tail -4
+    --backend OnnxRuntimeCuda --batch-size 128 "$@" 2>&1 | grep -E "rows=|batch_ms|error" | tail -4
 }
 {
   job gpu-decode --decoder gpu
-  job gpu-decode-4-lanes --decoder gpu --concurrency 4
+  [[ -n ${QUICK:-} ]] && { job cpu-decode --decoder cpu; exit 0; }
+  job gpu-decode-3-lanes --decoder gpu --concurrency 3
   job cpu-decode --decoder cpu
   job gpu-decode-imagenet --decoder gpu --preset imagenet
   job gpu-decode-fp16 --decoder gpu --precision fp16

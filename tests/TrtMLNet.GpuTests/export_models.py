@@ -50,11 +50,13 @@ def export_bert(path):
 
 
 if __name__ == "__main__":
-    out = sys.argv[1]
+    out, only = sys.argv[1], set(sys.argv[2:])  # export_models.py DIR [resnet50.onnx ...]: only those
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     for name, export in [("resnet50.onnx", export_resnet50), ("bert-base.onnx", export_bert)]:
         path = os.path.join(out, name)
+        if only and name not in only:
+            continue
         if not os.path.exists(path):
             export(path)
         print(f"{path}: {os.path.getsize(path) / 2**20:.1f} MiB")
