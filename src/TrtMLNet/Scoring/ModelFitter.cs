@@ -124,6 +124,7 @@ internal static class ModelFitter
                 continue;
             var image = ImageInputRuntime.Create(shapes.Inputs[i], runtime.Pool.Device, environment.Info);
             runtime.Attach(image);
+            image.Gpu?.Prepare(runtime.Pool.Lanes.Count);
             images[i] = image;
         }
         return images;

@@ -23,6 +23,16 @@ internal sealed class LaneImageDecoders(CudaDevice device) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the decoders of lanes 0..<paramref name="lanes"/>-1 now (nvJPEG's handles, the hardware engine,
+    /// the resize kernels' module compiled from PTX), so none of that is paid by the first batches scored.
+    /// </summary>
+    public void Prepare(int lanes)
+    {
+        for (var lane = 0; lane < lanes; lane++)
+            For(lane);
+    }
+
     /// <summary>What decodes, in words, once a lane has made its decoder.</summary>
     public string? Setup
     {
