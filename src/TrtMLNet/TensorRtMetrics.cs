@@ -15,7 +15,7 @@ public static class TensorRtMetrics
     public const string Fill = "trtmlnet.batch.fill";
 
     /// <summary>Histogram, ms: the lane's thread on one batch, from taking it to the device finishing it.</summary>
-    public const string Lane = "trtmlnet.batch.lane";
+    public const string LaneBusy = "trtmlnet.batch.lane";
 
     /// <summary>Histogram, ms on the device's clock: inputs to the device (images: nvJPEG decoding and resizing).</summary>
     public const string Upload = "trtmlnet.batch.upload";

@@ -10,7 +10,7 @@ namespace BatchScoring.Running;
 /// </summary>
 public sealed class StageTimes : IDisposable
 {
-    private static readonly string[] Stages = [TensorRtMetrics.Fill, TensorRtMetrics.Wait, TensorRtMetrics.Lane, TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download];
+    private static readonly string[] Stages = [TensorRtMetrics.Fill, TensorRtMetrics.Wait, TensorRtMetrics.LaneBusy, TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download];
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, (double Sum, long Count)> _totals = Stages.ToDictionary(s => s, _ => (0.0, 0L));
 
@@ -37,7 +37,7 @@ public sealed class StageTimes : IDisposable
     {
         lock (_totals)
         {
-            if (_totals[TensorRtMetrics.Lane].Count == 0)
+            if (_totals[TensorRtMetrics.LaneBusy].Count == 0)
                 return null;
             return string.Join(", ", Stages.Select(s => string.Create(CultureInfo.InvariantCulture,
                 $"{s[(s.LastIndexOf('.') + 1)..]} {_totals[s].Sum / Math.Max(1, _totals[s].Count):0.0}")));

@@ -8,7 +8,7 @@ internal static class BatchMetrics
 {
     private static readonly Meter Meter = new(TensorRtMetrics.MeterName);
     private static readonly Histogram<double> Fill = Meter.CreateHistogram<double>(TensorRtMetrics.Fill, "ms", "Reading a batch's rows into staging.");
-    private static readonly Histogram<double> Lane = Meter.CreateHistogram<double>(TensorRtMetrics.Lane, "ms", "A lane's thread on one batch.");
+    private static readonly Histogram<double> Lane = Meter.CreateHistogram<double>(TensorRtMetrics.LaneBusy, "ms", "A lane's thread on one batch.");
     private static readonly Histogram<double> Upload = Meter.CreateHistogram<double>(TensorRtMetrics.Upload, "ms", "Inputs to the device, device clock.");
     private static readonly Histogram<double> Compute = Meter.CreateHistogram<double>(TensorRtMetrics.Compute, "ms", "The engine's execution, device clock.");
     private static readonly Histogram<double> Download = Meter.CreateHistogram<double>(TensorRtMetrics.Download, "ms", "Outputs back to the host, device clock.");
