@@ -1,24 +1,18 @@
 namespace TrtMLNet.Onnx;
 
 /// <summary>onnx.proto's ModelProto. training_info and configuration are kept as bytes.</summary>
-internal sealed class ModelProto : OnnxMessage
+internal sealed class ModelProto : OnnxMessage<ModelProto>
 {
-    private const int IrVersionField = 1, ProducerNameField = 2, ProducerVersionField = 3, DomainField = 4, ModelVersionField = 5,
-        DocStringField = 6, GraphField = 7, OpsetImportField = 8, MetadataPropsField = 14, FunctionsField = 25;
-
-    private static readonly int[] s_fields =
-        [IrVersionField, ProducerNameField, ProducerVersionField, DomainField, ModelVersionField, DocStringField, GraphField, OpsetImportField, MetadataPropsField, FunctionsField];
-
-    public long? IrVersion { get; set; }
-    public string? ProducerName { get; set; }
-    public string? ProducerVersion { get; set; }
-    public string? Domain { get; set; }
-    public long? ModelVersion { get; set; }
-    public string? DocString { get; set; }
-    public GraphProto? Graph { get; set; }
-    public List<OperatorSetIdProto> OpsetImport { get; } = [];
-    public List<StringStringEntryProto> MetadataProps { get; } = [];
-    public List<FunctionProto> Functions { get; } = [];
+    [Field(1)] public long? IrVersion { get; set; }
+    [Field(2)] public string? ProducerName { get; set; }
+    [Field(3)] public string? ProducerVersion { get; set; }
+    [Field(4)] public string? Domain { get; set; }
+    [Field(5)] public long? ModelVersion { get; set; }
+    [Field(6)] public string? DocString { get; set; }
+    [Field(7)] public GraphProto? Graph { get; set; }
+    [Field(8)] public List<OperatorSetIdProto> OpsetImport { get; } = [];
+    [Field(14)] public List<StringStringEntryProto> MetadataProps { get; } = [];
+    [Field(25)] public List<FunctionProto> Functions { get; } = [];
 
     /// <summary>Reads a model; the result refers to <paramref name="bytes"/> for its weights, which must not change while it is in use.</summary>
     public static ModelProto Parse(byte[] bytes)
@@ -41,42 +35,5 @@ internal sealed class ModelProto : OnnxMessage
                 return opset.Version;
         }
         return null;
-    }
-
-    protected override ReadOnlySpan<int> FieldNumbers => s_fields;
-
-    protected override bool ReadField(in ProtoField field)
-    {
-        switch (field.Number)
-        {
-            case IrVersionField when field.IsVarint: IrVersion = field.Int64; return true;
-            case ProducerNameField when field.IsLengthDelimited: ProducerName = field.String; return true;
-            case ProducerVersionField when field.IsLengthDelimited: ProducerVersion = field.String; return true;
-            case DomainField when field.IsLengthDelimited: Domain = field.String; return true;
-            case ModelVersionField when field.IsVarint: ModelVersion = field.Int64; return true;
-            case DocStringField when field.IsLengthDelimited: DocString = field.String; return true;
-            case GraphField when field.IsLengthDelimited: Graph = field.Message<GraphProto>(); return true;
-            case OpsetImportField when field.IsLengthDelimited: OpsetImport.Add(field.Message<OperatorSetIdProto>()); return true;
-            case MetadataPropsField when field.IsLengthDelimited: MetadataProps.Add(field.Message<StringStringEntryProto>()); return true;
-            case FunctionsField when field.IsLengthDelimited: Functions.Add(field.Message<FunctionProto>()); return true;
-            default: return false;
-        }
-    }
-
-    protected override void WriteField(ProtoWriter writer, int number, bool packed)
-    {
-        switch (number)
-        {
-            case IrVersionField: writer.Int64(number, IrVersion); break;
-            case ProducerNameField: writer.String(number, ProducerName); break;
-            case ProducerVersionField: writer.String(number, ProducerVersion); break;
-            case DomainField: writer.String(number, Domain); break;
-            case ModelVersionField: writer.Int64(number, ModelVersion); break;
-            case DocStringField: writer.String(number, DocString); break;
-            case GraphField: writer.Message(number, Graph); break;
-            case OpsetImportField: writer.Messages(number, OpsetImport); break;
-            case MetadataPropsField: writer.Messages(number, MetadataProps); break;
-            case FunctionsField: writer.Messages(number, Functions); break;
-        }
     }
 }

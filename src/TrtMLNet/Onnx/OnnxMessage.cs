@@ -5,7 +5,7 @@ namespace TrtMLNet.Onnx;
 /// <summary>
 /// A message of onnx.proto, read from and written to the protobuf wire format by hand (field numbers from
 /// https://github.com/onnx/onnx/blob/main/onnx/onnx.proto). Each class decodes the fields TrtMLNet works
-/// with; every other field is kept as its bytes, tag included. The order of the fields as read is kept
+/// with, its properties marked <see cref="FieldAttribute"/>; every other field is kept as its bytes, tag included. The order of the fields as read is kept
 /// too: writing an unchanged message gives back the bytes it was read from, whatever order the producer
 /// wrote its fields in and whether it packed its repeated numbers or not.
 /// </summary>
@@ -94,4 +94,22 @@ internal abstract class OnnxMessage
                 WriteField(writer, number, PackedByDefault(number));
         }
     }
+}
+
+/// <summary>
+/// An <see cref="OnnxMessage"/> whose fields are its properties marked <see cref="FieldAttribute"/>: reading, writing
+/// and packing all follow the one table built from them.
+/// </summary>
+internal abstract class OnnxMessage<TSelf> : OnnxMessage where TSelf : OnnxMessage<TSelf>
+{
+    // One per message class, built when the class is first used.
+    private static readonly ProtoSchema<TSelf> s_schema = ProtoSchema<TSelf>.FromProperties();
+
+    protected sealed override ReadOnlySpan<int> FieldNumbers => s_schema.Numbers;
+
+    protected sealed override bool ReadField(in ProtoField field) => s_schema.Read((TSelf)this, field);
+
+    protected sealed override void WriteField(ProtoWriter writer, int number, bool packed) => s_schema.Write((TSelf)this, writer, number, packed);
+
+    protected sealed override bool PackedByDefault(int number) => s_schema.PackedByDefault(number);
 }
