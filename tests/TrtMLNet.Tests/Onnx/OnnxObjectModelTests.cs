@@ -128,6 +128,26 @@ public class OnnxObjectModelTests
     }
 
     [Fact]
+    public void AKnownFieldInAWireTypeItDoesNotTakeIsKeptAsUnknownBytes()
+    {
+        // A tensor whose name (field 8, a string) comes as a varint, and whose data_type (field 2, an int)
+        // comes length-delimited: neither may be decoded as what the schema says, both must survive.
+        var bytes = Message(t =>
+        {
+            t.WriteTag(8, WireFormat.WireType.Varint); t.WriteInt64(7);
+            t.WriteTag(2, WireFormat.WireType.LengthDelimited); t.WriteString("not an int");
+            t.WriteTag(1, WireFormat.WireType.Varint); t.WriteInt64(3);
+        });
+        var tensor = new TensorProto();
+        tensor.Read(bytes, 0, bytes.Length);
+
+        Assert.Null(tensor.Name);
+        Assert.Equal(2, tensor.UnknownFieldCount);
+        Assert.Equal([3L], tensor.Dims);
+        Assert.Equal(bytes, ProtoWriter.Serialize(tensor));
+    }
+
+    [Fact]
     public void NewMessagesAreWrittenInFieldOrder()
     {
         var tensor = new TensorProto { Name = "t", DataType = (int)OnnxDataType.Float };
