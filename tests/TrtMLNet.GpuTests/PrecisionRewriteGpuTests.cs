@@ -52,8 +52,8 @@ public class PrecisionRewriteGpuTests
             var (relativeLimit, cosineLimit) = precision == ReducedPrecision.Float16 ? (2e-2, 0.999) : (8e-2, 0.99);
             foreach (var (name, values) in expected)
             {
-                var relative = RelativeError(values.Data, actual[name].Data);
-                var cosine = MinRowCosine(values.Data, actual[name].Data, values.RowLength);
+                var relative = Tests.Onnx.OrtCpu.RelativeError(values.Data, actual[name].Data);
+                var cosine = Tests.Onnx.OrtCpu.MinRowCosine(values.Data, actual[name].Data, values.RowLength);
                 Gpu.Note($"{file} {target} {name}: relative error {relative:E2}, smallest row cosine {cosine:F6}");
                 Assert.True(relative < relativeLimit && cosine > cosineLimit, $"{name}: relative error {relative:E2}, row cosine {cosine:F6}");
             }
@@ -118,33 +118,5 @@ public class PrecisionRewriteGpuTests
             return watch.Elapsed.TotalMilliseconds;
         }).Order().ToList();
         return times[times.Count / 2];
-    }
-
-    private static double RelativeError(float[] expected, float[] actual)
-    {
-        double difference = 0, norm = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            difference += Math.Pow(actual[i] - expected[i], 2);
-            norm += Math.Pow(expected[i], 2);
-        }
-        return Math.Sqrt(difference / norm);
-    }
-
-    private static double MinRowCosine(float[] expected, float[] actual, long rowLength)
-    {
-        var smallest = 1.0;
-        for (long start = 0; start < expected.Length; start += rowLength)
-        {
-            double dot = 0, a = 0, b = 0;
-            for (var i = start; i < start + rowLength; i++)
-            {
-                dot += (double)expected[i] * actual[i];
-                a += (double)expected[i] * expected[i];
-                b += (double)actual[i] * actual[i];
-            }
-            smallest = Math.Min(smallest, dot / Math.Sqrt(a * b));
-        }
-        return smallest;
     }
 }

@@ -98,21 +98,7 @@ public class PrecisionTests
 
     private static (double RelativeL2, double MinCosine) Compare(List<float[]> expected, List<float[]> actual)
     {
-        double error = 0, norm = 0, minCosine = 1;
-        for (var r = 0; r < expected.Count; r++)
-        {
-            double dot = 0, e2 = 0, a2 = 0;
-            for (var i = 0; i < expected[r].Length; i++)
-            {
-                double e = expected[r][i], a = actual[r][i];
-                error += (a - e) * (a - e);
-                norm += e * e;
-                dot += e * a;
-                e2 += e * e;
-                a2 += a * a;
-            }
-            minCosine = Math.Min(minCosine, dot / Math.Sqrt(e2 * a2));
-        }
-        return (Math.Sqrt(error / norm), minCosine);
+        float[] e = [.. expected.SelectMany(r => r)], a = [.. actual.SelectMany(r => r)];
+        return (Tests.Onnx.OrtCpu.RelativeError(e, a), Tests.Onnx.OrtCpu.MinRowCosine(e, a, expected[0].Length));
     }
 }

@@ -53,7 +53,7 @@ public sealed class ImageInputGpuTests : IDisposable
             {
                 if (r == TruncatedRow)
                     continue;
-                var cosine = Cosine(onCpu[r], onGpu[r]);
+                var cosine = Tests.Onnx.OrtCpu.MinRowCosine(onCpu[r], onGpu[r], onCpu[r].Length);
                 minCosine = Math.Min(minCosine, cosine);
                 if (r == PngRow)
                     pngCosine = cosine;
@@ -106,16 +106,4 @@ public sealed class ImageInputGpuTests : IDisposable
 
     private static List<float[]> Logits(IDataView scored) =>
         scored.GetColumn<VBuffer<float>>("logits").Select(v => v.DenseValues().ToArray()).ToList();
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, aa = 0, bb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            aa += (double)a[i] * a[i];
-            bb += (double)b[i] * b[i];
-        }
-        return dot / Math.Sqrt(aa * bb);
-    }
 }
