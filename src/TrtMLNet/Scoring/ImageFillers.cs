@@ -43,10 +43,20 @@ internal sealed class CpuImageFiller(ImageInputRuntime runtime, FittedModel mode
 internal sealed class GpuImageFiller(ImageInputRuntime runtime, ComputeDevice device, int inputIndex, ImageColumn source, int slots) : InputFiller
 {
     private readonly DeviceBuffer?[] _encoded = new DeviceBuffer?[slots];
-    private readonly List<(long Position, string Source, string? Path, byte[]? Bytes)> _rows = [];
+    private readonly List<PendingImage> _rows = [];
     private DeviceBuffer? _filling;
     private long _used;
-    private int _slot = -1;
+
+    /// <summary>A row's image until the batch is packed: its path, or its encoded bytes in a pooled array.</summary>
+    private sealed class PendingImage(long position, string source, string? path)
+    {
+        public long Position { get; } = position;
+        public string Source { get; } = source;
+        public string? Path { get; } = path;
+        public byte[] Bytes { get; set; } = [];
+        public int Length { get; set; }
+        public ImageDecodeException? Failure { get; set; }
+    }
 
     public override void Fill(Span<byte> destination, int row, long position)
     {
@@ -55,82 +65,83 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, ComputeDevice de
         if (source.Path(out var path))
         {
             var (full, described) = ImageFiles.Locate(path, runtime.Image.Options.ImageFolder, position, runtime.Input.Column);
-            _rows.Add((position, described, path.Length == 0 ? "" : full, null));
+            _rows.Add(new PendingImage(position, described, path.Length == 0 ? "" : full));
+            return;
         }
-        else
+        // The getter's buffer is the column's, reused for the next row: keep a copy until the batch is packed.
+        var bytes = source.Bytes();
+        var image = new PendingImage(position, $"row {position} of column '{runtime.Input.Column}'", null)
         {
-            _rows.Add((position, $"row {position} of column '{runtime.Input.Column}'", null, source.Bytes().ToArray()));
-        }
+            Bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes.Length)),
+            Length = bytes.Length,
+        };
+        bytes.CopyTo(image.Bytes);
+        _rows.Add(image);
     }
 
     public override void FinishBatch(BatchSlot slot, int rows)
     {
-        var contents = ReadAll();
-        var upload = new GpuImageUpload(runtime.Gpu!, runtime.Cpu, runtime.Image.Options.OnBadImage, runtime.Report);
-        _used = 0;
-        var offsets = new long[_rows.Count];
-        for (var i = 0; i < _rows.Count; i++)
+        try
         {
-            var (bytes, length, failure) = contents[i];
-            if (failure is not null)
+            ReadFiles();
+            var upload = new GpuImageUpload(runtime.Gpu!, runtime.Cpu, runtime.Image.Options.OnBadImage, runtime.Report);
+            _used = 0;
+            var offsets = new long[_rows.Count];
+            for (var i = 0; i < _rows.Count; i++)
             {
-                if (runtime.Image.Options.OnBadImage == BadImagePolicy.Fail)
-                    throw failure;
-                upload.ReadFailures[i] = new BadImage(i, _rows[i].Position, failure.ImageSource, failure.Failure, failure.Reason);
+                var image = _rows[i];
+                if (image.Failure is { } failure)
+                {
+                    if (runtime.Image.Options.OnBadImage == BadImagePolicy.Fail)
+                        throw failure;
+                    upload.ReadFailures[i] = new BadImage(i, image.Position, failure.ImageSource, failure.Failure, failure.Reason);
+                }
+                else
+                {
+                    image.Bytes.AsSpan(0, image.Length).CopyTo(Room(image.Length));
+                }
+                offsets[i] = _used;
+                _used += image.Length;
             }
-            else
-            {
-                bytes.AsSpan(0, length).CopyTo(Room(length));
-            }
-            offsets[i] = _used;
-            _used += length;
+            // The staging may have grown while packing: take the pointers once it is final.
+            for (var i = 0; i < _rows.Count; i++)
+                upload.Images.Add(new EncodedImage(_filling!.Pointer + (nint)offsets[i], _rows[i].Length, _rows[i].Source, _rows[i].Position));
+            _encoded[slot.Index] = _filling;
+            slot.Job.Uploads[inputIndex] = upload;
+            _filling = null;
         }
-        // The staging may have grown while packing: take the pointers once it is final.
-        for (var i = 0; i < _rows.Count; i++)
-            upload.Images.Add(new EncodedImage(_filling!.Pointer + (nint)offsets[i], contents[i].Length, _rows[i].Source, _rows[i].Position));
-        for (var i = 0; i < contents.Length; i++)
-            if (_rows[i].Bytes is null && contents[i].Bytes.Length > 0)
-                ArrayPool<byte>.Shared.Return(contents[i].Bytes);
-        _encoded[slot.Index] = _filling;
-        slot.Job.Uploads[inputIndex] = upload;
-        _filling = null;
+        finally
+        {
+            foreach (var image in _rows)
+                if (image.Bytes.Length > 0)
+                    ArrayPool<byte>.Shared.Return(image.Bytes);
+            _rows.Clear();
+        }
     }
 
-    /// <summary>Each row's encoded bytes and length (files in pooled arrays, bytes columns in their copies), or why it could not be read.</summary>
-    private (byte[] Bytes, int Length, ImageDecodeException? Failure)[] ReadAll()
+    /// <summary>Reads every path row's file into a pooled array, on every core, noting why one could not be read.</summary>
+    private void ReadFiles() => Parallel.ForEach(_rows, image =>
     {
-        var contents = new (byte[], int, ImageDecodeException?)[_rows.Count];
-        Parallel.For(0, _rows.Count, i =>
+        if (image.Path is null)
+            return;
+        try
         {
-            var (_, described, path, bytes) = _rows[i];
-            if (bytes is not null)
-            {
-                contents[i] = (bytes, bytes.Length, null);
-                return;
-            }
-            byte[] rented = [];
-            try
-            {
-                if (path!.Length == 0)
-                    throw new ImageDecodeException(described, ImageDecodeFailure.Empty, "the path is empty or missing.");
-                var length = ImageFiles.ReadInto(path, described, runtime.Image.Options.ImageFolder, n => rented = ArrayPool<byte>.Shared.Rent(Math.Max(1, n)));
-                contents[i] = (rented, length, null);
-            }
-            catch (ImageDecodeException e)
-            {
-                if (rented.Length > 0)
-                    ArrayPool<byte>.Shared.Return(rented);
-                contents[i] = ([], 0, e);
-            }
-        });
-        return contents;
-    }
+            if (image.Path.Length == 0)
+                throw new ImageDecodeException(image.Source, ImageDecodeFailure.Empty, "the path is empty or missing.");
+            image.Length = ImageFiles.ReadInto(image.Path, image.Source, runtime.Image.Options.ImageFolder,
+                n => image.Bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, n)));
+        }
+        catch (ImageDecodeException e)
+        {
+            image.Failure = e;
+            image.Length = 0;
+        }
+    });
 
     public override void BeginBatch(BatchSlot slot)
     {
-        _slot = slot.Index;
-        _filling = _encoded[_slot];
-        _encoded[_slot] = null;
+        _filling = _encoded[slot.Index];
+        _encoded[slot.Index] = null;
     }
 
     /// <summary>Room for <paramref name="length"/> more bytes after <see cref="_used"/> in the slot's pinned staging; it grows by doubling, keeping what is there.</summary>
