@@ -116,7 +116,7 @@ internal sealed class BatchPipeline : IDisposable
 
     private int Fill(BatchSlot slot)
     {
-        var started = _model.BatchTimed is null && !BatchMetrics.Enabled ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = _model.TimesBatches ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         if (_scoring)
             slot.EnsureStaging();
         var rows = 0;

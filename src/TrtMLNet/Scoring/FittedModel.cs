@@ -30,13 +30,35 @@ internal sealed class FittedModel
     /// <summary>Where warnings go: the MLContext's log.</summary>
     public Action<string> Warn { get; }
 
+    private readonly IReadOnlyDictionary<int, ImageInputRuntime> _imageInputs = new Dictionary<int, ImageInputRuntime>();
+
+    // The same runtimes as an array: SkippedImageCount is polled per row, and must not allocate.
+    private readonly ImageInputRuntime[] _imageRuntimes = [];
+
     /// <summary>The image inputs, by input index: what decodes them.</summary>
-    public IReadOnlyDictionary<int, ImageInputRuntime> ImageInputs { get; init; } = new Dictionary<int, ImageInputRuntime>();
+    public IReadOnlyDictionary<int, ImageInputRuntime> ImageInputs
+    {
+        get => _imageInputs;
+        init
+        {
+            _imageInputs = value;
+            _imageRuntimes = [.. value.Values];
+        }
+    }
 
     /// <summary>Images skipped as bad so far, every image input together.</summary>
-    public IReadOnlyList<SkippedImage> SkippedImages => [.. ImageInputs.Values.SelectMany(i => i.Skipped).OrderBy(s => s.Row)];
+    public IReadOnlyList<SkippedImage> SkippedImages => [.. _imageRuntimes.SelectMany(i => i.Skipped).OrderBy(s => s.Row)];
 
-    public int SkippedImageCount => ImageInputs.Values.Sum(i => i.SkippedCount);
+    public int SkippedImageCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var runtime in _imageRuntimes)
+                count += runtime.SkippedCount;
+            return count;
+        }
+    }
 
     /// <summary>The precision the engine runs at: FP32 on the CPU whatever was asked.</summary>
     public TensorRtPrecision Precision { get; init; }
@@ -49,6 +71,9 @@ internal sealed class FittedModel
 
     /// <summary>Measure every batch's stages and report them here (benchmarks; costs a few events per batch).</summary>
     internal Action<BatchTimings, int>? BatchTimed { get; set; }
+
+    /// <summary>Whether batches are timed now: for the benchmark's hook, or for a listener of <see cref="TensorRtMetrics"/>.</summary>
+    public bool TimesBatches => BatchTimed is not null || BatchMetrics.Enabled;
 
     /// <summary>Rows a batch actually runs at for <paramref name="rows"/> rows read: a fixed-batch model always runs full.</summary>
     /// <summary>

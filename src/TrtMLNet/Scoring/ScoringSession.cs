@@ -34,7 +34,7 @@ internal sealed class ScoringSession : IDisposable
     public void Submit(BatchSlot slot, bool[] activeOutputs)
     {
         _model.Prepare(slot.Job, slot.Rows, activeOutputs);
-        slot.Job.CollectTimings = _model.BatchTimed is not null || BatchMetrics.Enabled;
+        slot.Job.CollectTimings = _model.TimesBatches;
         _model.Runtime.Pool.Submit(slot.Job);
     }
 
