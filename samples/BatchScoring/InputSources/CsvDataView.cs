@@ -51,7 +51,7 @@ public sealed class CsvDataView : IDataView
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor : DataViewRowCursor
+    private sealed class Cursor : SourceCursor
     {
         private readonly CsvDataView _view;
         private readonly CsvLineReader _reader;
@@ -61,9 +61,9 @@ public sealed class CsvDataView : IDataView
         private long _row;
         private long _resumeAt;
         private int _missing;
-        private long _position = -1;
 
         public Cursor(CsvDataView view)
+            : base(view.Schema)
         {
             _view = view;
             var layout = view._layout;
@@ -71,16 +71,6 @@ public sealed class CsvDataView : IDataView
             _line = layout.FirstLine;
             _tensors = layout.Inputs.Select(TensorCells.For).ToArray();
         }
-
-        public override DataViewSchema Schema => _view.Schema;
-
-        public override long Position => _position;
-
-        public override long Batch => 0;
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => true;
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {

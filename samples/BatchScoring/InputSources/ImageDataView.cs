@@ -36,27 +36,15 @@ public sealed class ImageDataView : IDataView
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor(ImageDataView view) : DataViewRowCursor
+    private sealed class Cursor(ImageDataView view) : SourceCursor(view.Schema)
     {
-        private int _index = -1;
-
-        public override DataViewSchema Schema => view.Schema;
-
-        public override long Position => _index;
-
-        public override long Batch => 0;
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => true;
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)_index, 0);
-
-        private long Row => view._firstIndex + _index;
+        private long Row => view._firstIndex + _position;
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             Delegate getter = column.Name switch
             {
-                ImageFolderInput.PathColumn => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = view._files[_index].AsMemory()),
+                ImageFolderInput.PathColumn => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = view._files[(int)_position].AsMemory()),
                 RowTracking.Row => (ValueGetter<long>)((ref long v) => v = Row),
                 RowTracking.ResumeAt => (ValueGetter<long>)((ref long v) => v = Row + 1),
                 RowTracking.Missing => (ValueGetter<int>)((ref int v) => v = 0),
@@ -65,6 +53,6 @@ public sealed class ImageDataView : IDataView
             return getter as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column '{column.Name}' holds {column.Type}, not {typeof(TValue).Name}.");
         }
 
-        public override bool MoveNext() => ++_index < view._files.Count;
+        public override bool MoveNext() => ++_position < view._files.Count;
     }
 }

@@ -69,7 +69,7 @@ public sealed class ParquetDataView : IDataView
         : t == typeof(bool) ? BooleanDataViewType.Instance
         : throw new UsageException($"Element type {t.Name} cannot be read.");
 
-    private sealed class Cursor : DataViewRowCursor
+    private sealed class Cursor : SourceCursor
     {
         private readonly ParquetDataView _view;
         private readonly ParquetReader _reader;
@@ -79,9 +79,9 @@ public sealed class ParquetDataView : IDataView
         private int _row = -1;
         private long _rowsInGroup;
         private RowGroupIssues? _issues;
-        private long _position = -1;
 
         public Cursor(ParquetDataView view, HashSet<int> active)
+            : base(view.Schema)
         {
             _view = view;
             _fileName = $"'{Path.GetFileName(view._path)}'";
@@ -93,16 +93,6 @@ public sealed class ParquetDataView : IDataView
             if (view._id is not null && active.Contains(view._tensors.Count))
                 _loaders[view._tensors.Count] = new ParquetIdLoader(view._id);
         }
-
-        public override DataViewSchema Schema => _view.Schema;
-
-        public override long Position => _position;
-
-        public override long Batch => 0;
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => true;
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
