@@ -112,18 +112,21 @@ public static class ModelPersistence
     /// The input columns as the stage was saved: an image input's column holds paths, any other input
     /// column a vector of its tensor's type and per-row size (variable where the model leaves a dimension open).
     /// </summary>
-    private static Func<string, DataViewType?> SavedColumnTypes(TensorRtOptions options, ModelSource model) => name =>
+    private static Func<string, DataViewType?> SavedColumnTypes(TensorRtOptions options, ModelSource model)
     {
-        var imageColumns = options.ImageInputs?.Select(p => p.Value.Column ?? p.Key) ?? [];
-        if (imageColumns.Contains(name))
-            return TextDataViewType.Instance;
+        var imageColumns = options.ImageInputs?.Select(p => p.Value.Column ?? p.Key).ToHashSet() ?? [];
+        return name => imageColumns.Contains(name) ? TextDataViewType.Instance : TensorColumnType(model, name);
+    }
+
+    private static DataViewType? TensorColumnType(ModelSource model, string name)
+    {
         var tensor = model.Onnx.Inputs.FirstOrDefault(t => t.Name == name);
         if (tensor is null)
             return null;
         var row = tensor.Rank == 0 ? [] : tensor.Shape[1..];
         var size = row.All(d => d > 0) ? checked((int)row.Aggregate(1L, (a, d) => a * d)) : 0;
         return new VectorDataViewType(tensor.ElementType.ToDataViewType(), size);
-    };
+    }
 
     /// <summary>OnnxTransformer writes the bytes behind a 4-byte little-endian length.</summary>
     private static byte[] ReadOnnxEntry(ZipArchiveEntry entry)
