@@ -97,7 +97,7 @@ public static class ConsoleReports
     }
 
     /// <param name="cpuSeconds">The process's CPU time while the rows were scored and written: with <paramref name="seconds"/>, how many cores were busy.</param>
-    /// <param name="stages">The mean milliseconds of each stage of a batch (<see cref="Running.StageTimes"/>); null when none was timed.</param>
+    /// <param name="stages">The mean milliseconds of each stage of a batch (<see cref="BatchStageTimes"/>); null when none was timed.</param>
     public static void Summary(Output.CommittedParts final, long resumedAfter, double seconds, double cpuSeconds, string? stages, TensorRtTransformer transformer, int lanes,
         Output.OutputTarget target, Output.DatasetManifest? dataset)
     {

@@ -96,7 +96,7 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
         var columns = input.PassThroughColumns.Concat(transformer.OutputColumnNames).ToList();
         var skipped = input.ImageRows is { } imageRows ? new SkippedImageRows(transformer, imageRows) : null;
         Writer = new PartWriter(Session.Target, Session.Manifest, options.CommitEvery, badRows);
-        using var stages = new StageTimes();
+        using var stages = new BatchStageTimes();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var final = await ConsoleReports.WithProgressAsync(expectedRows, progress => Writer.WriteAsync(scored, columns, progress, _cancel, skipped), c => c.Rows - committed.Rows);

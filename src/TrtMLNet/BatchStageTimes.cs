@@ -1,0 +1,58 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+namespace TrtMLNet;
+
+/// <summary>
+/// Listens to TrtMLNet's per-batch stage timings (<see cref="TensorRtMetrics"/>) and keeps their means: where
+/// a batch's time went, so a slow run shows whether the input, the lanes or the device holds it back. It
+/// hears every transformer in the process from its creation to its disposal (metrics are process-wide);
+/// batches are timed only while a listener like this one exists.
+/// </summary>
+public sealed class BatchStageTimes : IDisposable
+{
+    private static readonly string[] Stages = [TensorRtMetrics.Fill, TensorRtMetrics.Wait, TensorRtMetrics.LaneBusy, TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download];
+    private readonly MeterListener _listener = new();
+    private readonly Dictionary<string, (double Sum, long Count, double Max)> _totals = Stages.ToDictionary(s => s, _ => (0.0, 0L, 0.0));
+
+    public BatchStageTimes()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == TensorRtMetrics.MeterName && Stages.Contains(instrument.Name))
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        {
+            lock (_totals)
+            {
+                var (sum, count, max) = _totals[instrument.Name];
+                _totals[instrument.Name] = (sum + value, count + 1, Math.Max(max, value));
+            }
+        });
+        _listener.Start();
+    }
+
+    /// <summary>
+    /// The mean of each stage per batch, e.g. "fill 3.1, wait 0.2, lane 17.9, upload 2.0, compute 15.1, download 0.3";
+    /// a stage whose slowest batch took over five times its mean gets that too ("upload 22.6 (max 512.0)"), which
+    /// is how a one-time cost (a first-batch allocation or search) shows. Null before any batch.
+    /// </summary>
+    public string? Describe()
+    {
+        lock (_totals)
+        {
+            if (_totals[TensorRtMetrics.LaneBusy].Count == 0)
+                return null;
+            return string.Join(", ", Stages.Select(s =>
+            {
+                var (sum, count, max) = _totals[s];
+                var mean = sum / Math.Max(1, count);
+                var name = s[(s.LastIndexOf('.') + 1)..];
+                var text = string.Create(CultureInfo.InvariantCulture, $"{name} {mean:0.0}");
+                return max > 5 * mean && max > 1 ? text + string.Create(CultureInfo.InvariantCulture, $" (max {max:0.0})") : text;
+            }));
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
