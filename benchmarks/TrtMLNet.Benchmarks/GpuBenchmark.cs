@@ -48,17 +48,67 @@ internal static class GpuBenchmark
             $"ApplyTensorRt: ONNX Runtime CUDA, {lanes} lanes, {readAhead} batches read ahead; passes: {passes}, each at least {minPassSeconds:0.0} s, contenders alternating."));
         report.WriteLine();
         var chosen = Settings.Where(s => settings is null || settings.Split(',').Any(n => s.Name.Equals(n.Trim(), StringComparison.OrdinalIgnoreCase))).ToList();
+        // Enough rows that a pass is many batches, so filling the pipeline and draining it weigh little.
+        rows = Math.Max(rows, 16 * batchSizes.Max());
         var models = new[]
         {
-            new Model("ResNet-50", Path.Combine(modelsFolder, "resnet50.onnx"), ml.Data.Cache(Images(rows)), ["input"], "logits", null),
+            new Model("ResNet-50", Path.Combine(modelsFolder, "resnet50.onnx"), ml.Data.Cache(Images(rows, lend: false)), ["input"], "logits", null),
             new Model("BERT-base, sequence 128", Path.Combine(modelsFolder, "bert-base.onnx"), ml.Data.Cache(Tokens(ml, rows, 128)), ["input_ids", "attention_mask"],
                 "pooler_output", new Dictionary<string, int[]> { ["input_ids"] = [1, 128], ["attention_mask"] = [1, 128] }),
         };
         foreach (var model in models.Where(m => only is null || m.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
-            RunModel(ml, model, batchSizes, passes, lanes, readAhead, TimeSpan.FromSeconds(minPassSeconds), chosen, report);
+        {
+            RunModel(ml, model, rows, batchSizes, passes, lanes, readAhead, TimeSpan.FromSeconds(minPassSeconds), chosen, report);
+            if (model.Name.StartsWith("ResNet", StringComparison.Ordinal))
+                CompareSources(ml, model, rows, batchSizes.Max(), passes, lanes, readAhead, TimeSpan.FromSeconds(minPassSeconds),
+                    chosen.LastOrDefault(s => !s.Graphs) ?? chosen[^1], report);
+        }
     }
 
-    private static void RunModel(MLContext ml, Model model, int[] batchSizes, int passes, int lanes, int readAhead, TimeSpan minPass, IReadOnlyList<Setting> settings,
+    /// <summary>
+    /// What the source costs: the same transformer over ML.NET's cache (its getter copies each 602 KB row, on
+    /// the cursor's thread), over the cache read by several cursors at once (GetRowCursorSet, each with its
+    /// own batch pipeline), and over a source that lends its rows' arrays (no copy).
+    /// </summary>
+    private static void CompareSources(MLContext ml, Model model, int rows, int batch, int passes, int lanes, int readAhead, TimeSpan minPass, Setting setting,
+        TextWriter report)
+    {
+        report.WriteLine($"## {model.Name} at batch {batch}, ApplyTensorRt {setting.Name}: what the source costs");
+        report.WriteLine();
+        var lending = Images(rows, lend: true);
+        using var transformer = Fit(ml, model, batch, lanes, readAhead, setting);
+        var contenders = new List<Throughput.Contender>
+        {
+            new("ML.NET cache, 1 cursor", transformer.Transform(model.Data), model.Output),
+            new("ML.NET cache, 4 cursors (GetRowCursorSet)", transformer.Transform(model.Data), model.Output, Cursors: 4),
+            new("a source lending its arrays, 1 cursor", transformer.Transform(lending), model.Output),
+        };
+        var results = Throughput.Compare(contenders, passes, minPass);
+        ReportWithStages(contenders, results, report);
+    }
+
+    /// <summary>One row per contender: rows/s, then the mean per-batch stages of one more pass timed by <see cref="BatchStageTimes"/>.</summary>
+    private static void ReportWithStages(IReadOnlyList<Throughput.Contender> contenders, IReadOnlyList<Throughput.Result> results, TextWriter report)
+    {
+        report.WriteLine("| contender | rows/s | per batch, ms |");
+        report.WriteLine("|---|---:|---|");
+        for (var i = 0; i < contenders.Count; i++)
+        {
+            report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {contenders[i].Name} | {results[i].RowsPerSecond:N0} | {StagesOfOnePass(contenders[i])} |"));
+        }
+        report.WriteLine();
+        report.Flush();
+    }
+
+    /// <summary>The mean time of each stage of a batch (<see cref="BatchStageTimes"/>) over one more pass.</summary>
+    private static string? StagesOfOnePass(Throughput.Contender contender)
+    {
+        using var stages = new BatchStageTimes();
+        Throughput.Pass(contender);
+        return stages.Describe();
+    }
+
+    private static void RunModel(MLContext ml, Model model, int rows, int[] batchSizes, int passes, int lanes, int readAhead, TimeSpan minPass, IReadOnlyList<Setting> settings,
         TextWriter report)
     {
         report.WriteLine($"## {model.Name}, rows/s");
@@ -66,6 +116,7 @@ internal static class GpuBenchmark
         report.WriteLine("| batch | " + string.Join(" | ", settings.Select(s => $"ApplyTensorRt {s.Name} | raw {s.Name} | ratio")) + " |");
         report.WriteLine("|---:|" + string.Concat(settings.Select(_ => "---:|---:|---:|")));
         double? onnxModel = null;
+        var stageLines = new List<string>();
         var raws = settings.ToDictionary(s => s, s => new RawEngine(model.Path, s, ml));
         try
         {
@@ -74,7 +125,8 @@ internal static class GpuBenchmark
                 var transformers = settings.Select(s => Fit(ml, model, batch, lanes, readAhead, s)).ToList();
                 try
                 {
-                    var contenders = transformers.Select((t, i) => new Throughput.Contender($"ApplyTensorRt {settings[i].Name}", t.Transform(model.Data), model.Output)).ToList();
+                    var data = ml.Data.TakeRows(model.Data, RowsPerPass(batch, rows));
+                    var contenders = transformers.Select((t, i) => new Throughput.Contender($"ApplyTensorRt {settings[i].Name}", t.Transform(data), model.Output)).ToList();
                     var rawRuns = settings.Select(s => raws[s].Prepare(batch)).ToList();
                     var onnx = onnxModel is null ? OnnxModel(ml, model) : null;
                     if (onnx is not null)
@@ -90,6 +142,7 @@ internal static class GpuBenchmark
                     });
                     report.WriteLine($"| {batch} | {string.Join(" | ", cells)} |");
                     report.Flush();
+                    stageLines.AddRange(settings.Select((s, i) => $"| {batch} | {s.Name} | {StagesOfOnePass(contenders[i])} |"));
                 }
                 finally
                 {
@@ -102,10 +155,20 @@ internal static class GpuBenchmark
             foreach (var raw in raws.Values) raw.Dispose();
         }
         report.WriteLine();
+        report.WriteLine("ApplyTensorRt's mean time per batch in each stage (one more pass, timed by BatchStageTimes; upload, compute and download on the device's clock):");
+        report.WriteLine();
+        report.WriteLine("| batch | setting | ms |");
+        report.WriteLine("|---:|---|---|");
+        foreach (var line in stageLines)
+            report.WriteLine(line);
+        report.WriteLine();
         if (onnxModel is { } reference)
             report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ApplyOnnxModel(gpuDeviceId: 0), one row per call: {reference:N0} rows/s."));
         report.WriteLine();
     }
+
+    /// <summary>Rows read per pass at <paramref name="batch"/>: 16 batches, at least 256 rows, at most all of them.</summary>
+    private static long RowsPerPass(int batch, int rows) => Math.Clamp(16L * batch, 256, rows);
 
     private static TensorRtTransformer Fit(MLContext ml, Model model, int batch, int lanes, int readAhead, Setting setting)
     {
@@ -128,12 +191,14 @@ internal static class GpuBenchmark
         ml.Transforms.ApplyOnnxModel([model.Output], model.Inputs, model.Path, model.ShapeDictionary, gpuDeviceId: 0, fallbackToCpu: false, recursionLimit: 100)
             .Fit(model.Data);
 
-    private static IDataView Images(int rows)
+    /// <summary>Random pixels in [-1, 1): 64 distinct images, repeated to <paramref name="rows"/> rows (the values do not change the speed).</summary>
+    private static IDataView Images(int rows, bool lend)
     {
         var random = new Random(7);
         var builder = new DataViewSchema.Builder();
         builder.AddColumn("input", new VectorDataViewType(NumberDataViewType.Single, 3, 224, 224));
-        return new InMemoryVectors(builder.ToSchema(), Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToList());
+        var distinct = Enumerable.Range(0, 64).Select(_ => Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        return new InMemoryVectors(builder.ToSchema(), Enumerable.Range(0, rows).Select(i => distinct[i % distinct.Length]).ToList(), lend);
     }
 
     private sealed class TokenRow
