@@ -43,9 +43,17 @@ internal static class OnnxRuntimeSessionOptions
         }
     }
 
+    /// <summary>Set to a folder, every GPU session writes the graph ONNX Runtime runs there (fusions, copies, layouts): for finding out why a model is slow.</summary>
+    public const string SaveOptimizedGraphsVariable = "TRTMLNET_ORT_OPTIMIZED_GRAPHS";
+
     private static SessionOptions Optimized(SessionOptions session)
     {
         session.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        if (Environment.GetEnvironmentVariable(SaveOptimizedGraphsVariable) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            session.OptimizedModelFilePath = Path.Combine(folder, $"session-{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}.onnx");
+        }
         return session;
     }
 
