@@ -55,18 +55,21 @@ internal static class PilResampler
             ref byte line = ref Unsafe.Add(ref src, y * sourceRowBytes);
             ref byte outLine = ref Unsafe.Add(ref inter, (y - plan.FirstRow) * outRowBytes);
             if (vectorBits >= 512 && Avx512F.IsSupported)
-                HorizontalRow4Taps(ref line, plan, ref outLine);
+                HorizontalRow<FourTaps, Vector512<int>>(ref line, plan, ref outLine);
             else if (vectorBits >= 256 && Avx2.IsSupported)
-                HorizontalRow2Taps(ref line, plan, ref outLine);
+                HorizontalRow<TwoTaps, Vector256<int>>(ref line, plan, ref outLine);
             else
-                HorizontalRow1Tap(ref line, plan, ref outLine);
+                HorizontalRow<OneTap, Vector128<int>>(ref line, plan, ref outLine);
         }
         for (int j = 0; j < plan.OutputHeight; j++)
             VerticalRow(intermediate, outRowBytes, plan, j, output.Slice(j * outRowBytes, outRowBytes));
     }
 
+    // The JIT compiles this loop once per tap group (a struct type argument), with the group's code inlined.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
-    private static void HorizontalRow4Taps(ref byte line, ResamplePlan plan, ref byte outLine)
+    private static void HorizontalRow<TGroup, TSum>(ref byte line, ResamplePlan plan, ref byte outLine)
+        where TGroup : struct, ITapGroup<TSum>
+        where TSum : struct
     {
         var taps = plan.Horizontal;
         ref int laneWeights = ref MemoryMarshal.GetArrayDataReference(plan.LaneWeights);
@@ -74,55 +77,72 @@ internal static class PilResampler
         {
             ref byte pixels = ref Unsafe.Add(ref line, taps.First[j] * PixelBytes);
             ref int weights = ref Unsafe.Add(ref laneWeights, j * plan.PaddedTaps * 4);
-            var sum = Vector512<int>.Zero;
-            for (int t = 0; t < taps.Count[j]; t += 4)
-            {
-                var four = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref pixels, t * PixelBytes)));
-                sum += four * Vector512.LoadUnsafe(ref Unsafe.Add(ref weights, t * 4));
-            }
+            TSum sum = default;
+            for (int t = 0; t < taps.Count[j]; t += TGroup.Taps)
+                sum = TGroup.MultiplyAdd(sum, ref Unsafe.Add(ref pixels, t * PixelBytes), ref Unsafe.Add(ref weights, t * 4));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref outLine, j * PixelBytes), ClipToBytes(TGroup.ChannelSums(sum)));
+        }
+    }
+
+    /// <summary>
+    /// The taps of one output pixel that one multiply takes: their RGBA bytes widened to int lanes, times
+    /// the plan's lane weights (each weight repeated for the four channels, 0 past the last tap).
+    /// </summary>
+    private interface ITapGroup<TSum> where TSum : struct
+    {
+        static abstract int Taps { get; }
+
+        static abstract TSum MultiplyAdd(TSum sum, ref byte pixels, ref int weights);
+
+        /// <summary>The pixel's four channel sums, from the lanes of every tap in the group.</summary>
+        static abstract Vector128<int> ChannelSums(TSum sum);
+    }
+
+    private readonly struct FourTaps : ITapGroup<Vector512<int>>
+    {
+        public static int Taps => 4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<int> MultiplyAdd(Vector512<int> sum, ref byte pixels, ref int weights) =>
+            sum + Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref pixels)) * Vector512.LoadUnsafe(ref weights);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<int> ChannelSums(Vector512<int> sum)
+        {
             var (low, high) = (sum.GetLower(), sum.GetUpper());
-            var pixel = low.GetLower() + low.GetUpper() + high.GetLower() + high.GetUpper();
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref outLine, j * PixelBytes), ClipToBytes(pixel));
+            return low.GetLower() + low.GetUpper() + high.GetLower() + high.GetUpper();
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
-    private static void HorizontalRow2Taps(ref byte line, ResamplePlan plan, ref byte outLine)
+    private readonly struct TwoTaps : ITapGroup<Vector256<int>>
     {
-        var taps = plan.Horizontal;
-        ref int laneWeights = ref MemoryMarshal.GetArrayDataReference(plan.LaneWeights);
-        for (int j = 0; j < taps.OutSize; j++)
+        public static int Taps => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> MultiplyAdd(Vector256<int> sum, ref byte pixels, ref int weights)
         {
-            ref byte pixels = ref Unsafe.Add(ref line, taps.First[j] * PixelBytes);
-            ref int weights = ref Unsafe.Add(ref laneWeights, j * plan.PaddedTaps * 4);
-            var sum = Vector256<int>.Zero;
-            for (int t = 0; t < taps.Count[j]; t += 2)
-            {
-                ulong two = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref pixels, t * PixelBytes));
-                sum += Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(two).AsByte()) * Vector256.LoadUnsafe(ref Unsafe.Add(ref weights, t * 4));
-            }
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref outLine, j * PixelBytes), ClipToBytes(sum.GetLower() + sum.GetUpper()));
+            ulong two = Unsafe.ReadUnaligned<ulong>(ref pixels);
+            return sum + Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(two).AsByte()) * Vector256.LoadUnsafe(ref weights);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<int> ChannelSums(Vector256<int> sum) => sum.GetLower() + sum.GetUpper();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier
-    private static void HorizontalRow1Tap(ref byte line, ResamplePlan plan, ref byte outLine)
+    private readonly struct OneTap : ITapGroup<Vector128<int>>
     {
-        var taps = plan.Horizontal;
-        ref int laneWeights = ref MemoryMarshal.GetArrayDataReference(plan.LaneWeights);
-        for (int j = 0; j < taps.OutSize; j++)
+        public static int Taps => 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<int> MultiplyAdd(Vector128<int> sum, ref byte pixels, ref int weights)
         {
-            ref byte pixels = ref Unsafe.Add(ref line, taps.First[j] * PixelBytes);
-            ref int weights = ref Unsafe.Add(ref laneWeights, j * plan.PaddedTaps * 4);
-            var sum = Vector128<int>.Zero;
-            for (int t = 0; t < taps.Count[j]; t++)
-            {
-                uint rgba = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref pixels, t * PixelBytes));
-                var widened = Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(rgba).AsByte())).AsInt32();
-                sum += widened * Vector128.LoadUnsafe(ref Unsafe.Add(ref weights, t * 4));
-            }
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref outLine, j * PixelBytes), ClipToBytes(sum));
+            uint rgba = Unsafe.ReadUnaligned<uint>(ref pixels);
+            var widened = Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(rgba).AsByte())).AsInt32();
+            return sum + widened * Vector128.LoadUnsafe(ref weights);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<int> ChannelSums(Vector128<int> sum) => sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first image: no slow first tier

@@ -9,27 +9,14 @@ namespace TrtMLNet.Onnx;
 /// length-delimited value stays where it is in the model's bytes (no copy); strings and sub-messages are
 /// decoded from there when a message class asks for them.
 /// </summary>
-internal readonly struct ProtoField
+internal readonly struct ProtoField(int number, WireFormat.WireType wire, ulong scalar, byte[] buffer, int offset, int length)
 {
-    private readonly byte[] _buffer;
-    private readonly int _offset, _length;
+    public int Number { get; } = number;
 
-    private ProtoField(int number, WireFormat.WireType wire, ulong scalar, byte[] buffer, int offset, int length)
-    {
-        Number = number;
-        Wire = wire;
-        Scalar = scalar;
-        _buffer = buffer;
-        _offset = offset;
-        _length = length;
-    }
-
-    public int Number { get; }
-
-    public WireFormat.WireType Wire { get; }
+    public WireFormat.WireType Wire { get; } = wire;
 
     /// <summary>The value of a varint, fixed32 or fixed64 field, as its raw bits.</summary>
-    public ulong Scalar { get; }
+    public ulong Scalar { get; } = scalar;
 
     public bool IsVarint => Wire == WireFormat.WireType.Varint;
 
@@ -43,14 +30,14 @@ internal readonly struct ProtoField
 
     public float Float => BitConverter.UInt32BitsToSingle((uint)Scalar);
 
-    public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(_offset, _length);
+    public ReadOnlyMemory<byte> Bytes => buffer.AsMemory(offset, length);
 
-    public string String => Encoding.UTF8.GetString(_buffer, _offset, _length);
+    public string String => Encoding.UTF8.GetString(buffer, offset, length);
 
     public T Message<T>() where T : OnnxMessage, new()
     {
         var message = new T();
-        message.Read(_buffer, _offset, _length);
+        message.Read(buffer, offset, length);
         return message;
     }
 
@@ -111,7 +98,7 @@ internal readonly struct ProtoField
             values.Add(single);
             return;
         }
-        var input = new CodedInputStream(_buffer, _offset, _length);
+        var input = new CodedInputStream(buffer, offset, length);
         while (!input.IsAtEnd)
             values.Add(read(input));
     }

@@ -1,10 +1,8 @@
 namespace TrtMLNet.Native.NvJpeg;
 
 /// <summary>nvjpegHandle_t: the library handle, bound to the CUDA context current when it was made.</summary>
-internal sealed class NvJpegLibraryHandle : NvJpegObject
+internal sealed class NvJpegLibraryHandle(IntPtr context) : NvJpegObject(context, NvJpegApi.nvjpegDestroy)
 {
-    private NvJpegLibraryHandle(IntPtr context) : base(context) { }
-
     /// <summary>
     /// nvjpegCreateEx with nvJPEG's default allocators (cudaMalloc and cudaHostAlloc, freed with the handle).
     /// The caller makes <paramref name="context"/> current first.
@@ -27,18 +25,14 @@ internal sealed class NvJpegLibraryHandle : NvJpegObject
             return e.Status;
         }
     }
-
-    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegDestroy(value);
 }
 
 /// <summary>
 /// nvjpegJpegState_t: the state of one decode at a time (batched, or one decoupled decoder's). Not
 /// thread safe: one per lane. Holds the buffers attached to it.
 /// </summary>
-internal sealed class NvJpegState : NvJpegObject
+internal sealed class NvJpegState(IntPtr context) : NvJpegObject(context, NvJpegApi.nvjpegJpegStateDestroy)
 {
-    private NvJpegState(IntPtr context) : base(context) { }
-
     /// <summary>A state for the library handle's own (batched) decoding.</summary>
     public static NvJpegState Create(NvJpegLibraryHandle library) =>
         Create(new NvJpegState(library.Context), "nvjpegJpegStateCreate",
@@ -60,63 +54,43 @@ internal sealed class NvJpegState : NvJpegObject
         NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegStateAttachDeviceBuffer(Pointer, buffer.Pointer), "nvjpegStateAttachDeviceBuffer");
         Depend(buffer);
     }
-
-    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegJpegStateDestroy(value);
 }
 
 /// <summary>nvjpegJpegDecoder_t: a decoupled (three-phase) decoder of one backend.</summary>
-internal sealed class NvJpegDecoder : NvJpegObject
+internal sealed class NvJpegDecoder(IntPtr context) : NvJpegObject(context, NvJpegApi.nvjpegDecoderDestroy)
 {
-    private NvJpegDecoder(IntPtr context) : base(context) { }
-
     public static NvJpegDecoder Create(NvJpegLibraryHandle library, NvJpegBackend backend) =>
         Create(new NvJpegDecoder(library.Context), $"nvjpegDecoderCreate({backend} backend)",
             (out IntPtr raw) => NvJpegApi.nvjpegDecoderCreate(library.Pointer, backend, out raw), library);
-
-    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegDecoderDestroy(value);
 }
 
 /// <summary>nvjpegBufferPinned_t: pinned host memory a decoupled state stages through (grown by nvJPEG).</summary>
-internal sealed class NvJpegPinnedBuffer : NvJpegObject
+internal sealed class NvJpegPinnedBuffer(IntPtr context) : NvJpegObject(context, NvJpegApi.nvjpegBufferPinnedDestroy)
 {
-    private NvJpegPinnedBuffer(IntPtr context) : base(context) { }
-
     public static NvJpegPinnedBuffer Create(NvJpegLibraryHandle library) =>
         Create(new NvJpegPinnedBuffer(library.Context), "nvjpegBufferPinnedCreate",
             (out IntPtr raw) => NvJpegApi.nvjpegBufferPinnedCreate(library.Pointer, IntPtr.Zero, out raw), library);
-
-    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegBufferPinnedDestroy(value);
 }
 
 /// <summary>nvjpegBufferDevice_t: device memory a decoupled state decodes in (grown by nvJPEG).</summary>
-internal sealed class NvJpegDeviceBuffer : NvJpegObject
+internal sealed class NvJpegDeviceBuffer(IntPtr context) : NvJpegObject(context, NvJpegApi.nvjpegBufferDeviceDestroy)
 {
-    private NvJpegDeviceBuffer(IntPtr context) : base(context) { }
-
     public static NvJpegDeviceBuffer Create(NvJpegLibraryHandle library) =>
         Create(new NvJpegDeviceBuffer(library.Context), "nvjpegBufferDeviceCreate",
             (out IntPtr raw) => NvJpegApi.nvjpegBufferDeviceCreate(library.Pointer, IntPtr.Zero, out raw), library);
-
-    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegBufferDeviceDestroy(value);
 }
 
 /// <summary>nvjpegJpegStream_t: a parsed bitstream, on the host.</summary>
-internal sealed class NvJpegStream : NvJpegObject
+internal sealed class NvJpegStream(IntPtr context) : NvJpegObject(context, NvJpegApi.nvjpegJpegStreamDestroy)
 {
-    private NvJpegStream(IntPtr context) : base(context) { }
-
     public static NvJpegStream Create(NvJpegLibraryHandle library) =>
         Create(new NvJpegStream(library.Context), "nvjpegJpegStreamCreate",
             (out IntPtr raw) => NvJpegApi.nvjpegJpegStreamCreate(library.Pointer, out raw), library);
-
-    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegJpegStreamDestroy(value);
 }
 
 /// <summary>nvjpegDecodeParams_t: the output format (and ROI, CMYK, ...) of decoupled decodes.</summary>
-internal sealed class NvJpegDecodeParams : NvJpegObject
+internal sealed class NvJpegDecodeParams(IntPtr context) : NvJpegObject(context, NvJpegApi.nvjpegDecodeParamsDestroy)
 {
-    private NvJpegDecodeParams(IntPtr context) : base(context) { }
-
     public static NvJpegDecodeParams Create(NvJpegLibraryHandle library, NvJpegOutputFormat format)
     {
         var parameters = Create(new NvJpegDecodeParams(library.Context), "nvjpegDecodeParamsCreate",
@@ -132,6 +106,4 @@ internal sealed class NvJpegDecodeParams : NvJpegObject
             throw;
         }
     }
-
-    protected override NvJpegStatus Destroy(IntPtr value) => NvJpegApi.nvjpegDecodeParamsDestroy(value);
 }

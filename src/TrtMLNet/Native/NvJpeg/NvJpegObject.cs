@@ -10,19 +10,14 @@ namespace TrtMLNet.Native.NvJpeg;
 /// attached to, so those outlive it whatever order Dispose or the finalizer takes them in: a state is
 /// destroyed before the decoder, buffers and library handle it uses.
 /// </summary>
-internal abstract class NvJpegObject : SafeHandle
+/// <param name="context">The CUDA context the object is made in.</param>
+/// <param name="destroy">nvJPEG's function that frees this kind of object: the kinds differ only in it and in how they are made.</param>
+internal abstract class NvJpegObject(IntPtr context, Func<IntPtr, NvJpegStatus> destroy) : SafeHandle(IntPtr.Zero, ownsHandle: true)
 {
-    private readonly IntPtr _context;
     private readonly List<SafeHandle> _dependencies = [];
 
-    protected NvJpegObject(IntPtr context)
-        : base(IntPtr.Zero, ownsHandle: true)
-    {
-        _context = context;
-    }
-
     /// <summary>The CUDA context the object was made in.</summary>
-    public IntPtr Context => _context;
+    public IntPtr Context { get; } = context;
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
@@ -79,13 +74,11 @@ internal abstract class NvJpegObject : SafeHandle
     protected sealed override bool ReleaseHandle()
     {
         // Errors cannot be reported from here; at process exit the driver may already be gone, which is harmless.
-        CudaDriverApi.cuCtxSetCurrent(_context);
-        var status = Destroy(handle);
+        CudaDriverApi.cuCtxSetCurrent(Context);
+        var status = destroy(handle);
         ReleaseDependencies();
         return status == NvJpegStatus.Success;
     }
-
-    protected abstract NvJpegStatus Destroy(IntPtr value);
 
     private void ReleaseDependencies()
     {
