@@ -10,7 +10,8 @@ namespace TrtMLNet;
 /// </summary>
 public sealed class BatchStageTimes : IDisposable
 {
-    private static readonly string[] Stages = [TensorRtMetrics.Fill, TensorRtMetrics.Wait, TensorRtMetrics.LaneBusy, TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download];
+    private static readonly string[] Stages =
+        [TensorRtMetrics.Fill, TensorRtMetrics.Wait, TensorRtMetrics.LaneBusy, TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download];
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, (double Sum, long Count, double Max)> _totals = Stages.ToDictionary(s => s, _ => (0.0, 0L, 0.0));
 

@@ -81,7 +81,10 @@ internal sealed class CudaDevice
     {
         MakeCurrent();
         // Non-blocking: lanes must not serialize behind the legacy default stream other libraries may use.
-        CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamCreate(out var stream, CudaDriverApi.StreamNonBlocking), "cuStreamCreate");
+        // Greatest priority: a lane's stream carries what feeds an engine (copies, image decoding and
+        // resizing), which should not queue behind another lane's execution on ONNX Runtime's own stream.
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxGetStreamPriorityRange(out _, out var greatest), "cuCtxGetStreamPriorityRange");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamCreateWithPriority(out var stream, CudaDriverApi.StreamNonBlocking, greatest), "cuStreamCreateWithPriority");
         return new CudaStream(stream, _context);
     }
 

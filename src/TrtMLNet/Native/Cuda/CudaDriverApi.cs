@@ -38,7 +38,8 @@ internal static partial class CudaDriverApi
     [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoDAsync_v2")] internal static partial CudaError cuMemcpyDtoDAsync(IntPtr destination, IntPtr source, nuint bytes, IntPtr stream);
     [LibraryImport(Lib)] internal static partial CudaError cuMemsetD8Async(IntPtr destination, byte value, nuint count, IntPtr stream);
 
-    [LibraryImport(Lib)] internal static partial CudaError cuStreamCreate(out IntPtr stream, uint flags);
+    [LibraryImport(Lib)] internal static partial CudaError cuStreamCreateWithPriority(out IntPtr stream, uint flags, int priority);
+    [LibraryImport(Lib)] internal static partial CudaError cuCtxGetStreamPriorityRange(out int leastPriority, out int greatestPriority);
     [LibraryImport(Lib, EntryPoint = "cuStreamDestroy_v2")] internal static partial CudaError cuStreamDestroy(IntPtr stream);
     [LibraryImport(Lib)] internal static partial CudaError cuStreamSynchronize(IntPtr stream);
     [LibraryImport(Lib)] internal static partial CudaError cuStreamWaitEvent(IntPtr stream, IntPtr cudaEvent, uint flags);

@@ -183,7 +183,8 @@ EXPORT CUresult cuMemsetD8Async(void* dst, unsigned char value, size_t n, void*)
 static void* NewObject() { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects++; return new FakeEvent{0}; }
 static CUresult DeleteObject(void* p) { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects--; delete static_cast<FakeEvent*>(p); return OK; }
 
-EXPORT CUresult cuStreamCreate(void** s, unsigned) { *s = NewObject(); return OK; }
+EXPORT CUresult cuStreamCreateWithPriority(void** s, unsigned, int) { *s = NewObject(); return OK; }
+EXPORT CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) { *least = 0; *greatest = -5; return OK; }
 EXPORT CUresult cuStreamDestroy_v2(void* s) { return DeleteObject(s); }
 EXPORT CUresult cuStreamSynchronize(void*) { return OK; }
 EXPORT CUresult cuStreamWaitEvent(void*, void*, unsigned) { return OK; }
