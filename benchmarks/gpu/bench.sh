@@ -4,7 +4,7 @@
 set -uo pipefail
 app="bash .gpu/tools/on-device.sh run TrtMLNet.Benchmarks"
 settings=(); [[ -n ${SETTINGS:-} ]] && settings=(--settings "$SETTINGS")
-timeout ${BENCH_TIMEOUT:-400} $app gpu --models /tmp/models ${ONLY:+--only $ONLY} --batch-sizes ${BATCHES:-1,32,128,256} --passes 2 --min-pass 1 "${settings[@]}" 2>&1 \
+timeout ${BENCH_TIMEOUT:-400} $app gpu --models /tmp/models ${ONLY:+--only $ONLY} --batch-sizes ${BATCHES:-1,32,128,256} --passes 2 --min-pass ${MIN_PASS:-1} "${settings[@]}" 2>&1 \
   | tee $OUT/gpu-benchmark.md | grep -v cudnn_fe | tail -40
 [[ -n ${QUICK:-} ]] && exit 0
 timeout 60 $app nvjpeg --folder /tmp/imgs --passes 3 --lanes 2 2>&1 | tee $OUT/nvjpeg-benchmark.md | tail -8
