@@ -40,10 +40,11 @@ internal static class ModelFitter
         {
             environment.Info($"{model.Name}: {engine.Description}, batches of {shapes.BatchSize}.");
             ResolveOutputs(options, model, shapes, engine, opened);
-            WarmUp(shapes, engine, model.Name, environment.Info);
+            // Placed first: a batch too large for the device fails there, naming the batch and the memory.
             var runtime = PlaceOnDevice(options, model, shapes, engine);
             try
             {
+                WarmUp(shapes, engine, model.Name, environment.Info);
                 return new FittedModel(shapes, runtime, options.ReadAheadBatches, environment.Warn)
                 {
                     SkippedBackends = skipped,
@@ -127,7 +128,7 @@ internal static class ModelFitter
                 continue;
             var image = ImageInputRuntime.Create(shapes.Inputs[i], runtime.Pool.Device, environment.Info);
             runtime.Attach(image);
-            image.Gpu?.Prepare(runtime.Pool.Lanes.Count);
+            image.Gpu?.Prepare(runtime.Pool.Lanes.Count, image.Image.Layout, shapes.BatchSize);
             images[i] = image;
         }
         return images;

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using System.Runtime.InteropServices;
 using TrtMLNet.Device;
 using TrtMLNet.Onnx;
 using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
@@ -124,18 +125,20 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     public IReadOnlyDictionary<string, long[]> InferOutputShapes(IReadOnlyDictionary<string, long[]> inputShapes)
     {
-        // ONNX Runtime offers no shape inference through its API, so run the model once on zeros.
+        // ONNX Runtime offers no shape inference through its API, so run the model once on zeros (in native
+        // memory: a full batch of images can pass the 2 GiB a span reaches).
         var names = new List<string>();
         var values = new List<OrtValue>();
+        var memory = new List<IntPtr>();
         try
         {
             foreach (var input in Inputs)
             {
                 var shape = inputShapes[input.Name];
-                var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, ToOrt(input.ElementType), shape);
-                value.GetTensorMutableRawData().Clear();
+                var bytes = shape.Aggregate(1L, (a, b) => a * b) * input.ElementType.Size();
+                unsafe { memory.Add((IntPtr)NativeMemory.AllocZeroed((nuint)Math.Max(bytes, 1))); }
                 names.Add(input.Name);
-                values.Add(value);
+                values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ToOrt(input.ElementType), shape, memory[^1], bytes));
             }
             using var results = _session.Run(_runOptions, names, values, Outputs.Select(o => o.Name).ToList());
             return Outputs.Zip(results).ToDictionary(p => p.First.Name, p => p.Second.GetTensorTypeAndShape().Shape);
@@ -144,6 +147,11 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         {
             foreach (var value in values)
                 value.Dispose();
+            unsafe
+            {
+                foreach (var pointer in memory)
+                    NativeMemory.Free((void*)pointer);
+            }
         }
     }
 
