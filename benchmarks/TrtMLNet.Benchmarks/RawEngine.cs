@@ -13,14 +13,11 @@ namespace TrtMLNet.Benchmarks;
 /// The engine alone, as trtexec --noDataTransfers measures one: the session ApplyTensorRt makes for a
 /// setting (same session options, same rewritten model for FP16), inputs and outputs bound once in device
 /// memory (random values, never zeros), runs back to back on one thread, with the CUDA graph replayed
-/// when the setting captures one. Like ApplyTensorRt's, its session is made for one batch size, with the
-/// inputs' named dimensions fixed at it.
+/// when the setting captures one.
 /// </summary>
 internal sealed class RawEngine : IDisposable
 {
-    private readonly EngineOptions _engineOptions;
-    private readonly ModelSource _model;
-    private InferenceSession? _session;
+    private readonly InferenceSession _session;
     private readonly OrtMemoryInfo _memoryInfo = new(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default);
     private readonly List<IDisposable> _owned = [];
     private readonly bool _graphs;
@@ -32,8 +29,10 @@ internal sealed class RawEngine : IDisposable
     {
         var options = new TensorRtOptions { ModelFile = modelPath };
         setting.Apply(options);
-        _engineOptions = new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCuda, DeviceId = 0, Build = EngineBuildOptions.From(options, []) };
-        _model = ReducedPrecisionModels.For(ModelSource.Load(modelPath), _engineOptions.Build, EngineCacheDefault, _ => { }, _ => { });
+        var engineOptions = new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCuda, DeviceId = 0, Build = EngineBuildOptions.From(options, []) };
+        var model = ReducedPrecisionModels.For(ModelSource.Load(modelPath), engineOptions.Build, EngineCacheDefault, _ => { }, _ => { });
+        using var sessionOptions = OnnxRuntimeSessionOptions.Create(engineOptions);
+        _session = new InferenceSession(model.OnnxBytes, sessionOptions);
         _graphs = setting.Graphs;
     }
 
@@ -43,10 +42,6 @@ internal sealed class RawEngine : IDisposable
     public Func<(long Rows, double Seconds)> Prepare(int batch)
     {
         Release();
-        _session?.Dispose();
-        var shapes = _model.Onnx.Inputs.ToDictionary(i => i.Name, i => ShapeAt(i.Shape, batch));
-        using (var sessionOptions = OnnxRuntimeSessionOptions.Create(_engineOptions with { FullBatchDimensions = EngineOptions.NamedDimensions(_model.Onnx.Inputs, shapes) }))
-            _session = new InferenceSession(_model.OnnxBytes, sessionOptions);
         _binding = _session.CreateIoBinding();
         _runOptions = new RunOptions();
         if (_graphs)
@@ -70,7 +65,7 @@ internal sealed class RawEngine : IDisposable
     private unsafe void Bind(string name, NodeMetadata meta, int batch, bool input, Random random)
     {
         var device = CudaDriver.GetDevice(0);
-        var shape = ShapeAt(meta.Dimensions.Select(d => (long)d).ToArray(), batch);
+        var shape = meta.Dimensions.Select((d, i) => d > 0 ? d : i == 0 ? batch : 128).Select(d => (long)d).ToArray();
         var count = shape.Aggregate(1L, (a, b) => a * b);
         var elementSize = meta.ElementDataType is OrtType.Int64 or OrtType.Double ? 8 : meta.ElementDataType is OrtType.Float16 ? 2 : 4;
         var memory = device.Allocate(count * elementSize, name);
@@ -96,9 +91,6 @@ internal sealed class RawEngine : IDisposable
         else _binding!.BindOutput(name, value);
     }
 
-    /// <summary>A tensor's shape in a batch: the batch in front, 128 (BERT's sequence) for any other open dimension.</summary>
-    private static long[] ShapeAt(long[] dimensions, int batch) => dimensions.Select((d, i) => d > 0 ? d : i == 0 ? batch : 128L).ToArray();
-
     private static void FillTokens(Span<long> values, bool mask, Random random)
     {
         for (var i = 0; i < values.Length; i++) values[i] = mask ? 1 : random.Next(1000, 30000);
@@ -120,7 +112,7 @@ internal sealed class RawEngine : IDisposable
     public void Dispose()
     {
         Release();
-        _session?.Dispose();
+        _session.Dispose();
         _memoryInfo.Dispose();
     }
 }

@@ -17,8 +17,6 @@ internal sealed record FitEnvironment(int? GpuDeviceId, bool? FallbackToCpu, Act
 /// </summary>
 internal static class ModelFitter
 {
-    private const string OpenedSuffix = " (batch dimension opened)";
-
     /// <param name="options">Validated options.</param>
     /// <param name="model">The ONNX model.</param>
     /// <param name="columnType">A column's type by name; null when the data has no such column.</param>
@@ -30,7 +28,7 @@ internal static class ModelFitter
         var opened = options.OpenBatchDimension && model.Onnx.Inputs.Any(i => i.Rank > 0 && i.Shape[0] == 1);
         if (opened)
         {
-            model = ModelSource.FromBytes(Onnx.OnnxModelEditor.WithOpenBatch(model.OnnxBytes), model.Name + OpenedSuffix);
+            model = ModelSource.FromBytes(Onnx.OnnxModelEditor.WithOpenBatch(model.OnnxBytes), model.Name + " (batch dimension opened)");
             environment.Info($"{model.Name}: the leading dimension of its inputs and outputs was opened so rows run in batches of {options.BatchSize}.");
         }
         var shapes = BindShapes(options, model, columnType, environment.Warn);
@@ -82,11 +80,11 @@ internal static class ModelFitter
     {
         var deviceId = options.DeviceId ?? environment.GpuDeviceId ?? 0;
         if (makeEngine is not null)
-            return makeEngine(EngineOptionsFor(options.Backend, options, model, shapes, deviceId));
+            return makeEngine(EngineOptionsFor(options.Backend, options, shapes, deviceId));
         // MLContext.FallbackToCpu is a plain bool, false unless set: only its true means anything here.
         var fallback = options.FallbackToCpu ?? (environment.FallbackToCpu == true ? true : null);
         return EngineFactory.Create(model, options.Backend, fallback, deviceId,
-            backend => EngineOptionsFor(backend, options, model, shapes, deviceId), environment.Warn, environment.Info, skipped);
+            backend => EngineOptionsFor(backend, options, shapes, deviceId), environment.Warn, environment.Info, skipped);
     }
 
     /// <summary>
@@ -107,8 +105,7 @@ internal static class ModelFitter
     {
         try
         {
-            shapes.ResolveOutputs(SelectOutputs(options, engine.Outputs, model.Name), engine.InferOutputShapes, model.Name, verifyBatching: opened,
-                fullBatchesOnly: engine.TunesPerShape && !opened);
+            shapes.ResolveOutputs(SelectOutputs(options, engine.Outputs, model.Name), engine.InferOutputShapes, model.Name, verifyBatching: opened);
         }
         catch (Exception e) when (opened && e is not CudaException)
         {
@@ -178,7 +175,7 @@ internal static class ModelFitter
         }).ToList();
     }
 
-    private static EngineOptions EngineOptionsFor(TensorRtBackend backend, TensorRtOptions options, ModelSource model, ModelShapes shapes, int deviceId) => new()
+    private static EngineOptions EngineOptionsFor(TensorRtBackend backend, TensorRtOptions options, ModelShapes shapes, int deviceId) => new()
     {
         Backend = backend,
         DeviceId = deviceId,
@@ -189,10 +186,6 @@ internal static class ModelFitter
         EngineFile = options.EngineFile,
         EngineCacheDirectory = options.EngineCacheDirectory,
         FullBatchRows = shapes.BatchSize,
-        // A batch dimension TrtMLNet opened itself is checked at two batch sizes, so it stays open.
-        FullBatchDimensions = model.Name.EndsWith(OpenedSuffix, StringComparison.Ordinal)
-            ? new Dictionary<string, long>()
-            : EngineOptions.NamedDimensions(model.Onnx.Inputs, shapes.InputShapesFor(shapes.BatchSize)),
         Build = EngineBuildOptions.From(options, Profiles(options, shapes)),
     };
 

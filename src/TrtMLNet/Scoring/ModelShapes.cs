@@ -207,11 +207,10 @@ internal sealed class ModelShapes
     /// with the inputs, and otherwise from <paramref name="inferShapes"/> (the engine) at two batch sizes,
     /// which also shows that the output grows with the batch.
     /// With <c>verifyBatching</c> the engine runs at two batch sizes even when the shapes are stated (for
-    /// a batch dimension TrtMLNet opened itself). An engine that runs only full batches
-    /// (<paramref name="fullBatchesOnly"/>, its dimensions fixed at them) is asked once, at the full batch.
+    /// a batch dimension TrtMLNet opened itself).
     /// </summary>
     public void ResolveOutputs(IReadOnlyList<TensorInfo> modelOutputs, Func<IReadOnlyDictionary<string, long[]>, IReadOnlyDictionary<string, long[]>> inferShapes, string modelName,
-        bool verifyBatching = false, bool fullBatchesOnly = false)
+        bool verifyBatching = false)
     {
         var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var input in Inputs)
@@ -231,13 +230,11 @@ internal sealed class ModelShapes
                     row[i] = value;
             if (row.Any(d => d <= 0) || verifyBatching)
             {
-                var first = BatchKind == BatchKind.Fixed || fullBatchesOnly ? BatchSize : 1;
-                atOne ??= inferShapes(InputShapesFor(first));
-                if (BatchKind == BatchKind.Dynamic && !fullBatchesOnly)
+                atOne ??= inferShapes(InputShapesFor(BatchKind == BatchKind.Fixed ? BatchSize : 1));
+                if (BatchKind == BatchKind.Dynamic)
                     atTwo ??= inferShapes(InputShapesFor(2));
                 var shape = atOne[tensor.Name];
-                if (shape.Length != tensor.Rank || (shape.Length > 0 && shape[0] != first)
-                    || (atTwo is not null && (atTwo[tensor.Name].Length == 0 || atTwo[tensor.Name][0] != 2 * shape[0])))
+                if (shape.Length != tensor.Rank || (atTwo is not null && (atTwo[tensor.Name].Length == 0 || atTwo[tensor.Name][0] != 2 * shape[0])))
                     throw new ArgumentException($"{modelName}'s output {tensor} does not grow with the batch (shape {TensorInfo.FormatShape(shape)} for one row), so its values " +
                         $"cannot be split into rows.");
                 row = shape[1..];

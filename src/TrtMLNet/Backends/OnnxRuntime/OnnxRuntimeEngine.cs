@@ -31,18 +31,15 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         _session = session;
         _deviceUse = deviceUse;
         _graphs = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.CudaGraphs ? new CudaGraphRuns(options.FullBatchRows) : null;
-        TunesPerShape = OnnxRuntimeSessionOptions.RunsFullBatchesOnly(options);
+        TunesPerShape = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.ConvolutionSearch != CudnnConvolutionSearch.Heuristic;
         Backend = options.Backend;
         Device = device;
         _ioMemory = device.SharesHostMemory
             ? OrtMemoryInfo.DefaultInstance
             : new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, device.Id, OrtMemType.Default);
         Description = description;
-        // With dimensions fixed to a full batch, ONNX Runtime states the fixed sizes; the model's own shapes,
-        // batch dimension open, are what the columns bind to.
-        var fixedDimensions = TunesPerShape && options.FullBatchDimensions.Count > 0;
-        Inputs = fixedDimensions ? file.Inputs : session.InputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
-        Outputs = fixedDimensions ? file.Outputs : session.OutputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
+        Inputs = session.InputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
+        Outputs = session.OutputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
         Weights = new EngineWeights(file.InitializerBytes, measuredWeights);
     }
 

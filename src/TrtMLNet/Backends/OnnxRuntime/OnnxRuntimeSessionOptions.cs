@@ -29,11 +29,7 @@ internal static class OnnxRuntimeSessionOptions
                 using (var cuda = new OrtCUDAProviderOptions())
                 {
                     cuda.UpdateOptions(CudaProviderKeys(options));
-                    var session = Optimized(SessionOptions.MakeSessionOptionWithCudaProvider(cuda));
-                    if (RunsFullBatchesOnly(options))
-                        foreach (var (name, size) in options.FullBatchDimensions)
-                            session.AddFreeDimensionOverrideByName(name, size);
-                    return session;
+                    return Optimized(SessionOptions.MakeSessionOptionWithCudaProvider(cuda));
                 }
             case TensorRtBackend.OnnxRuntimeTensorRt:
                 using (var trt = new OrtTensorRTProviderOptions())
@@ -46,13 +42,6 @@ internal static class OnnxRuntimeSessionOptions
                 throw new ArgumentOutOfRangeException(nameof(options), options.Backend, "Not an ONNX Runtime backend.");
         }
     }
-
-    /// <summary>
-    /// Whether every batch runs at the full batch size: on CUDA with a cuDNN search, whose convolutions redo
-    /// their setup whenever the input shape changes (docs/precision.md), a short batch is padded instead.
-    /// </summary>
-    public static bool RunsFullBatchesOnly(EngineOptions options) =>
-        options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.ConvolutionSearch != CudnnConvolutionSearch.Heuristic;
 
     /// <summary>Set to a folder, every GPU session writes the graph ONNX Runtime runs there (fusions, copies, layouts): for finding out why a model is slow.</summary>
     public const string SaveOptimizedGraphsVariable = "TRTMLNET_ORT_OPTIMIZED_GRAPHS";
