@@ -61,30 +61,44 @@ internal static class GpuBenchmark
             RunModel(ml, model, rows, batchSizes, passes, lanes, readAhead, TimeSpan.FromSeconds(minPassSeconds), chosen, report);
             if (model.Name.StartsWith("ResNet", StringComparison.Ordinal))
                 CompareSources(ml, model, rows, batchSizes.Max(), passes, lanes, readAhead, TimeSpan.FromSeconds(minPassSeconds),
-                    chosen.LastOrDefault(s => !s.Graphs) ?? chosen[^1], report);
+                    chosen.LastOrDefault(s => !s.Graphs) ?? chosen[^1], chosen.FirstOrDefault(s => s.Graphs), report);
         }
     }
 
     /// <summary>
     /// What the source costs: the same transformer over ML.NET's cache (its getter copies each 602 KB row, on
     /// the cursor's thread), over the cache read by several cursors at once (GetRowCursorSet, each with its
-    /// own batch pipeline), and over a source that lends its rows' arrays (no copy).
+    /// own batch pipeline), and over a source that lends its rows' arrays (no copy); with CUDA graphs too
+    /// when <paramref name="withGraphs"/> is given, and the raw engine at both settings in the same passes.
     /// </summary>
     private static void CompareSources(MLContext ml, Model model, int rows, int batch, int passes, int lanes, int readAhead, TimeSpan minPass, Setting setting,
-        TextWriter report)
+        Setting? withGraphs, TextWriter report)
     {
         report.WriteLine($"## {model.Name} at batch {batch}, ApplyTensorRt {setting.Name}: what the source costs");
         report.WriteLine();
         var lending = Images(rows, lend: true);
-        using var transformer = Fit(ml, model, batch, lanes, readAhead, setting);
-        var contenders = new List<Throughput.Contender>
+        var settings = withGraphs is null ? [setting] : new[] { setting, withGraphs };
+        var transformers = settings.Select(s => Fit(ml, model, batch, lanes, readAhead, s)).ToList();
+        var raws = settings.Select(s => new RawEngine(model.Path, s, ml)).ToList();
+        try
         {
-            new("ML.NET cache, 1 cursor", transformer.Transform(model.Data), model.Output),
-            new("ML.NET cache, 4 cursors (GetRowCursorSet)", transformer.Transform(model.Data), model.Output, Cursors: 4),
-            new("a source lending its arrays, 1 cursor", transformer.Transform(lending), model.Output),
-        };
-        var results = Throughput.Compare(contenders, passes, minPass);
-        ReportWithStages(contenders, results, report);
+            var contenders = new List<Throughput.Contender>
+            {
+                new($"ML.NET cache, 1 cursor, {setting.Name}", transformers[0].Transform(model.Data), model.Output),
+                new($"ML.NET cache, 4 cursors (GetRowCursorSet), {setting.Name}", transformers[0].Transform(model.Data), model.Output, Cursors: 4),
+            };
+            contenders.AddRange(settings.Select((s, i) => new Throughput.Contender($"a source lending its arrays, 1 cursor, {s.Name}", transformers[i].Transform(lending), model.Output)));
+            var results = Throughput.Compare(contenders, passes, minPass, extra: raws.Select(r => r.Prepare(batch)).ToList());
+            ReportWithStages(contenders, results, report);
+            foreach (var (s, i) in settings.Select((s, i) => (s, i)))
+                report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Raw engine {s.Name} in the same passes: {results[contenders.Count + i].RowsPerSecond:N0} rows/s."));
+            report.WriteLine();
+        }
+        finally
+        {
+            foreach (var t in transformers) t.Dispose();
+            foreach (var r in raws) r.Dispose();
+        }
     }
 
     /// <summary>One row per contender: rows/s, then the mean per-batch stages of one more pass timed by <see cref="BatchStageTimes"/>.</summary>

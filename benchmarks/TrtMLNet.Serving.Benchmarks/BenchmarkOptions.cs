@@ -14,5 +14,6 @@ public sealed record BenchmarkOptions(
     int MaxConcurrentBatches,
     int? Lanes,
     bool CudaGraphs,
+    TensorRtPrecision Precision,
     string[] Baselines,
     string? Markdown);

@@ -16,12 +16,13 @@ var maxDelay = new Option<double>("--max-delay-ms") { Description = "PredictionP
 var concurrentBatches = new Option<int>("--concurrent-batches") { Description = "PredictionPoolOptions.MaxConcurrentBatches.", DefaultValueFactory = _ => 2 };
 var lanes = new Option<int?>("--lanes") { Description = "TensorRtOptions.Lanes (lanes) of the pool's model." };
 var graphs = new Option<bool>("--cuda-graphs") { Description = "TensorRtOptions.CudaGraphs." };
-var baselines = new Option<string>("--baselines") { Description = "onnx (ML.NET's Load, what PredictionEnginePool serves), trt (LoadWithTensorRt row by row), or both.", DefaultValueFactory = _ => "onnx" };
+var baselines = new Option<string>("--baselines") { Description = "onnx (ML.NET's Load, what PredictionEnginePool serves), trt (LoadWithTensorRt row by row), both, or \",\" for none.", DefaultValueFactory = _ => "onnx" };
+var precision = new Option<TensorRtPrecision>("--precision") { Description = "TensorRtOptions.Precision of the pool's model (Fp32, Fp16, Bf16).", DefaultValueFactory = _ => TensorRtPrecision.Fp32 };
 var markdown = new Option<string?>("--markdown") { Description = "Also write the table to this file." };
 
 var root = new RootCommand("Load test: PredictionPool (batched) against ObjectPool<PredictionEngine> (what PredictionEnginePool does), in one process.")
 {
-    model, backend, device, modelsFolder, clients, duration, warmup, engineBatch, maxBatch, maxDelay, concurrentBatches, lanes, graphs, baselines, markdown,
+    model, backend, device, modelsFolder, clients, duration, warmup, engineBatch, maxBatch, maxDelay, concurrentBatches, lanes, graphs, precision, baselines, markdown,
 };
 root.SetAction(async (parse, _) =>
 {
@@ -30,7 +31,7 @@ root.SetAction(async (parse, _) =>
         parse.GetValue(clients)!.Split(',').Select(int.Parse).ToArray(),
         TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(warmup)),
         parse.GetValue(engineBatch), parse.GetValue(maxBatch), TimeSpan.FromMilliseconds(parse.GetValue(maxDelay)),
-        parse.GetValue(concurrentBatches), parse.GetValue(lanes), parse.GetValue(graphs),
+        parse.GetValue(concurrentBatches), parse.GetValue(lanes), parse.GetValue(graphs), parse.GetValue(precision),
         parse.GetValue(baselines)!.Split(',', StringSplitOptions.RemoveEmptyEntries).SelectMany(b => b == "both" ? ["onnx", "trt"] : new[] { b }).ToArray(),
         parse.GetValue(markdown));
     return await ServingBenchmark.RunAsync(options, Console.Out);

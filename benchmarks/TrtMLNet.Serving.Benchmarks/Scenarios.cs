@@ -70,6 +70,7 @@ public static class Scenarios
             options.Lanes = lanes;
         if (benchmark.CudaGraphs)
             options.CudaGraphs = true;
+        options.Precision = benchmark.Precision;
     }
 
     /// <summary>
