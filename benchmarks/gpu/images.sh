@@ -11,10 +11,10 @@ job() {
   job gpu-decode --decoder gpu
   [[ -n ${QUICK:-} ]] && { job cpu-decode --decoder cpu; exit 0; }
   job gpu-decode-3-lanes --decoder gpu --concurrency 3
-  job gpu-decode-4-lanes --decoder gpu --concurrency 4
   job cpu-decode --decoder cpu
-  job gpu-decode-imagenet-4-lanes --decoder gpu --preset imagenet --concurrency 4
-  job gpu-decode-fp16-4-lanes --decoder gpu --precision fp16 --concurrency 4
+  job gpu-decode-imagenet --decoder gpu --preset imagenet
+  job gpu-decode-fp16 --decoder gpu --precision fp16
+  job gpu-decode-fp16-3-lanes --decoder gpu --precision fp16 --concurrency 3
   echo "== anchor_gpudecode.py"; timeout 150 python3 .gpu/tools/anchors/anchor_gpudecode.py /tmp/imgs
   echo "== anchor_torch.py /tmp/imgs"; timeout 200 python3 .gpu/tools/anchors/anchor_torch.py /tmp/imgs
 } 2>&1 | tee $OUT/image-job.txt
