@@ -46,22 +46,13 @@ internal static class OnnxRuntimeSessionOptions
     /// <summary>Set to a folder, every GPU session writes the graph ONNX Runtime runs there (fusions, copies, layouts): for finding out why a model is slow.</summary>
     public const string SaveOptimizedGraphsVariable = "TRTMLNET_ORT_OPTIMIZED_GRAPHS";
 
-    /// <summary>Set to a folder, every GPU session writes ONNX Runtime's profile there (each node's time, as a Chrome trace).</summary>
-    public const string ProfileVariable = "TRTMLNET_ORT_PROFILE";
-
     private static SessionOptions Optimized(SessionOptions session)
     {
         session.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
-        if (Environment.GetEnvironmentVariable(SaveOptimizedGraphsVariable) is { Length: > 0 } graphs)
+        if (Environment.GetEnvironmentVariable(SaveOptimizedGraphsVariable) is { Length: > 0 } folder)
         {
-            Directory.CreateDirectory(graphs);
-            session.OptimizedModelFilePath = Path.Combine(graphs, $"session-{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}.onnx");
-        }
-        if (Environment.GetEnvironmentVariable(ProfileVariable) is { Length: > 0 } profiles)
-        {
-            Directory.CreateDirectory(profiles);
-            session.EnableProfiling = true;
-            session.ProfileOutputPathPrefix = Path.Combine(profiles, "session");
+            Directory.CreateDirectory(folder);
+            session.OptimizedModelFilePath = Path.Combine(folder, $"session-{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}.onnx");
         }
         return session;
     }
