@@ -27,6 +27,9 @@ internal sealed class FittedModel
 
     public BatchLayout Layout { get; }
 
+    /// <summary>Per-row arrays of large inputs, kept between cursors.</summary>
+    public RowBufferPool RowBuffers { get; } = new();
+
     /// <summary>Where warnings go: the MLContext's log.</summary>
     public Action<string> Warn { get; }
 

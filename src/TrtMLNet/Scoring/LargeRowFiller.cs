@@ -8,7 +8,7 @@ namespace TrtMLNet.Scoring;
 /// Feeds an input whose rows are large (an image tensor of floats, say) so that filling a batch does not
 /// bind to one core: the cursor's thread only calls the column's getter, into a buffer of each row's
 /// own, and the copies into pinned staging then run on every core at the end of the batch. It costs
-/// one batch of the column in managed memory per cursor.
+/// one batch of the column in managed memory, kept between cursors by the model's <see cref="RowBufferPool"/>.
 /// </summary>
 internal abstract class LargeRowFiller : InputFiller
 {
@@ -37,8 +37,13 @@ internal abstract class LargeRowFiller : InputFiller
         private readonly InputShape _shape = model.Shapes.Inputs[input];
         private readonly VBuffer<T>[] _rows = new VBuffer<T>[model.Shapes.BatchSize];
 
+        // The arrays this filler owns. A source may lend its own array in place of one (a getter may), so each
+        // row is handed an owned array again before every read: a lent array is never written.
+        private readonly T[]?[] _owned = model.RowBuffers.Rent<T>(input, model.Shapes.BatchSize);
+
         public override void Fill(Span<byte> destination, int row, long position)
         {
+            _rows[row] = new VBuffer<T>((int)_shape.RowElements, _owned[row] ??= new T[_shape.RowElements]);
             getter(ref _rows[row]);
             if (_rows[row].Length != _shape.RowElements)
                 throw new InvalidOperationException(
@@ -54,6 +59,12 @@ internal abstract class LargeRowFiller : InputFiller
                 var target = MemoryMarshal.Cast<byte, T>(new Span<byte>(start + (long)r * rowBytes, rowBytes));
                 _rows[r].CopyTo(target);
             });
+        }
+
+        public override void Dispose()
+        {
+            Array.Clear(_rows);
+            model.RowBuffers.Return(input, _owned);
         }
     }
 }
