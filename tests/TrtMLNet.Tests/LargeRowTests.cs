@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using TrtMLNet.Benchmarks;
 using TrtMLNet.Tests.Models;
 
 namespace TrtMLNet.Tests;
@@ -20,6 +21,13 @@ public class LargeRowTests
         .Output("sum", OnnxType.Float, "N", 1)
         .Save(Path.Combine(TestModels.Folder, "large-row-sum.onnx"));
 
+    private static IDataView Source(float[][] rows, bool lend)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn("x", new VectorDataViewType(NumberDataViewType.Single, Features));
+        return new InMemoryVectors(builder.ToSchema(), rows, lend);
+    }
+
     private static float[][] Rows(int count) =>
         Enumerable.Range(0, count).Select(r => Enumerable.Range(0, Features).Select(i => (i % 7 == 0 ? r : 0) + 0.5f).ToArray()).ToArray();
 
@@ -30,7 +38,7 @@ public class LargeRowTests
     {
         var ml = new MLContext(seed: 1);
         var rows = Rows(23);
-        var data = ml.Data.Cache(new VectorSource(rows, lend: false));
+        var data = ml.Data.Cache(Source(rows, lend: false));
         using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(data);
         for (var pass = 0; pass < 3; pass++)
         {
@@ -45,8 +53,8 @@ public class LargeRowTests
         var ml = new MLContext(seed: 1);
         var rows = Rows(19);
         var copies = rows.Select(r => (float[])r.Clone()).ToArray();
-        var lending = new VectorSource(rows, lend: true);
-        var copying = ml.Data.Cache(new VectorSource(Rows(19).Reverse().ToArray(), lend: false));
+        var lending = Source(rows, lend: true);
+        var copying = ml.Data.Cache(Source(Rows(19).Reverse().ToArray(), lend: false));
         using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(lending);
         // Alternate the sources, so a pooled set that held lent arrays serves a copying getter next.
         for (var pass = 0; pass < 2; pass++)
@@ -63,60 +71,5 @@ public class LargeRowTests
     private sealed class Sum
     {
         [ColumnName("sum"), VectorType(1)] public float[] Value { get; set; } = [];
-    }
-
-    /// <summary>One float vector column "x"; its getter copies into the caller's buffer, or lends the row's array.</summary>
-    private sealed class VectorSource(float[][] rows, bool lend) : IDataView
-    {
-        public bool CanShuffle => false;
-
-        public DataViewSchema Schema { get; } = MakeSchema();
-
-        public long? GetRowCount() => _rows.Length;
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(this);
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [new Cursor(this)];
-
-        private static DataViewSchema MakeSchema()
-        {
-            var builder = new DataViewSchema.Builder();
-            builder.AddColumn("x", new VectorDataViewType(NumberDataViewType.Single, Features));
-            return builder.ToSchema();
-        }
-
-        private sealed class Cursor(VectorSource source) : DataViewRowCursor
-        {
-            private int _row = -1;
-
-            public override DataViewSchema Schema => source.Schema;
-
-            public override long Position => _row;
-
-            public override long Batch => 0;
-
-            public override bool IsColumnActive(DataViewSchema.Column column) => true;
-
-            public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)_row, 0);
-
-            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
-                (ValueGetter<TValue>)(Delegate)new ValueGetter<VBuffer<float>>((ref VBuffer<float> value) =>
-                {
-                    var row = source._rows[_row];
-                    if (source._lend)
-                    {
-                        value = new VBuffer<float>(row.Length, row);
-                        return;
-                    }
-                    var editor = VBufferEditor.Create(ref value, row.Length);
-                    row.CopyTo(editor.Values);
-                    value = editor.Commit();
-                });
-
-            public override bool MoveNext() => ++_row < source._rows.Length;
-        }
-
-        private readonly float[][] _rows = rows;
-        private readonly bool _lend = lend;
     }
 }
