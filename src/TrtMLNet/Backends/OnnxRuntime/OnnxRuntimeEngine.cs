@@ -1,5 +1,5 @@
-using Microsoft.ML.OnnxRuntime;
 using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
 using TrtMLNet.Device;
 using TrtMLNet.Onnx;
 using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;

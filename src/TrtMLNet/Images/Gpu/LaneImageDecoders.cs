@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SkiaSharp;
 using TrtMLNet.Device;
 using TrtMLNet.Native.Cuda;
@@ -28,8 +29,8 @@ internal sealed class LaneImageDecoders(CudaDevice device) : IDisposable
     /// Makes the decoders of lanes 0..<paramref name="lanes"/>-1 now (nvJPEG's handles, the hardware engine,
     /// the resize kernels' module compiled from PTX) and has each decode a full batch of a drawn JPEG of
     /// ImageNet's typical size, so that the buffers nvJPEG, the hardware engine and the kernels grow on
-    /// first use are there: the first batches scored pay none of it (measured on the H200: the first batch
-    /// of a lane took 170-290 ms, the next ones 8-22).
+    /// first use are there: the first batches scored pay none of it (measured on the H200 before this: a
+    /// lane's slowest batch, its first, took 258-288 ms against a mean of 42-45).
     /// </summary>
     public void Prepare(int lanes, ImageTensorLayout layout, int batchRows)
     {
@@ -38,7 +39,7 @@ internal sealed class LaneImageDecoders(CudaDevice device) : IDisposable
         using var stream = device.CreateStream();
         using var output = device.Allocate(batchRows * layout.RowBytes, "the image decoders' warm-up batch");
         using var encoded = device.AllocatePinned(jpeg.Length, "the image decoders' warm-up JPEG");
-        System.Runtime.InteropServices.Marshal.Copy(jpeg, 0, encoded.Pointer, jpeg.Length);
+        Marshal.Copy(jpeg, 0, encoded.Pointer, jpeg.Length);
         var images = Enumerable.Repeat(new EncodedImage(encoded.Pointer, jpeg.Length, "the warm-up JPEG"), batchRows).ToList();
         for (var lane = 0; lane < lanes; lane++)
         {
