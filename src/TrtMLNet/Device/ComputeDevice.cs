@@ -113,7 +113,9 @@ internal abstract class ComputeDevice
     }
 }
 
-internal sealed class CpuComputeDevice : ComputeDevice
+/// <summary>The CPU: host memory serves as device memory, and work is done when it is enqueued. Tests derive
+/// their own CPU devices from it (a private pool, counted memory, failing waits).</summary>
+internal class CpuComputeDevice : ComputeDevice
 {
     public override int Id => -1;
 

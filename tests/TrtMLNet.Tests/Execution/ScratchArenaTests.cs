@@ -158,33 +158,13 @@ public class ScratchArenaTests
     }
 
     /// <summary>The CPU device, except that its events exist and one stream wait can be made to fail.</summary>
-    private sealed class FailingWaitDevice : ComputeDevice
+    private sealed class FailingWaitDevice : CpuComputeDevice
     {
         public bool FailNextWait { get; set; }
 
-        public override int Id => -1;
-
         public override string Name => "CPU with failing waits";
 
-        public override string ModelName => Name;
-
-        public override Version? ComputeCapability => null;
-
-        public override bool SharesHostMemory => true;
-
-        public override DeviceBuffer AllocateDevice(long bytes, string purpose) => new HostBuffer(bytes);
-
-        public override DeviceBuffer AllocateStaging(long bytes, string purpose) => new HostBuffer(bytes);
-
-        public override DeviceStream CreateStream() => new HostStream();
-
-        public override DeviceStream BorrowStream(IntPtr nativeStream) => new HostStream();
-
         public override DeviceEvent? CreateEvent(bool timing = false) => new Event(this);
-
-        public override (long Free, long Total)? MemoryInfo() => null;
-
-        public override void MakeCurrent() { }
 
         private sealed class Event(FailingWaitDevice device) : DeviceEvent
         {

@@ -6,34 +6,16 @@ namespace TrtMLNet.Tests.Support;
 /// The CPU as a device of its own: a pool that no other test shares, and a memory counter that plays
 /// the driver's cuMemGetInfo (free = total - what this device allocated and has not freed).
 /// </summary>
-internal sealed class PrivateCpuDevice : ComputeDevice
+internal sealed class PrivateCpuDevice : CpuComputeDevice
 {
     private const long Total = 1L << 40;
     private long _allocated;
 
-    public override int Id => -1;
-
     public override string Name => "private CPU";
-
-    public override string ModelName => Name;
-
-    public override Version? ComputeCapability => null;
-
-    public override bool SharesHostMemory => true;
 
     public override DeviceBuffer AllocateDevice(long bytes, string purpose) => new Counted(this, bytes);
 
-    public override DeviceBuffer AllocateStaging(long bytes, string purpose) => new HostBuffer(bytes);
-
-    public override DeviceStream CreateStream() => new HostStream();
-
-    public override DeviceStream BorrowStream(IntPtr nativeStream) => new HostStream();
-
-    public override DeviceEvent? CreateEvent(bool timing = false) => null;
-
     public override (long Free, long Total)? MemoryInfo() => (Total - Interlocked.Read(ref _allocated), Total);
-
-    public override void MakeCurrent() { }
 
     private sealed class Counted : DeviceBuffer
     {
