@@ -32,19 +32,29 @@ public class PilExactnessTests
     [MemberData(nameof(Cases))]
     public void MatchesPillowExactly(string image, string mode, int resizeTo, int width, int height, string expectedFile)
     {
-        var layout = TestImages.Layout(new ImageInputOptions
-        {
-            Resize = mode == "stretch" ? ImageResize.Stretch : ImageResize.ShorterSideThenCenterCrop,
-            ResizeTo = mode == "stretch" ? null : resizeTo,
-            Width = width,
-            Height = height,
-        });
-        var (slot, _) = TestImages.Decode(layout, File.ReadAllBytes(Path.Combine(Fixtures, image)));
-        var expected = File.ReadAllBytes(Path.Combine(Fixtures, expectedFile));
+        var layout = LayoutFor(mode, resizeTo, width, height);
+        var (slot, _) = TestImages.Decode(layout, File.ReadAllBytes(Fixture(image)));
+        AssertSameAsPillow(slot, expectedFile);
+    }
 
-        Assert.Equal(expected.Length, slot.Length);
-        int differing = expected.Zip(slot).Count(p => p.First != p.Second);
-        Assert.True(differing == 0, $"{differing} of {expected.Length} values differ from Pillow's; the first at byte {FirstDifference(expected, slot)}.");
+    /// <summary>The layout a case of <see cref="Cases"/> asks for.</summary>
+    internal static ImageTensorLayout LayoutFor(string mode, int resizeTo, int width, int height) => TestImages.Layout(new ImageInputOptions
+    {
+        Resize = mode == "stretch" ? ImageResize.Stretch : ImageResize.ShorterSideThenCenterCrop,
+        ResizeTo = mode == "stretch" ? null : resizeTo,
+        Width = width,
+        Height = height,
+    });
+
+    internal static string Fixture(string name) => Path.Combine(Fixtures, name);
+
+    /// <summary>Every value of <paramref name="actual"/> equals Pillow's in <paramref name="expectedFile"/>.</summary>
+    internal static void AssertSameAsPillow(byte[] actual, string expectedFile)
+    {
+        var expected = File.ReadAllBytes(Fixture(expectedFile));
+        Assert.Equal(expected.Length, actual.Length);
+        int differing = expected.Zip(actual).Count(p => p.First != p.Second);
+        Assert.True(differing == 0, $"{differing} of {expected.Length} values differ from Pillow's; the first at byte {FirstDifference(expected, actual)}.");
     }
 
     private static int FirstDifference(byte[] a, byte[] b)

@@ -9,27 +9,14 @@ namespace TrtMLNet.Tests.Images.Gpu;
 /// </summary>
 public class ResizeKernelReferenceTests
 {
-    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "Images", "fixtures");
-
     [Theory]
     [MemberData(nameof(PilExactnessTests.Cases), MemberType = typeof(PilExactnessTests))]
     public void MatchesPillowExactly(string image, string mode, int resizeTo, int width, int height, string expectedFile)
     {
-        var layout = TestImages.Layout(new ImageInputOptions
-        {
-            Resize = mode == "stretch" ? ImageResize.Stretch : ImageResize.ShorterSideThenCenterCrop,
-            ResizeTo = mode == "stretch" ? null : resizeTo,
-            Width = width,
-            Height = height,
-        });
-        var pixels = TestImages.DecodeFull(File.ReadAllBytes(Path.Combine(Fixtures, image)));
-
+        var layout = PilExactnessTests.LayoutFor(mode, resizeTo, width, height);
+        var pixels = TestImages.DecodeFull(File.ReadAllBytes(PilExactnessTests.Fixture(image)));
         var row = SimulatedBatch.Run(layout, [pixels])[0];
-
-        var expected = File.ReadAllBytes(Path.Combine(Fixtures, expectedFile));
-        Assert.Equal(expected.Length, row.Length);
-        int differing = expected.Zip(row).Count(p => p.First != p.Second);
-        Assert.True(differing == 0, $"{differing} of {expected.Length} values differ from Pillow's.");
+        PilExactnessTests.AssertSameAsPillow(row, expectedFile);
     }
 
     public static TheoryData<string, ImageLayout, ImageChannelOrder, bool> Formats() => new()
