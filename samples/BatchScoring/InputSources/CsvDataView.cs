@@ -18,18 +18,22 @@ public sealed record CsvLayout(string Path, char Separator, int FieldCount, IRea
 /// with its line, column and value (it stops the job or is skipped); nothing becomes NaN silently.
 /// Empty and NaN cells of float inputs are fed as NaN and counted per row.
 /// </summary>
-public sealed class CsvDataView : IDataView
+public sealed class CsvDataView : SourceDataView
 {
     private readonly CsvLayout _layout;
     private readonly BadRowSink _badRows;
     private readonly string _fileName;
 
     public CsvDataView(CsvLayout layout, BadRowSink badRows)
+        : base(builder => AddColumns(builder, layout))
     {
         _layout = layout;
         _badRows = badRows;
         _fileName = $"'{Path.GetFileName(layout.Path)}'";
-        var builder = new DataViewSchema.Builder();
+    }
+
+    private static void AddColumns(DataViewSchema.Builder builder, CsvLayout layout)
+    {
         foreach (var input in layout.Inputs)
         {
             var item = ParquetDataView.ItemType(input.Tensor.ElementType);
@@ -37,19 +41,11 @@ public sealed class CsvDataView : IDataView
         }
         if (layout.Id is { } id)
             builder.AddColumn(id.Name, TextDataViewType.Instance);
-        RowTracking.AddColumns(builder);
-        Schema = builder.ToSchema();
     }
 
-    public bool CanShuffle => false;
+    public override long? GetRowCount() => null;
 
-    public DataViewSchema Schema { get; }
-
-    public long? GetRowCount() => null;
-
-    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(this);
-
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
+    public override DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(this);
 
     private sealed class Cursor : SourceCursor
     {

@@ -8,7 +8,7 @@ namespace BatchScoring.InputSources;
 /// <see cref="RowTracking"/> columns. Nothing is read here: TrtMLNet's image input reads and decodes the
 /// files while it fills a batch, and reports the ones that do not decode.
 /// </summary>
-public sealed class ImageDataView : IDataView
+public sealed class ImageDataView : SourceDataView
 {
     private readonly IReadOnlyList<string> _files;
     private readonly long _firstIndex;
@@ -16,25 +16,16 @@ public sealed class ImageDataView : IDataView
     /// <param name="files">Paths relative to the folder, in the order to read them.</param>
     /// <param name="firstIndex">The first file's index in the whole (sorted) folder: the row position.</param>
     public ImageDataView(IReadOnlyList<string> files, long firstIndex)
+        : base(builder => builder.AddColumn(ImageFolderInput.PathColumn, TextDataViewType.Instance))
     {
         _files = files;
         _firstIndex = firstIndex;
-        var builder = new DataViewSchema.Builder();
-        builder.AddColumn(ImageFolderInput.PathColumn, TextDataViewType.Instance);
-        RowTracking.AddColumns(builder);
-        Schema = builder.ToSchema();
     }
 
-    public bool CanShuffle => false;
+    public override long? GetRowCount() => _files.Count;
 
-    public DataViewSchema Schema { get; }
-
-    public long? GetRowCount() => _files.Count;
-
-    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+    public override DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
         new Cursor(this);
-
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
 
     private sealed class Cursor(ImageDataView view) : SourceCursor(view.Schema)
     {

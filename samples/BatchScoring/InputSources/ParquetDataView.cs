@@ -19,7 +19,7 @@ public sealed record ParquetIdSource(string Name, DataField Field);
 /// a list of the wrong length, a row group that cannot be decoded) are reported to the
 /// <see cref="BadRowSink"/> and never served.
 /// </summary>
-public sealed class ParquetDataView : IDataView
+public sealed class ParquetDataView : SourceDataView
 {
     private readonly string _path;
     private readonly IReadOnlyList<ParquetTensorSource> _tensors;
@@ -28,13 +28,17 @@ public sealed class ParquetDataView : IDataView
     private readonly BadRowSink _badRows;
 
     public ParquetDataView(string path, IReadOnlyList<ParquetTensorSource> tensors, ParquetIdSource? id, IReadOnlyList<ParquetGroupRange> groups, BadRowSink badRows)
+        : base(builder => AddColumns(builder, tensors, id))
     {
         _path = path;
         _tensors = tensors;
         _id = id;
         _groups = groups;
         _badRows = badRows;
-        var builder = new DataViewSchema.Builder();
+    }
+
+    private static void AddColumns(DataViewSchema.Builder builder, IReadOnlyList<ParquetTensorSource> tensors, ParquetIdSource? id)
+    {
         foreach (var t in tensors)
         {
             var item = ItemType(t.Tensor.ElementType);
@@ -42,23 +46,13 @@ public sealed class ParquetDataView : IDataView
         }
         if (id is not null)
             builder.AddColumn(id.Name, TextDataViewType.Instance);
-        RowTracking.AddColumns(builder);
-        Schema = builder.ToSchema();
     }
 
-    public bool CanShuffle => false;
-
-    public DataViewSchema Schema { get; }
-
     /// <summary>Unknown up front: bad rows are left out as they are found.</summary>
-    public long? GetRowCount() => null;
+    public override long? GetRowCount() => null;
 
-    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+    public override DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
         new Cursor(this, columnsNeeded.Select(c => c.Index).ToHashSet());
-
-    // Row groups are read in order by one cursor; splitting them among cursors would not pay for a scoring job.
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-        [GetRowCursor(columnsNeeded, rand)];
 
     public static PrimitiveDataViewType ItemType(Type t) =>
         t == typeof(float) ? NumberDataViewType.Single
