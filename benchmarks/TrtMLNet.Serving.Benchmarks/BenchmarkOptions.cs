@@ -9,6 +9,7 @@ public sealed record BenchmarkOptions(
     TimeSpan Duration,
     TimeSpan Warmup,
     int EngineBatchSize,
+    int[]? BatchBuckets,
     int MaxBatchSize,
     TimeSpan MaxDelay,
     int MaxConcurrentBatches,

@@ -11,6 +11,7 @@ var clients = new Option<string>("--clients") { Description = "Comma-separated n
 var duration = new Option<double>("--duration") { Description = "Seconds measured per contender and number of clients.", DefaultValueFactory = _ => 10 };
 var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring.", DefaultValueFactory = _ => 2 };
 var engineBatch = new Option<int>("--engine-batch") { Description = "BatchSize of the model's TrtMLNet stage (its engine's largest batch).", DefaultValueFactory = _ => 256 };
+var buckets = new Option<string?>("--buckets") { Description = "TensorRtOptions.BatchBuckets of the pool's model, comma-separated (e.g. 1,4,16): smaller batch sizes a short batch is padded to instead of --engine-batch." };
 var maxBatch = new Option<int>("--max-batch") { Description = "PredictionPoolOptions.MaxBatchSize.", DefaultValueFactory = _ => 64 };
 var maxDelay = new Option<double>("--max-delay-ms") { Description = "PredictionPoolOptions.MaxDelay in milliseconds.", DefaultValueFactory = _ => 0 };
 var concurrentBatches = new Option<int>("--concurrent-batches") { Description = "PredictionPoolOptions.MaxConcurrentBatches.", DefaultValueFactory = _ => 2 };
@@ -22,7 +23,7 @@ var markdown = new Option<string?>("--markdown") { Description = "Also write the
 
 var root = new RootCommand("Load test: PredictionPool (batched) against ObjectPool<PredictionEngine> (what PredictionEnginePool does), in one process.")
 {
-    model, backend, device, modelsFolder, clients, duration, warmup, engineBatch, maxBatch, maxDelay, concurrentBatches, lanes, graphs, precision, baselines, markdown,
+    model, backend, device, modelsFolder, clients, duration, warmup, engineBatch, buckets, maxBatch, maxDelay, concurrentBatches, lanes, graphs, precision, baselines, markdown,
 };
 root.SetAction(async (parse, _) =>
 {
@@ -30,7 +31,7 @@ root.SetAction(async (parse, _) =>
         parse.GetValue(model)!, parse.GetValue(backend), parse.GetValue(device), parse.GetValue(modelsFolder),
         parse.GetValue(clients)!.Split(',').Select(int.Parse).ToArray(),
         TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(warmup)),
-        parse.GetValue(engineBatch), parse.GetValue(maxBatch), TimeSpan.FromMilliseconds(parse.GetValue(maxDelay)),
+        parse.GetValue(engineBatch), parse.GetValue(buckets)?.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(), parse.GetValue(maxBatch), TimeSpan.FromMilliseconds(parse.GetValue(maxDelay)),
         parse.GetValue(concurrentBatches), parse.GetValue(lanes), parse.GetValue(graphs), parse.GetValue(precision),
         parse.GetValue(baselines)!.Split(',', StringSplitOptions.RemoveEmptyEntries).SelectMany(b => b == "both" ? ["onnx", "trt"] : new[] { b }).ToArray(),
         parse.GetValue(markdown));

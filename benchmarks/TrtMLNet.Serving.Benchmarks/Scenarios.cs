@@ -66,6 +66,7 @@ public static class Scenarios
         options.Backend = benchmark.Backend;
         options.DeviceId = benchmark.Device;
         options.BatchSize = benchmark.EngineBatchSize;
+        options.BatchBuckets = benchmark.BatchBuckets;
         if (benchmark.Lanes is { } lanes)
             options.Lanes = lanes;
         if (benchmark.CudaGraphs)

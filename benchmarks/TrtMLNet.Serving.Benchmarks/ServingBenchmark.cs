@@ -85,7 +85,7 @@ public static class ServingBenchmark
         var text = new System.Text.StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         text.AppendLine(inv, $"Model: {options.Model} ({scenario.Backend}, {options.Precision}). Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}.");
-        text.AppendLine(inv, $"Pool: MaxBatchSize {options.MaxBatchSize}, MaxDelay {options.MaxDelay.TotalMilliseconds} ms, MaxConcurrentBatches {options.MaxConcurrentBatches}. Closed loop, {options.Warmup.TotalSeconds} s warm-up, {options.Duration.TotalSeconds} s measured per row.");
+        text.AppendLine(inv, $"Pool: MaxBatchSize {options.MaxBatchSize}, MaxDelay {options.MaxDelay.TotalMilliseconds} ms, MaxConcurrentBatches {options.MaxConcurrentBatches}; engine BatchBuckets {(options.BatchBuckets is { Length: > 0 } buckets ? string.Join(",", buckets) : "none")}. Closed loop, {options.Warmup.TotalSeconds} s warm-up, {options.Duration.TotalSeconds} s measured per row.");
         text.AppendLine();
         text.AppendLine("| contender | clients | req/s | p50 ms | p99 ms | mean batch | errors | req/s vs first baseline | p99 vs first baseline |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");

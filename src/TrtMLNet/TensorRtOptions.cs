@@ -77,6 +77,17 @@ public sealed class TensorRtOptions
     /// <summary>Rows per batch. A model with a fixed batch dimension runs at that size whatever this says.</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
 
+    /// <summary>
+    /// Smaller batch sizes a short batch is padded up to, instead of up to <see cref="BatchSize"/>, on an
+    /// engine that must be tuned for each input shape (ONNX Runtime CUDA with cuDNN's algorithm search:
+    /// each size gets a session of its own, tuned at fit, so the weights are on the device once per size).
+    /// Serving wants them: its batches are as large as the requests waiting, and one request padded to a
+    /// batch of 64 costs a batch of 64. Batch jobs, whose batches are full but for the last, do not.
+    /// Null or empty: pad to BatchSize. Engines that run any batch at its own size (TensorRT, the CPU)
+    /// do that whatever this says. Each must be between 1 and BatchSize.
+    /// </summary>
+    public int[]? BatchBuckets { get; set; }
+
     public TensorRtBackend Backend { get; set; } = TensorRtBackend.Auto;
 
     /// <summary>
@@ -216,6 +227,9 @@ public sealed class TensorRtOptions
         }
         AtLeast(nameof(BatchSize), BatchSize, 1);
         AtLeast(nameof(Lanes), Lanes, 1);
+        if (BatchBuckets is { } buckets && buckets.Any(b => b < 1 || b > BatchSize))
+            throw new ArgumentOutOfRangeException(nameof(BatchBuckets), string.Join(", ", buckets),
+                $"TensorRtOptions.BatchBuckets must each be between 1 and BatchSize ({BatchSize}).");
         AtLeast(nameof(ReadAheadBatches), ReadAheadBatches, 1);
         AtLeast(nameof(ContextsPerEngine), ContextsPerEngine, 1);
         AtLeast(nameof(ScratchSlabs), ScratchSlabs, 1);
@@ -243,6 +257,7 @@ public sealed class TensorRtOptions
         copy.InputColumns = InputColumns?.ToArray();
         copy.OutputColumns = OutputColumns?.ToArray();
         copy.KeepFp32OpTypes = KeepFp32OpTypes?.ToArray();
+        copy.BatchBuckets = BatchBuckets?.ToArray();
         copy.ShapeDictionary = ShapeDictionary?.ToDictionary(p => p.Key, p => p.Value.ToArray());
         copy.Profiles = Profiles?.ToList();
         copy.ImageInputs = ImageInputs?.ToDictionary(p => p.Key, p => p.Value);

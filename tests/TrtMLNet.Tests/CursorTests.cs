@@ -48,7 +48,7 @@ public class CursorTests
         var ml = new MLContext(seed: 1);
         var rows = Rows(70);
         var data = ml.Data.LoadFromEnumerable(rows);
-        var engine = new MarkingEngine(Width) { TunesPerShape = true };
+        var engine = new MarkingEngine(Width) { TunedBatchSizes = [32] };
         using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 32 });
 
         var z = TestData.Column<float>(transformer.Transform(data), "z");
@@ -58,6 +58,45 @@ public class CursorTests
         Assert.Equal(70, z.Count);
         for (var i = 0; i < rows.Count; i++)
             Assert.Equal(rows[i].x.Sum(), Assert.Single(z[i]), 4);
+    }
+
+    [Fact]
+    public void WithBatchBucketsAPartialBatchRunsPaddedToTheSmallestBucketThatHoldsIt()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Rows(70);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        MarkingEngine? engine = null;
+        var options = new TensorRtOptions { BatchSize = 32, BatchBuckets = [16, 4, 8, 4, 32] };
+        using var transformer = TestEngines.Fit(o => engine = new MarkingEngine(Width) { TunedBatchSizes = o.BatchSizes }, MarkingEngine.Signature(Width), data, options);
+
+        var z = TestData.Column<float>(transformer.Transform(data), "z");
+
+        Assert.Equal([4, 8, 16, 32], engine!.TunedBatchSizes);
+        Assert.Equal([4, 8, 16, 32], transformer.PaddedBatchSizes);
+        Assert.Equal(3, engine.Executions);
+        Assert.Equal(72, engine.Rows); // 32 + 32 + (6 run as 8)
+        Assert.Equal(70, z.Count);
+        for (var i = 0; i < rows.Count; i++)
+            Assert.Equal(rows[i].x.Sum(), Assert.Single(z[i]), 4);
+    }
+
+    [Fact]
+    public void BatchBucketsOnAModelThatFixesItsBatchAreRefusedAtFitNamingTheModel()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Rows(4));
+        var fixedBatch = new Models.OnnxModelBuilder()
+            .Input("x", Models.OnnxType.Float, 8, Width)
+            .Node("ReduceSum", ["x"], ["z"], ("axes", new long[] { 1 }), ("keepdims", 1L))
+            .Output("z", Models.OnnxType.Float, 8, 1)
+            .Build();
+        var options = new TensorRtOptions { BatchSize = 8, BatchBuckets = [2] };
+
+        var error = Assert.Throws<ArgumentException>(() => TestEngines.Fit(new MarkingEngine(Width), fixedBatch, data, options));
+
+        Assert.Equal(nameof(TensorRtOptions.BatchBuckets), error.ParamName);
+        Assert.Contains("fixes its batch dimension at 8", error.Message);
     }
 
     [Fact]

@@ -23,6 +23,8 @@ public class OptionsValidationTests
         { "BuilderOptimizationLevel", "between 0 and 5" },
         { "Tactics", "both enabled and disabled" },
         { "Backend", "not a TensorRtBackend" },
+        { "BatchBucketZero", "BatchBuckets must each be between 1 and BatchSize" },
+        { "BatchBucketAboveBatchSize", "BatchBuckets must each be between 1 and BatchSize" },
     };
 
     private static void Spoil(TensorRtOptions options, string option)
@@ -44,6 +46,8 @@ public class OptionsValidationTests
                 options.DisableTactics = TensorRtTacticSources.Cudnn;
                 break;
             case "Backend": options.Backend = (TensorRtBackend)42; break;
+            case "BatchBucketZero": options.BatchBuckets = [0, 2]; break;
+            case "BatchBucketAboveBatchSize": options.BatchBuckets = [2, options.BatchSize + 1]; break;
             default: throw new ArgumentOutOfRangeException(nameof(option));
         }
     }

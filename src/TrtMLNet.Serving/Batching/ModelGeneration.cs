@@ -48,8 +48,9 @@ internal sealed class ModelGeneration<TIn, TOut> where TIn : class where TOut : 
     public string? BatchLimitReason { get; }
 
     /// <summary>
-    /// Runs a full batch and then a single row through <paramref name="slots"/> slots, so engines are built,
-    /// memory is allocated, CUDA graphs are captured and every slot's views are bound before any caller waits.
+    /// Runs a full batch, a batch of every smaller size the model pads to, and a single row through
+    /// <paramref name="slots"/> slots, so engines are built, memory is allocated, CUDA graphs are captured
+    /// and every slot's views are bound before any caller waits.
     /// </summary>
     public void WarmUp(object? warmupInput, int slots)
     {
@@ -62,10 +63,11 @@ internal sealed class ModelGeneration<TIn, TOut> where TIn : class where TOut : 
         var full = Enumerable.Repeat(row, MaxBatchSize).ToArray();
         var created = Enumerable.Range(0, slots).Select(_ => new ScoringSlot<TIn, TOut>(_ml, Model, _inputDefinition)).ToList();
         // Slots warm up one after another: the model's own error then surfaces as it is, not inside an AggregateException.
+        var sizes = PipelineStages.WarmupBatchSizes(Model, MaxBatchSize);
         foreach (var slot in created)
         {
-            slot.Score(full);
-            slot.Score(new ArraySegment<TIn>(full, 0, 1));
+            foreach (var size in sizes)
+                slot.Score(new ArraySegment<TIn>(full, 0, size));
         }
         foreach (var slot in created)
             _slots.Add(slot);

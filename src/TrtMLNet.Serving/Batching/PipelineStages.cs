@@ -23,4 +23,14 @@ internal static class PipelineStages
         var sizes = TensorRtStages(model).Select(s => s.BatchSize).ToList();
         return sizes.Count == 0 ? null : sizes.Min();
     }
+
+    /// <summary>
+    /// The batch sizes a warm-up runs, largest first: <paramref name="maxBatchSize"/>, every size the TrtMLNet
+    /// stages pad to below it (each has its own tuned session and CUDA graphs), and a single row.
+    /// </summary>
+    public static IReadOnlyList<int> WarmupBatchSizes(ITransformer model, int maxBatchSize) =>
+    [
+        .. TensorRtStages(model).SelectMany(s => s.PaddedBatchSizes ?? []).Where(s => s < maxBatchSize)
+            .Append(maxBatchSize).Append(1).Distinct().OrderDescending(),
+    ];
 }

@@ -27,8 +27,14 @@ internal sealed record EngineOptions
 
     public EngineBuildOptions Build { get; init; } = new();
 
-    /// <summary>The rows of a full batch: with CUDA graphs, the batches that are captured (others run uncaptured).</summary>
-    public int FullBatchRows { get; init; }
+    /// <summary>
+    /// The batch sizes scoring pads a shorter batch up to, ascending, the full batch last
+    /// (<see cref="TensorRtOptions.BatchBuckets"/> and BatchSize). An engine that tunes per shape gets
+    /// ready for each; with CUDA graphs, batches of these sizes are captured (others run uncaptured).
+    /// </summary>
+    public IReadOnlyList<int> BatchSizes { get; init; } = [1];
+
+    public int FullBatchRows => BatchSizes[^1];
 
     /// <summary>The device the engine goes on.</summary>
     public ComputeDevice ComputeDevice() => Backend == TensorRtBackend.OnnxRuntimeCpu ? Device.ComputeDevice.Cpu : Device.ComputeDevice.Gpu(DeviceId);

@@ -41,13 +41,14 @@ internal interface IInferenceEngine : IDisposable
     bool ContextsNeedOwnProfile { get; }
 
     /// <summary>
-    /// Whether a change of input shape costs the engine a tuning pass. ONNX Runtime CUDA's convolutions keep
-    /// their cuDNN setup for the last input shape only (CudnnConvState's last_x_dims in its conv kernels) and
-    /// redo it, algorithm search included, whenever the shape changes: on the H200, ResNet-50 served batches
-    /// of varying size at 28-87 requests/s where full batches ran at 3,900. Partial batches then run padded
-    /// to the full batch, one shape for the engine's life.
+    /// The batch sizes the engine is tuned for, ascending, the full batch last; a batch runs padded to the
+    /// smallest that holds it. Null: any batch runs at its own size without tuning again (TensorRT's
+    /// profiles, the CPU). ONNX Runtime CUDA needs it because its convolutions keep their cuDNN setup for
+    /// the last input shape only (CudnnConvState's last_x_dims in its conv kernels) and redo it, algorithm
+    /// search included, whenever the shape changes: on the H200, ResNet-50 served batches of varying size
+    /// at 28-87 requests/s where full batches ran at 3,900. So it keeps one shape per session.
     /// </summary>
-    bool TunesPerShape { get; }
+    IReadOnlyList<int>? TunedBatchSizes { get; }
 
     /// <summary>Scratch one execution on a profile needs, as the backend states it; null when not known.</summary>
     long? ScratchBytes(int profile);

@@ -46,6 +46,13 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// <summary>Rows per batch (the model's own when it fixes its batch dimension).</summary>
     public int BatchSize => Fitted.Shapes.BatchSize;
 
+    /// <summary>
+    /// The sizes every batch runs at, ascending, <see cref="BatchSize"/> last: a shorter batch is padded to
+    /// the smallest that holds it (<see cref="TensorRtOptions.BatchBuckets"/>). Null when a batch runs at
+    /// its own size.
+    /// </summary>
+    public IReadOnlyList<int>? PaddedBatchSizes => Fitted.PaddedBatchSizes;
+
     public IReadOnlyList<string> InputColumnNames => Fitted.Shapes.Inputs.Select(i => i.Column).ToList();
 
     public IReadOnlyList<string> OutputColumnNames => Fitted.Shapes.Outputs.Select(o => o.Tensor.Name).ToList();

@@ -78,14 +78,16 @@ internal sealed class FittedModel
     /// <summary>Whether batches are timed now: for the benchmark's hook, or for a listener of <see cref="TensorRtMetrics"/>.</summary>
     public bool TimesBatches => BatchTimed is not null || BatchMetrics.Enabled;
 
-    /// <summary>Rows a batch actually runs at for <paramref name="rows"/> rows read: a fixed-batch model always runs full.</summary>
     /// <summary>
-    /// The rows a batch of <paramref name="rows"/> runs as: the full batch when the model fixes it or the
-    /// engine tunes per shape (the padding rows hold whatever the buffers held, and their outputs are never
-    /// read); otherwise the rows themselves.
+    /// The rows a batch of <paramref name="rows"/> runs as: the full batch when the model fixes it; the
+    /// smallest size that holds them when the engine is tuned for fixed sizes (the padding rows hold
+    /// whatever the buffers held, and their outputs are never read); otherwise the rows themselves.
     /// </summary>
-    public int RunRows(int rows) =>
-        Shapes.BatchKind == BatchKind.Fixed || Runtime.Engine.TunesPerShape ? Shapes.BatchSize : rows;
+    public int RunRows(int rows) => PaddedBatchSizes is { } sizes ? sizes.FirstOrDefault(s => s >= rows, Shapes.BatchSize) : rows;
+
+    /// <summary>The sizes batches are padded to, the full batch last; null when they run at their own size.</summary>
+    public IReadOnlyList<int>? PaddedBatchSizes =>
+        Shapes.BatchKind == BatchKind.Fixed ? [Shapes.BatchSize] : Runtime.Engine.TunedBatchSizes;
 
     public static BatchLayout LayoutOf(ModelShapes shapes) => new(
         shapes.Inputs.Select(i => i.RowBytes * shapes.BatchSize),

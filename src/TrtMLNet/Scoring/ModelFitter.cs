@@ -71,6 +71,10 @@ internal static class ModelFitter
         if (options.BatchSize != shapes.BatchSize && shapes.BatchKind == BatchKind.Fixed)
             warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). " +
                 $"Export it with an open batch dimension to batch it.");
+        if (options.BatchBuckets is { Length: > 0 } && shapes.BatchKind == BatchKind.Fixed)
+            throw new ArgumentException($"TensorRtOptions.BatchBuckets ({string.Join(", ", options.BatchBuckets)}) pad short batches to smaller sizes, but {model.Name} " +
+                $"fixes its batch dimension at {shapes.BatchSize}. Export it with an open batch dimension, set OpenBatchDimension, or leave BatchBuckets unset.",
+                nameof(TensorRtOptions.BatchBuckets));
         return shapes;
     }
 
@@ -88,16 +92,18 @@ internal static class ModelFitter
     }
 
     /// <summary>
-    /// Step 3b: on an engine that tunes per shape, one run of the full batch now, so its tuning (cuDNN's
-    /// algorithm search: seconds on ResNet-50) is part of fitting rather than of the first batch scored.
+    /// Step 3b: on an engine that tunes per shape, one run of each batch size it is tuned for now, so its
+    /// tuning (cuDNN's algorithm search: seconds on ResNet-50) is part of fitting rather than of the first
+    /// batches scored.
     /// </summary>
     private static void WarmUp(ModelShapes shapes, IInferenceEngine engine, string modelName, Action<string> info)
     {
-        if (!engine.TunesPerShape)
+        if (engine.TunedBatchSizes is not { } sizes)
             return;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        engine.InferOutputShapes(shapes.InputShapesFor(shapes.BatchSize));
-        info($"{modelName}: tuned for batches of {shapes.BatchSize} in {clock.Elapsed.TotalSeconds:0.0} s.");
+        foreach (var rows in sizes)
+            engine.InferOutputShapes(shapes.InputShapesFor(rows));
+        info($"{modelName}: tuned for batches of {string.Join(", ", sizes)} in {clock.Elapsed.TotalSeconds:0.0} s.");
     }
 
     /// <summary>Step 3: every output's per-row shape, from the model or by asking the engine.</summary>
@@ -185,9 +191,13 @@ internal static class ModelFitter
         ShareScratch = options.ShareScratch,
         EngineFile = options.EngineFile,
         EngineCacheDirectory = options.EngineCacheDirectory,
-        FullBatchRows = shapes.BatchSize,
+        BatchSizes = BatchSizes(options, shapes),
         Build = EngineBuildOptions.From(options, Profiles(options, shapes)),
     };
+
+    /// <summary>The buckets below the full batch, then the full batch (validated: 1 to BatchSize; an open batch dimension checked in BindShapes).</summary>
+    private static IReadOnlyList<int> BatchSizes(TensorRtOptions options, ModelShapes shapes) =>
+        [.. (options.BatchBuckets ?? []).Where(b => b < shapes.BatchSize).Append(shapes.BatchSize).Distinct().Order()];
 
     /// <summary>The profiles to build: the user's, else batch 1 to BatchSize at the columns' shapes.</summary>
     private static IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> Profiles(TensorRtOptions options, ModelShapes shapes)

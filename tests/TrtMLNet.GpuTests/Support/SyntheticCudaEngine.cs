@@ -71,7 +71,7 @@ internal sealed class SyntheticCudaEngine : IInferenceEngine
     public EngineWeights Weights { get; }
 
     /// <summary>Optimization profiles take any batch in their range without tuning again.</summary>
-    public bool TunesPerShape => false;
+    public IReadOnlyList<int>? TunedBatchSizes => null;
 
     public bool UsesCallerScratch => true;
 

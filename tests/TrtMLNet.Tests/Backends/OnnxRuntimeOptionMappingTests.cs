@@ -91,7 +91,7 @@ public class OnnxRuntimeOptionMappingTests
     [Fact]
     public void CudaGraphsAreCapturedPerLaneBuffersForFullBatchesOnly()
     {
-        using var runs = new CudaGraphRuns(fullBatchRows: 64);
+        using var runs = new CudaGraphRuns(capturedRows: 64);
         using var stream = new TrtMLNet.Device.HostStream();
         ExecutionRequest Request(long rows, IntPtr input) => new()
         {

@@ -55,8 +55,8 @@ internal sealed class MarkingEngine : IInferenceEngine
 
     public TensorRtBackend Backend => TensorRtBackend.OnnxRuntimeCpu;
 
-    /// <summary>Whether it asks for partial batches padded to a power of two, as ONNX Runtime CUDA does.</summary>
-    public bool TunesPerShape { get; init; }
+    /// <summary>The batch sizes it asks partial batches to be padded to, as ONNX Runtime CUDA does; null: any size.</summary>
+    public IReadOnlyList<int>? TunedBatchSizes { get; init; }
 
     public string Description => "marking test engine on the CPU";
 

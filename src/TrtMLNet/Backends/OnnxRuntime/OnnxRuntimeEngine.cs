@@ -7,10 +7,12 @@ using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 namespace TrtMLNet.Backends.OnnxRuntime;
 
 /// <summary>
-/// A model in one ONNX Runtime session, on the CPU, on CUDA or on ONNX Runtime's TensorRT provider.
-/// One session serves every context and lane (its Run is thread-safe), so the weights are on the
-/// device once. ONNX Runtime keeps its own arena for activations, so scratch is not the caller's and
-/// its size is not known; what can be measured (weights on a GPU) is.
+/// A model in ONNX Runtime, on the CPU, on CUDA or on ONNX Runtime's TensorRT provider. One session
+/// serves every context and lane (its Run is thread-safe), so the weights are on the device once; on
+/// CUDA with cuDNN's algorithm search, one session per batch size it is tuned for (see
+/// <see cref="IInferenceEngine.TunedBatchSizes"/>), each with its copy of the weights. ONNX Runtime keeps
+/// its own arena for activations, so scratch is not the caller's and its size is not known; what can be
+/// measured (weights on a GPU) is.
 /// </summary>
 internal sealed class OnnxRuntimeEngine : IInferenceEngine
 {
@@ -18,29 +20,29 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     // at once would blur each other's figures.
     private static readonly Lock s_measureLock = new();
 
-    private readonly InferenceSession _session;
+    /// <summary>Ascending by size when tuned per size; else one session, for any size.</summary>
+    private readonly SizedSession[] _sessions;
     private readonly OrtMemoryInfo _ioMemory;
     private readonly RunOptions _runOptions = new();
 
     private readonly IDisposable _deviceUse;
-    private readonly CudaGraphRuns? _graphs;
 
     private OnnxRuntimeEngine(
-        InferenceSession session, EngineOptions options, ComputeDevice device, IDisposable deviceUse, OnnxModelFile file, long? measuredWeights, string description)
+        SizedSession[] sessions, EngineOptions options, ComputeDevice device, IDisposable deviceUse, OnnxModelFile file, long? measuredWeights, string description)
     {
-        _session = session;
+        _sessions = sessions;
         _deviceUse = deviceUse;
-        _graphs = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.CudaGraphs ? new CudaGraphRuns(options.FullBatchRows) : null;
-        TunesPerShape = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.ConvolutionSearch != CudnnConvolutionSearch.Heuristic;
+        TunedBatchSizes = TunesPerShape(options) ? options.BatchSizes : null;
         Backend = options.Backend;
         Device = device;
         _ioMemory = device.SharesHostMemory
             ? OrtMemoryInfo.DefaultInstance
             : new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, device.Id, OrtMemType.Default);
         Description = description;
+        var session = sessions[^1].Session;
         Inputs = session.InputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
         Outputs = session.OutputMetadata.Select(p => ToTensorInfo(p.Key, p.Value)).ToList();
-        Weights = new EngineWeights(file.InitializerBytes, measuredWeights);
+        Weights = new EngineWeights(file.InitializerBytes * sessions.Length, measuredWeights);
     }
 
     public TensorRtBackend Backend { get; }
@@ -59,7 +61,10 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     public bool UsesCallerScratch => false;
 
-    public bool TunesPerShape { get; }
+    public IReadOnlyList<int>? TunedBatchSizes { get; }
+
+    private static bool TunesPerShape(EngineOptions options) =>
+        options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.ConvolutionSearch != CudnnConvolutionSearch.Heuristic;
 
     /// <summary>ONNX Runtime's Run is thread-safe on one session; a "context" is only an IO binding.</summary>
     public bool ContextsNeedOwnProfile => false;
@@ -94,18 +99,10 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             try
             {
                 var before = device.MemoryInfo()?.Free;
-                InferenceSession session;
-                try
-                {
-                    session = new InferenceSession(model, sessionOptions);
-                }
-                catch (OnnxRuntimeException e)
-                {
-                    throw new InvalidOperationException($"ONNX Runtime could not load {source} on {Where(options)}: {e.Message}", e);
-                }
+                var sessions = CreateSessions(model, sessionOptions, options, source);
                 var measured = before is { } b ? b - device.MemoryInfo()!.Value.Free : (long?)null;
                 var description = $"ONNX Runtime {OnnxRuntimeSessionOptions.ProviderName(options.Backend)} on {(device.SharesHostMemory ? "the CPU" : device.Name)}";
-                return new OnnxRuntimeEngine(session, options, device, use, file, measured, description);
+                return new OnnxRuntimeEngine(sessions, options, device, use, file, measured, description);
             }
             catch
             {
@@ -114,6 +111,46 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             }
         }
     }
+
+    private static SizedSession[] CreateSessions(byte[] model, SessionOptions sessionOptions, EngineOptions options, string source)
+    {
+        var graphs = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.CudaGraphs;
+        var sizes = TunesPerShape(options) ? options.BatchSizes.Select(s => (int?)s).ToArray() : [null];
+        var sessions = new List<SizedSession>();
+        try
+        {
+            foreach (var rows in sizes)
+            {
+                var session = new InferenceSession(model, sessionOptions);
+                sessions.Add(new SizedSession(session, rows, graphs ? new CudaGraphRuns(rows ?? options.FullBatchRows) : null));
+            }
+            return [.. sessions];
+        }
+        catch (OnnxRuntimeException e)
+        {
+            sessions.ForEach(s => s.Dispose());
+            throw new InvalidOperationException($"ONNX Runtime could not load {source} on {Where(options)}: {e.Message}", e);
+        }
+        catch
+        {
+            sessions.ForEach(s => s.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>The session a batch of <paramref name="rows"/> runs on: the one tuned for that size, or the only one.</summary>
+    private int SessionFor(long rows)
+    {
+        if (_sessions.Length == 1)
+            return 0;
+        var index = Array.FindIndex(_sessions, s => s.Rows == rows);
+        return index >= 0 ? index
+            : throw new InvalidOperationException($"A batch of {rows} rows reached an engine tuned for batches of {string.Join(", ", TunedBatchSizes!)} only: it should have been padded.");
+    }
+
+    private static long RowsOf(IEnumerable<long[]> shapes) => shapes.FirstOrDefault(s => s.Length > 0) is [var rows, ..] ? rows : 1;
+
+    internal int SessionCount => _sessions.Length;
 
     private static string Where(EngineOptions options) =>
         options.Backend == TensorRtBackend.OnnxRuntimeCpu ? "the CPU" : $"GPU {options.DeviceId} ({OnnxRuntimeSessionOptions.ProviderName(options.Backend)})";
@@ -137,7 +174,9 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 names.Add(input.Name);
                 values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ToOrt(input.ElementType), shape, memory[^1], bytes));
             }
-            using var results = _session.Run(_runOptions, names, values, Outputs.Select(o => o.Name).ToList());
+            // A tuned size runs on its own session (at fit, this is its tuning run); other shapes on the largest.
+            var session = _sessions.FirstOrDefault(s => s.Rows == RowsOf(names.Select(n => inputShapes[n]))) ?? _sessions[^1];
+            using var results = session.Session.Run(_runOptions, names, values, Outputs.Select(o => o.Name).ToList());
             return Outputs.Zip(results).ToDictionary(p => p.First.Name, p => p.Second.GetTensorTypeAndShape().Shape);
         }
         finally
@@ -152,8 +191,10 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         }
     }
 
-    internal void Run(ExecutionRequest request, OrtIoBinding? binding)
+    internal void Run(ExecutionRequest request, OnnxRuntimeContext context)
     {
+        var index = SessionFor(RowsOf(request.Inputs.Select(t => t.Shape)));
+        var (session, graphs, binding) = (_sessions[index].Session, _sessions[index].Graphs, context.BindingFor(index));
         var inputs = new OrtValue[request.Inputs.Length];
         var outputs = new OrtValue[request.Outputs.Length];
         try
@@ -164,7 +205,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 outputs[i] = Wrap(request.Outputs[i]);
             if (binding is null)
             {
-                _session.Run(_runOptions, request.Inputs.Select(t => t.Name).ToArray(), inputs,
+                session.Run(_runOptions, request.Inputs.Select(t => t.Name).ToArray(), inputs,
                     request.Outputs.Select(t => t.Name).ToArray(), outputs);
                 return;
             }
@@ -177,14 +218,14 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 binding.BindInput(request.Inputs[i].Name, inputs[i]);
             for (var i = 0; i < outputs.Length; i++)
                 binding.BindOutput(request.Outputs[i].Name, outputs[i]);
-            if (_graphs is null)
+            if (graphs is null)
             {
-                _session.RunWithBinding(_runOptions, binding);
+                session.RunWithBinding(_runOptions, binding);
             }
             else
             {
-                lock (_graphs.Turn)
-                    _session.RunWithBinding(_graphs.For(request), binding);
+                lock (graphs.Turn)
+                    session.RunWithBinding(graphs.For(request), binding);
             }
             // ONNX Runtime's own streams must be done writing before the lane copies outputs back.
             binding.SynchronizeBoundOutputs();
@@ -196,7 +237,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         }
     }
 
-    internal OrtIoBinding? CreateBinding() => Device.SharesHostMemory ? null : _session.CreateIoBinding();
+    internal OrtIoBinding? CreateBinding(int session) => Device.SharesHostMemory ? null : _sessions[session].Session.CreateIoBinding();
 
     private OrtValue Wrap(TensorBuffer tensor) =>
         OrtValue.CreateTensorValueWithData(_ioMemory, ToOrt(tensor.ElementType), tensor.Shape, tensor.Data, tensor.Bytes);
@@ -233,26 +274,39 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     public void Dispose()
     {
         _runOptions.Dispose();
-        _graphs?.Dispose();
         if (!Device.SharesHostMemory) _ioMemory.Dispose();
-        _session.Dispose();
+        foreach (var session in _sessions)
+            session.Dispose();
         _deviceUse.Dispose();
     }
 }
 
 /// <summary>
-/// An ONNX Runtime "context": the session is shared, so a context is only what one execution at a
-/// time may own, the IO binding on a GPU. It holds no device memory of its own that can be known.
+/// An ONNX Runtime "context": the sessions are shared, so a context is only what one execution at a
+/// time may own, an IO binding per session on a GPU. It holds no device memory of its own that can be known.
 /// </summary>
-internal sealed class OnnxRuntimeContext(OnnxRuntimeEngine engine) : IEngineContext
+internal sealed class OnnxRuntimeContext : IEngineContext
 {
-    private readonly OrtIoBinding? _binding = engine.CreateBinding();
+    private readonly OnnxRuntimeEngine _engine;
+    private readonly OrtIoBinding?[] _bindings;
+
+    public OnnxRuntimeContext(OnnxRuntimeEngine engine)
+    {
+        _engine = engine;
+        _bindings = Enumerable.Range(0, engine.SessionCount).Select(engine.CreateBinding).ToArray();
+    }
 
     public int Profile => 0;
 
     public long? PersistentBytes => null;
 
-    public void Enqueue(ExecutionRequest request) => engine.Run(request, _binding);
+    public OrtIoBinding? BindingFor(int session) => _bindings[session];
 
-    public void Dispose() => _binding?.Dispose();
+    public void Enqueue(ExecutionRequest request) => _engine.Run(request, this);
+
+    public void Dispose()
+    {
+        foreach (var binding in _bindings)
+            binding?.Dispose();
+    }
 }

@@ -72,7 +72,7 @@ internal sealed class TensorRtEngine : IInferenceEngine
     public EngineWeights Weights { get; }
 
     /// <summary>Optimization profiles take any batch in their range without tuning again.</summary>
-    public bool TunesPerShape => false;
+    public IReadOnlyList<int>? TunedBatchSizes => null;
 
     public bool UsesCallerScratch => true;
 
