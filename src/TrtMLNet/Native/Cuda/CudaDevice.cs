@@ -38,12 +38,29 @@ internal sealed class CudaDevice
 
     internal IntPtr Context => _context;
 
+    [ThreadStatic] private static bool t_mindsOwnCapturesOnly;
+
     /// <summary>
     /// Makes the primary context current on the calling thread. Driver calls act on the current
     /// context, and lanes, cursors and finalizers run on threads of their own.
     /// </summary>
-    public void MakeCurrent() =>
+    /// <remarks>
+    /// Once per thread it also sets the thread's stream capture mode to thread-local. ONNX Runtime captures
+    /// CUDA graphs in the global mode, where a synchronize or allocation on any other thread fails ("operation
+    /// not permitted when stream is capturing") while the capture lasts: on the H200, one lane's run failed
+    /// so while another lane captured a graph for another batch size. Nothing a TrtMLNet thread does touches
+    /// another thread's capturing stream (all streams are non-blocking), so minding only its own captures is
+    /// safe, and a capturing thread is still held to the rules for its own.
+    /// </remarks>
+    public void MakeCurrent()
+    {
         CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxSetCurrent(_context), $"cuCtxSetCurrent(GPU {Ordinal})");
+        if (t_mindsOwnCapturesOnly)
+            return;
+        var mode = CudaDriverApi.StreamCaptureModeThreadLocal;
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuThreadExchangeStreamCaptureMode(ref mode), "cuThreadExchangeStreamCaptureMode");
+        t_mindsOwnCapturesOnly = true;
+    }
 
     /// <summary>Free and total device memory as the driver sees it (all processes included).</summary>
     public (long Free, long Total) GetMemoryInfo()

@@ -26,6 +26,7 @@ internal static partial class CudaDriverApi
 
     [LibraryImport(Lib)] internal static partial CudaError cuDevicePrimaryCtxRetain(out IntPtr context, int device);
     [LibraryImport(Lib)] internal static partial CudaError cuCtxSetCurrent(IntPtr context);
+    [LibraryImport(Lib)] internal static partial CudaError cuThreadExchangeStreamCaptureMode(ref int mode);
 
     [LibraryImport(Lib, EntryPoint = "cuMemGetInfo_v2")] internal static partial CudaError cuMemGetInfo(out nuint free, out nuint total);
     [LibraryImport(Lib, EntryPoint = "cuMemAlloc_v2")] internal static partial CudaError cuMemAlloc(out IntPtr pointer, nuint bytes);
@@ -59,6 +60,8 @@ internal static partial class CudaDriverApi
         uint sharedMemBytes, IntPtr stream, IntPtr kernelParams, IntPtr extra);
 
     internal const uint StreamNonBlocking = 0x1;
+    /// <summary>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL (cuda.h): a thread minds only its own captures.</summary>
+    internal const int StreamCaptureModeThreadLocal = 1;
     internal const uint EventBlockingSync = 0x1;
     internal const uint EventDisableTiming = 0x2;
     internal const uint HostAllocPortable = 0x1;

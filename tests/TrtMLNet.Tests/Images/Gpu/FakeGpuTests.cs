@@ -212,6 +212,8 @@ public class FakeGpuTests
             var text = System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0');
             Assert.True(text.StartsWith("device_allocations 0\npinned_allocations 0\ncuda_objects 0\nnvjpeg_objects 0\nviolations 0\n", StringComparison.Ordinal),
                 $"The fake GPU has things left or contracts broken:\n{text}");
+            // Every thread that made the context current also stopped minding other threads' graph captures.
+            Assert.Matches(@"thread_local_capture_threads [1-9]", text);
         }
     }
 

@@ -115,6 +115,18 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(void** context, int) { static int prima
 EXPORT CUresult cuDevicePrimaryCtxRelease_v2(int) { return OK; }
 EXPORT CUresult cuCtxSetCurrent(void*) { return OK; }
 
+// Threads that asked to mind only their own stream captures (CU_STREAM_CAPTURE_MODE_THREAD_LOCAL).
+static int g_threadLocalCaptureThreads = 0;
+static thread_local int t_captureMode = 0;
+EXPORT CUresult cuThreadExchangeStreamCaptureMode(int* mode)
+{
+    if (mode == nullptr || *mode < 0 || *mode > 2) { Violation("cuThreadExchangeStreamCaptureMode with %s", mode ? "a mode that is not 0, 1 or 2" : "no mode"); return ERR_INVALID_VALUE; }
+    std::lock_guard<std::recursive_mutex> guard(g_lock);
+    if (*mode == 1 && t_captureMode != 1) g_threadLocalCaptureThreads++;
+    std::swap(*mode, t_captureMode);
+    return OK;
+}
+
 EXPORT CUresult cuMemGetInfo_v2(size_t* free, size_t* total)
 {
     std::lock_guard<std::recursive_mutex> guard(g_lock);
@@ -258,6 +270,7 @@ EXPORT int fake_gpu_report(char* buffer, int size)
         "\nviolations " + std::to_string(g_violations.size()) + "\n";
     for (auto& v : g_violations)
         text += v + "\n";
+    text += "thread_local_capture_threads " + std::to_string(g_threadLocalCaptureThreads) + "\n";
     std::snprintf(buffer, size, "%s", text.c_str());
     return static_cast<int>(text.size());
 }
