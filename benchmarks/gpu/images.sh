@@ -12,6 +12,8 @@ job() {
   job gpu-decode --decoder gpu
   [[ -n ${QUICK:-} ]] && { job cpu-decode --decoder cpu; exit 0; }
   job gpu-decode-3-lanes --decoder gpu --concurrency 3
+  job gpu-decode-4-lanes --decoder gpu --concurrency 4
+  job gpu-decode-fp16-4-lanes --decoder gpu --precision fp16 --concurrency 4
   job cpu-decode --decoder cpu
   job gpu-decode-fp16 --decoder gpu --precision fp16
   echo "== anchor_gpudecode.py"; timeout 150 python3 .gpu/tools/anchors/anchor_gpudecode.py /tmp/imgs

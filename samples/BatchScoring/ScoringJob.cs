@@ -79,6 +79,9 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
             BatchSize = batch,
             OpenBatchDimension = options.OpenBatch,
             Lanes = options.Concurrency,
+            // Every lane needs a batch in flight to be busy: with the library's default of 2 read ahead, 3 or
+            // more lanes sat idle (on the H200, 3 lanes of the image job ran no faster than 2).
+            ReadAheadBatches = Math.Max(2, options.Concurrency),
             FallbackToCpu = options.CpuFallback,
             Precision = options.Precision,
             AllowTf32 = options.Tf32,
