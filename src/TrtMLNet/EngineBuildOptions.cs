@@ -1,9 +1,9 @@
 namespace TrtMLNet;
 
 /// <summary>
-/// Everything that decides how an engine is built, in one record, derived once from
-/// <see cref="TensorRtOptions"/> (already validated) and the shapes fixed at fit. The backends read it
-/// as it is; the TensorRT shim's struct is written from it; the engine cache keys on it.
+/// Everything that decides how an engine is built, in one record: <see cref="TensorRtOptions"/> keeps its
+/// engine options in one, and fit adds the shapes it fixed (the options already validated). The backends
+/// read it as it is; the TensorRT shim's struct is written from it; the engine cache keys on it.
 /// </summary>
 internal sealed record EngineBuildOptions
 {
@@ -35,7 +35,7 @@ internal sealed record EngineBuildOptions
     public bool CudaGraphs { get; init; }
 
     /// <summary>ONNX Runtime CUDA only: convolutions in NHWC layout.</summary>
-    public bool PreferNhwc { get; init; }
+    public bool PreferNhwc { get; init; } = true;
 
     /// <summary>ONNX Runtime CUDA only.</summary>
     public CudnnConvolutionSearch ConvolutionSearch { get; init; }
@@ -43,21 +43,7 @@ internal sealed record EngineBuildOptions
     /// <summary>ONNX Runtime CUDA only.</summary>
     public bool CudnnMaxWorkspace { get; init; } = true;
 
-    public static EngineBuildOptions From(TensorRtOptions options, IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> profiles) => new()
-    {
-        Precision = options.Precision,
-        KeepFp32OpTypes = options.KeepFp32OpTypes ?? [],
-        AllowTf32 = options.AllowTf32,
-        WorkspaceBytes = options.WorkspaceBytes,
-        EnableTactics = options.EnableTactics,
-        DisableTactics = options.DisableTactics,
-        BuilderOptimizationLevel = options.BuilderOptimizationLevel,
-        MaxAuxStreams = options.MaxAuxStreams,
-        Profiles = profiles,
-        TimingCacheFile = options.TimingCacheFile,
-        CudaGraphs = options.CudaGraphs,
-        PreferNhwc = options.PreferNhwc,
-        ConvolutionSearch = options.ConvolutionSearch,
-        CudnnMaxWorkspace = options.CudnnMaxWorkspace,
-    };
+    /// <summary>What <paramref name="options"/> hold (they keep their engine options in one of these), with the profiles fit resolved.</summary>
+    public static EngineBuildOptions From(TensorRtOptions options, IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> profiles) =>
+        options.Build with { KeepFp32OpTypes = options.KeepFp32OpTypes ?? [], Profiles = profiles };
 }

@@ -127,6 +127,13 @@ public sealed class TensorRtOptions
 
     // ---- engines (TensorRT and ONNX Runtime's TensorRT provider) ----
 
+    /// <summary>
+    /// Where the options that decide how an engine is built are kept (the properties that read and write it):
+    /// the record the backends and the engine cache read, so fit adds the shapes to it instead of copying each
+    /// option across. Its defaults are these options' defaults.
+    /// </summary>
+    internal EngineBuildOptions Build { get; private set; } = new();
+
     /// <summary>A prebuilt TensorRT plan to load instead of building one from <see cref="ModelFile"/>.</summary>
     [JsonIgnore]
     public string? EngineFile { get; set; }
@@ -137,7 +144,7 @@ public sealed class TensorRtOptions
     /// float, ops unsafe in half kept in FP32 (<see cref="KeepFp32OpTypes"/> adds more); on TensorRT 10 and
     /// ONNX Runtime's TensorRT provider they are the builder's flags. On the CPU the model runs as it is.
     /// </summary>
-    public TensorRtPrecision Precision { get; set; } = TensorRtPrecision.Fp32;
+    public TensorRtPrecision Precision { get => Build.Precision; set => Build = Build with { Precision = value }; }
 
     /// <summary>
     /// Op types to keep in FP32 when the model is rewritten for FP16 or BF16, beyond the documented
@@ -150,20 +157,20 @@ public sealed class TensorRtOptions
     /// ONNX Runtime CUDA's use_tf32, both on by default): much faster, with about 1e-3 relative error.
     /// Turn it off to match the CPU to fp32 precision.
     /// </summary>
-    public bool AllowTf32 { get; set; } = true;
+    public bool AllowTf32 { get => Build.AllowTf32; set => Build = Build with { AllowTf32 = value }; }
 
     /// <summary>Limit of the builder's workspace pool (setMemoryPoolLimit(kWORKSPACE)); null is TensorRT's default.</summary>
-    public long? WorkspaceBytes { get; set; }
+    public long? WorkspaceBytes { get => Build.WorkspaceBytes; set => Build = Build with { WorkspaceBytes = value }; }
 
-    public TensorRtTacticSources EnableTactics { get; set; }
+    public TensorRtTacticSources EnableTactics { get => Build.EnableTactics; set => Build = Build with { EnableTactics = value }; }
 
-    public TensorRtTacticSources DisableTactics { get; set; }
+    public TensorRtTacticSources DisableTactics { get => Build.DisableTactics; set => Build = Build with { DisableTactics = value }; }
 
     /// <summary>Builder optimization level, 0 to 5; null is TensorRT's default (3).</summary>
-    public int? BuilderOptimizationLevel { get; set; }
+    public int? BuilderOptimizationLevel { get => Build.BuilderOptimizationLevel; set => Build = Build with { BuilderOptimizationLevel = value }; }
 
     /// <summary>Most auxiliary streams an engine may use; null lets TensorRT decide, 0 uses the least memory.</summary>
-    public int? MaxAuxStreams { get; set; }
+    public int? MaxAuxStreams { get => Build.MaxAuxStreams; set => Build = Build with { MaxAuxStreams = value }; }
 
     /// <summary>
     /// Optimization profiles. Null: one profile from batch 1 up to <see cref="BatchSize"/>, optimal at
@@ -181,7 +188,7 @@ public sealed class TensorRtOptions
 
     /// <summary>A timing cache file to start builds from and update; null for none.</summary>
     [JsonIgnore]
-    public string? TimingCacheFile { get; set; }
+    public string? TimingCacheFile { get => Build.TimingCacheFile; set => Build = Build with { TimingCacheFile = value }; }
 
     /// <summary>
     /// Replay each batch as a captured CUDA graph: one launch instead of one per kernel. ONNX Runtime
@@ -189,7 +196,7 @@ public sealed class TensorRtOptions
     /// Runtime's TensorRT provider takes trt_cuda_graph_enable. A model ONNX Runtime cannot capture
     /// (nodes left on the CPU) runs uncaptured, with a warning.
     /// </summary>
-    public bool CudaGraphs { get; set; }
+    public bool CudaGraphs { get => Build.CudaGraphs; set => Build = Build with { CudaGraphs = value }; }
 
     // ---- ONNX Runtime CUDA ----
 
@@ -198,13 +205,13 @@ public sealed class TensorRtOptions
     /// PyTorch's channels_last do (ONNX Runtime CUDA's prefer_nhwc). It changes nothing for models
     /// without convolutions. On by default: measured faster on ResNet-50 (docs/benchmarks.md).
     /// </summary>
-    public bool PreferNhwc { get; set; } = true;
+    public bool PreferNhwc { get => Build.PreferNhwc; set => Build = Build with { PreferNhwc = value }; }
 
     /// <summary>How cuDNN picks each convolution's algorithm (ONNX Runtime CUDA's cudnn_conv_algo_search).</summary>
-    public CudnnConvolutionSearch ConvolutionSearch { get; set; } = CudnnConvolutionSearch.Exhaustive;
+    public CudnnConvolutionSearch ConvolutionSearch { get => Build.ConvolutionSearch; set => Build = Build with { ConvolutionSearch = value }; }
 
     /// <summary>Let cuDNN's algorithm search use as much workspace as the fastest algorithm wants (cudnn_conv_use_max_workspace).</summary>
-    public bool CudnnMaxWorkspace { get; set; } = true;
+    public bool CudnnMaxWorkspace { get => Build.CudnnMaxWorkspace; set => Build = Build with { CudnnMaxWorkspace = value }; }
 
     // ---- ONNX Runtime ----
 

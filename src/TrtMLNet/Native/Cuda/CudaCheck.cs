@@ -5,11 +5,7 @@ namespace TrtMLNet.Native.Cuda;
 /// <summary>Turns CUresult values into <see cref="CudaException"/>, with the driver's own name and text for the error.</summary>
 internal static class CudaCheck
 {
-    internal static void ThrowIfFailed(CudaError result, string call)
-    {
-        if (result != CudaError.Success)
-            throw Failure(result, call);
-    }
+    internal static void ThrowIfFailed(CudaError result, string call) => NativeStatus.ThrowIfFailed(result, call, Failure);
 
     internal static CudaException Failure(CudaError result, string call)
     {

@@ -17,11 +17,7 @@ public sealed class NvJpegException : Exception
 
     public string StatusName => NameOf(Status);
 
-    internal static void ThrowIfFailed(NvJpegStatus status, string call)
-    {
-        if (status != NvJpegStatus.Success)
-            throw Create(status, call);
-    }
+    internal static void ThrowIfFailed(NvJpegStatus status, string call) => NativeStatus.ThrowIfFailed(status, call, Create);
 
     internal static NvJpegException Create(NvJpegStatus status, string call) =>
         new(status, $"{call} failed: {NameOf(status)} ({Describe(status)})");

@@ -9,11 +9,7 @@ internal static class ShimStatusCheck
     /// Throws for a failed status. Must run right after the call, on the same thread: the message lives
     /// in the shim's thread-local last error, which the next shim call on this thread clears.
     /// </summary>
-    public static void ThrowIfFailed(TensorRtErrorCode status, string operation)
-    {
-        if (status != TensorRtErrorCode.Ok)
-            throw Failure(status, operation);
-    }
+    public static void ThrowIfFailed(TensorRtErrorCode status, string operation) => NativeStatus.ThrowIfFailed(status, operation, Failure);
 
     /// <summary>
     /// For hot paths (per-batch calls): build the operation text only when the call failed, as in
