@@ -54,13 +54,17 @@ public static class ImageModel
         settings ??= new ImageModelSettings();
         var inputTensor = settings.InputTensor ?? Input;
         var outputTensor = settings.OutputTensor ?? Output;
+        var batch = settings.BatchSize ?? batchSize;
         var tensorRt = ml.Transforms.ApplyTensorRt(new TensorRtOptions
         {
             ModelFile = settings.OnnxFile ?? PackagedResNet18,
             InputColumns = [inputTensor],
             OutputColumns = [outputTensor],
             OpenBatchDimension = settings.OnnxFile is null,
-            BatchSize = settings.BatchSize ?? batchSize,
+            BatchSize = batch,
+            // A served batch holds the requests waiting, often a few: on ONNX Runtime CUDA each of these sizes gets
+            // a session tuned for it, so one request does not run as a batch of 16 (see docs/serving.md).
+            BatchBuckets = settings.BatchBuckets ?? [.. PowersOfTwoBelow(batch)],
             Backend = settings.Backend,
             DeviceId = settings.Device,
             FallbackToCpu = true,
@@ -75,6 +79,12 @@ public static class ImageModel
         (model as IDisposable)?.Dispose();
         return path;
     }
+
+    private static IEnumerable<int> PowersOfTwoBelow(int batch)
+    {
+        for (var size = 1; size < batch; size *= 2)
+            yield return size;
+    }
 }
 
 /// <summary>Which image network the sample serves (configuration section "Models:Image"); nulls take the packaged ResNet-18.</summary>
@@ -87,6 +97,9 @@ public sealed class ImageModelSettings
     public string? OutputTensor { get; set; }
 
     public int? BatchSize { get; set; }
+
+    /// <summary>TensorRtOptions.BatchBuckets; null: 1, 2, 4, ... below BatchSize.</summary>
+    public int[]? BatchBuckets { get; set; }
 
     public TensorRtBackend Backend { get; set; } = TensorRtBackend.Auto;
 
