@@ -95,6 +95,9 @@ public sealed class BatchingTests
         var rows = ServingModels.Rows(3);
 
         var first = pool.PredictAsync(rows[0], Cancel);
+        // Let the dispatcher arm its deadline at fake time 0 before the clock moves: armed after an
+        // advance, its timer would start from there and run past the final advance (seen under load in CI).
+        await Task.Delay(300, Cancel);
         time.Advance(TimeSpan.FromMilliseconds(6));
         var later = rows.Skip(1).Select(r => pool.PredictAsync(r, Cancel)).ToList();
         time.Advance(TimeSpan.FromMilliseconds(3));

@@ -145,7 +145,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             return 0;
         var index = Array.FindIndex(_sessions, s => s.Rows == rows);
         return index >= 0 ? index
-            : throw new InvalidOperationException($"A batch of {rows} rows reached an engine tuned for batches of {string.Join(", ", TunedBatchSizes!)} only: it should have been padded.");
+            : throw new InvalidOperationException(
+                $"A batch of {rows} rows reached an engine tuned for batches of {string.Join(", ", TunedBatchSizes!)} only: it should have been padded.");
     }
 
     private static long RowsOf(IEnumerable<long[]> shapes) => shapes.FirstOrDefault(s => s.Length > 0) is [var rows, ..] ? rows : 1;
