@@ -254,6 +254,11 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             IntPtr planOnDevice = _planOnDevice.Ensure(plan.ByteCount, WaitIdle);
             IntPtr planOnHost = _planOnHost.Ensure(plan.ByteCount, WaitIdle);
 
+            // nvJPEG's hardware backend writes its destinations when called, not when the stream gets there
+            // (github:meta-pytorch/torchcodec, "Wait for the caller's stream before the nvJPEG hardware decode
+            // writes"; only a host wait orders it): the kernels of the previous chunk or batch, still queued,
+            // may not have read these pixels yet. Usually long done; a batch in chunks waits here for real.
+            _lastUse.Synchronize();
             var decodedOk = Decode(batch, chunk, destinations);
             if (decodedOk.Count(ok => ok) != chunk.Count)
                 plan = Plan(batch, chunk, destinations, k => decodedOk[k]);

@@ -1,7 +1,11 @@
 // A fake GPU for the CPU tests of TrtMLNet's nvJPEG path: one library standing in for both libcuda.so.1
 // (the driver functions TrtMLNet imports) and libnvjpeg.so.13 (the nvJPEG functions it imports), loaded in a
-// child test process through LD_LIBRARY_PATH symlinks. "Device" memory is host memory, every operation is
-// synchronous, and the resize kernels are resize_kernels.cu itself, compiled here as C++ and run on the CPU.
+// child test process through LD_LIBRARY_PATH symlinks. "Device" memory is host memory, and the resize kernels
+// are resize_kernels.cu itself, compiled here as C++ and run on the CPU. Work enqueued on a stream (copies,
+// memsets, kernels, event records) runs later, when something waits for that stream, as a GPU runs it after
+// the call has returned; nvJPEG's hardware backend writes its destinations at the call, as the real one does
+// (github:meta-pytorch/torchcodec, "Wait for the caller's stream before the nvJPEG hardware decode writes"),
+// so a decoder that lets it overwrite pixels its queued kernels have yet to read is caught.
 //
 // What it checks, beyond doing the work: every device pointer nvJPEG is asked to write lies inside a live
 // allocation; nvJPEG's contracts (a batch as large as nvjpegDecodeBatchedInitialize said, the decoupled
@@ -18,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -67,6 +72,8 @@ struct Allocation { size_t bytes; bool pinned; };
 std::map<uintptr_t, Allocation> g_allocations;
 std::vector<std::string> g_violations;
 long g_cudaObjects = 0;
+// Each stream's work not yet run, in order.
+std::map<void*, std::vector<std::function<void()>>> g_pending;
 const size_t kTotalMemory = size_t(8) << 30;
 size_t g_used = 0;
 
@@ -95,11 +102,40 @@ bool Inside(const void* p, size_t bytes, bool pinned)
     return it->second.pinned == pinned && at + bytes <= it->first + it->second.bytes;
 }
 
+static void Enqueue(void* stream, std::function<void()> work)
+{
+    std::lock_guard<std::recursive_mutex> guard(g_lock);
+    g_pending[stream].push_back(std::move(work));
+}
+
+// Runs a stream's queued work (under the lock: one "GPU" runs one thing at a time).
+static void Drain(void* stream)
+{
+    std::lock_guard<std::recursive_mutex> guard(g_lock);
+    for (auto it = g_pending.find(stream); it != g_pending.end() && !it->second.empty(); it = g_pending.find(stream))
+    {
+        auto work = std::move(it->second);
+        it->second.clear();
+        for (auto& w : work)
+            w();
+    }
+}
+
+static void DrainAll()
+{
+    std::lock_guard<std::recursive_mutex> guard(g_lock);
+    std::vector<void*> streams;
+    for (auto& [stream, _] : g_pending)
+        streams.push_back(stream);
+    for (void* stream : streams)
+        Drain(stream);
+}
+
 // ---- CUDA driver ----
 typedef int CUresult;
 enum { OK = 0, ERR_INVALID_VALUE = 1, ERR_OOM = 2, ERR_INVALID_HANDLE = 400, ERR_NOT_FOUND = 500 };
 
-struct FakeEvent { int recorded; };
+struct FakeEvent { int recorded; void* stream; };
 struct FakeModule { int dummy; };
 
 EXPORT CUresult cuInit(unsigned) { return OK; }
@@ -150,6 +186,7 @@ static CUresult Allocate(void** p, size_t bytes, bool pinned)
 static CUresult Free(void* p, bool pinned)
 {
     std::lock_guard<std::recursive_mutex> guard(g_lock);
+    DrainAll(); // cuMemFree waits for the device's work, as the real one does
     auto it = g_allocations.find(reinterpret_cast<uintptr_t>(p));
     if (it == g_allocations.end() || it->second.pinned != pinned)
     {
@@ -167,44 +204,59 @@ EXPORT CUresult cuMemFree_v2(void* p) { return Free(p, false); }
 EXPORT CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned) { return Allocate(p, bytes, true); }
 EXPORT CUresult cuMemFreeHost(void* p) { return Free(p, true); }
 
-EXPORT CUresult cuMemcpyHtoDAsync_v2(void* dst, const void* src, size_t n, void*)
+EXPORT CUresult cuMemcpyHtoDAsync_v2(void* dst, const void* src, size_t n, void* stream)
 {
     if (!Inside(dst, n, false)) { Violation("cuMemcpyHtoDAsync of %zu bytes to %p, outside device memory", n, dst); return ERR_INVALID_VALUE; }
-    std::memcpy(dst, src, n);
+    Enqueue(stream, [=] { std::memcpy(dst, src, n); });
     return OK;
 }
-EXPORT CUresult cuMemcpyDtoHAsync_v2(void* dst, const void* src, size_t n, void*)
+EXPORT CUresult cuMemcpyDtoHAsync_v2(void* dst, const void* src, size_t n, void* stream)
 {
     if (!Inside(src, n, false)) { Violation("cuMemcpyDtoHAsync of %zu bytes from %p, outside device memory", n, src); return ERR_INVALID_VALUE; }
-    std::memcpy(dst, src, n);
+    Enqueue(stream, [=] { std::memcpy(dst, src, n); });
     return OK;
 }
-EXPORT CUresult cuMemcpyDtoDAsync_v2(void* dst, const void* src, size_t n, void*)
+EXPORT CUresult cuMemcpyDtoDAsync_v2(void* dst, const void* src, size_t n, void* stream)
 {
     if (!Inside(dst, n, false) || !Inside(src, n, false)) { Violation("cuMemcpyDtoDAsync outside device memory"); return ERR_INVALID_VALUE; }
-    std::memmove(dst, src, n);
+    Enqueue(stream, [=] { std::memmove(dst, src, n); });
     return OK;
 }
-EXPORT CUresult cuMemsetD8Async(void* dst, unsigned char value, size_t n, void*)
+EXPORT CUresult cuMemsetD8Async(void* dst, unsigned char value, size_t n, void* stream)
 {
     if (!Inside(dst, n, false)) { Violation("cuMemsetD8Async of %zu bytes at %p, outside device memory", n, dst); return ERR_INVALID_VALUE; }
-    std::memset(dst, value, n);
+    Enqueue(stream, [=] { std::memset(dst, value, n); });
     return OK;
 }
 
-static void* NewObject() { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects++; return new FakeEvent{0}; }
+static void* NewObject() { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects++; return new FakeEvent{0, nullptr}; }
 static CUresult DeleteObject(void* p) { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects--; delete static_cast<FakeEvent*>(p); return OK; }
 
 EXPORT CUresult cuStreamCreateWithPriority(void** s, unsigned, int) { *s = NewObject(); return OK; }
 EXPORT CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) { *least = 0; *greatest = -5; return OK; }
-EXPORT CUresult cuStreamDestroy_v2(void* s) { return DeleteObject(s); }
-EXPORT CUresult cuStreamSynchronize(void*) { return OK; }
-EXPORT CUresult cuStreamWaitEvent(void*, void*, unsigned) { return OK; }
+EXPORT CUresult cuStreamDestroy_v2(void* s)
+{
+    std::lock_guard<std::recursive_mutex> guard(g_lock);
+    Drain(s);
+    g_pending.erase(s);
+    return DeleteObject(s);
+}
+EXPORT CUresult cuStreamSynchronize(void* s) { Drain(s); return OK; }
+// Waiting for an event runs its stream's work: all of it, a little more than up to the event, which only
+// hides a missing wait where the later work would have covered it anyway.
+static void DrainEvent(void* e) { if (void* stream = static_cast<FakeEvent*>(e)->stream) Drain(stream); }
+EXPORT CUresult cuStreamWaitEvent(void*, void* e, unsigned) { DrainEvent(e); return OK; }
 EXPORT CUresult cuEventCreate(void** e, unsigned) { *e = NewObject(); return OK; }
-EXPORT CUresult cuEventDestroy_v2(void* e) { return DeleteObject(e); }
-EXPORT CUresult cuEventRecord(void* e, void*) { static_cast<FakeEvent*>(e)->recorded = 1; return OK; }
-EXPORT CUresult cuEventQuery(void*) { return OK; }
-EXPORT CUresult cuEventSynchronize(void*) { return OK; }
+EXPORT CUresult cuEventDestroy_v2(void* e) { DrainEvent(e); return DeleteObject(e); }
+EXPORT CUresult cuEventRecord(void* e, void* stream)
+{
+    auto* event = static_cast<FakeEvent*>(e);
+    event->stream = stream;
+    Enqueue(stream, [event] { event->recorded = 1; });
+    return OK;
+}
+EXPORT CUresult cuEventQuery(void* e) { DrainEvent(e); return OK; }
+EXPORT CUresult cuEventSynchronize(void* e) { DrainEvent(e); return OK; }
 EXPORT CUresult cuEventElapsedTime(float* ms, void*, void*) { *ms = 0; return OK; }
 
 EXPORT CUresult cuModuleLoadData(void** module, const void* image)
@@ -231,7 +283,7 @@ EXPORT CUresult cuModuleGetFunction(void** function, void*, const char* name)
 template <typename T> static T Arg(void** params, int i) { T value; std::memcpy(&value, params[i], sizeof(T)); return value; }
 
 EXPORT CUresult cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
-    unsigned sharedBytes, void*, void** params, void** extra)
+    unsigned sharedBytes, void* stream, void** params, void** extra)
 {
     if (!gx || !gy || !gz || !bx || !by || !bz || gy > 65535 || bx * by * bz > 1024 || sharedBytes || extra || !params)
     {
@@ -239,22 +291,38 @@ EXPORT CUresult cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigne
         return ERR_INVALID_VALUE;
     }
     int kernel = *static_cast<int*>(function);
-    gridDim = FakeDim3{gx, gy, gz};
-    blockDim = FakeDim3{bx, by, bz};
-    for (unsigned y = 0; y < gy; y++)
-        for (unsigned x = 0; x < gx; x++)
-            for (unsigned t = 0; t < bx; t++)
-            {
-                blockIdx = FakeDim3{x, y, 0};
-                threadIdx = FakeDim3{t, 0, 0};
-                if (kernel == KernelHorizontal)
-                    resize_horizontal(Arg<const ResizeJob*>(params, 0), Arg<const int*>(params, 1), Arg<int>(params, 2));
-                else
-                    resize_vertical_write(Arg<const ResizeJob*>(params, 0), Arg<const int*>(params, 1), Arg<int>(params, 2), Arg<int>(params, 3),
-                        Arg<unsigned char*>(params, 4), Arg<int>(params, 5), Arg<int>(params, 6), Arg<int>(params, 7),
-                        Arg<float>(params, 8), Arg<float>(params, 9), Arg<float>(params, 10),
-                        Arg<float>(params, 11), Arg<float>(params, 12), Arg<float>(params, 13));
-            }
+    // The arguments are read now, as a launch copies them; the kernel runs when the stream gets to it.
+    std::function<void()> run;
+    if (kernel == KernelHorizontal)
+    {
+        auto jobs = Arg<const ResizeJob*>(params, 0);
+        auto tables = Arg<const int*>(params, 1);
+        int outWidth = Arg<int>(params, 2);
+        run = [=] { resize_horizontal(jobs, tables, outWidth); };
+    }
+    else
+    {
+        auto jobs = Arg<const ResizeJob*>(params, 0);
+        auto tables = Arg<const int*>(params, 1);
+        int outWidth = Arg<int>(params, 2), outHeight = Arg<int>(params, 3);
+        auto output = Arg<unsigned char*>(params, 4);
+        int layout = Arg<int>(params, 5), elementType = Arg<int>(params, 6), bgr = Arg<int>(params, 7);
+        float s0 = Arg<float>(params, 8), s1 = Arg<float>(params, 9), s2 = Arg<float>(params, 10);
+        float b0 = Arg<float>(params, 11), b1 = Arg<float>(params, 12), b2 = Arg<float>(params, 13);
+        run = [=] { resize_vertical_write(jobs, tables, outWidth, outHeight, output, layout, elementType, bgr, s0, s1, s2, b0, b1, b2); };
+    }
+    Enqueue(stream, [=] {
+        gridDim = FakeDim3{gx, gy, gz};
+        blockDim = FakeDim3{bx, by, bz};
+        for (unsigned y = 0; y < gy; y++)
+            for (unsigned x = 0; x < gx; x++)
+                for (unsigned t = 0; t < bx; t++)
+                {
+                    blockIdx = FakeDim3{x, y, 0};
+                    threadIdx = FakeDim3{t, 0, 0};
+                    run();
+                }
+    });
     return OK;
 }
 
