@@ -64,7 +64,7 @@ public static class ImageModel
             BatchSize = batch,
             // A served batch holds the requests waiting, often a few: on ONNX Runtime CUDA each of these sizes gets
             // a session tuned for it, so one request does not run as a batch of 16 (see docs/serving.md).
-            BatchBuckets = settings.BatchBuckets ?? [.. PowersOfTwoBelow(batch)],
+            BatchBuckets = settings.BatchBuckets ?? TensorRtOptions.PowerOfTwoBuckets(batch),
             Backend = settings.Backend,
             DeviceId = settings.Device,
             FallbackToCpu = true,
@@ -78,12 +78,6 @@ public static class ImageModel
         ml.Model.Save(model, data.Schema, path);
         (model as IDisposable)?.Dispose();
         return path;
-    }
-
-    private static IEnumerable<int> PowersOfTwoBelow(int batch)
-    {
-        for (var size = 1; size < batch; size *= 2)
-            yield return size;
     }
 }
 

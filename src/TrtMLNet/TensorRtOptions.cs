@@ -88,6 +88,15 @@ public sealed class TensorRtOptions
     /// </summary>
     public int[]? BatchBuckets { get; set; }
 
+    /// <summary>1, 2, 4, ... below <paramref name="batchSize"/>: the buckets a server wants (and what a prediction pool loads models with).</summary>
+    public static int[] PowerOfTwoBuckets(int batchSize)
+    {
+        var buckets = new List<int>();
+        for (var size = 1; size < batchSize; size *= 2)
+            buckets.Add(size);
+        return [.. buckets];
+    }
+
     public TensorRtBackend Backend { get; set; } = TensorRtBackend.Auto;
 
     /// <summary>

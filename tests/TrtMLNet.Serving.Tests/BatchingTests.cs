@@ -110,6 +110,24 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task A_pool_loads_a_model_file_with_power_of_two_BatchBuckets_unless_the_file_or_the_caller_says_otherwise()
+    {
+        var ml = new MLContext(1);
+        var path = ServingModels.TabularFile(seed: 20, batchSize: 16);
+        int[]? seen = null;
+        await using (var pool = PredictionPool.FromFile<TabularInput, TabularOutput>(ml, path, configureTensorRt: o => seen = o.BatchBuckets))
+            await pool.WhenReady.WaitAsync(Cancel);
+        Assert.Equal([1, 2, 4, 8], seen!);
+
+        var saved = new TensorRtOptions { BatchSize = 64, BatchBuckets = [4] };
+        PredictionPool.ServingDefaults(null)(saved);
+        Assert.Equal([4], saved.BatchBuckets!);
+        var none = new TensorRtOptions { BatchSize = 64 };
+        PredictionPool.ServingDefaults(o => o.BatchBuckets = [])(none);
+        Assert.Empty(none.BatchBuckets!);
+    }
+
+    [Fact]
     public async Task MaxBatchSize_is_lowered_to_the_TrtMLNet_stages_BatchSize()
     {
         var ml = new MLContext(1);

@@ -53,6 +53,17 @@ public class OptionsValidationTests
     }
 
     [Theory]
+    [InlineData(1, new int[0])]
+    [InlineData(2, new[] { 1 })]
+    [InlineData(64, new[] { 1, 2, 4, 8, 16, 32 })]
+    [InlineData(100, new[] { 1, 2, 4, 8, 16, 32, 64 })]
+    public void PowerOfTwoBuckets_are_the_powers_of_two_below_the_batch_size(int batchSize, int[] buckets)
+    {
+        Assert.Equal(buckets, TensorRtOptions.PowerOfTwoBuckets(batchSize));
+        new TensorRtOptions { ModelFile = TestModels.MlpPath, BatchSize = batchSize, BatchBuckets = buckets }.Validate();
+    }
+
+    [Theory]
     [MemberData(nameof(BadOptions))]
     public void ApplyTensorRt_refuses_a_bad_option_naming_it(string option, string words)
     {
