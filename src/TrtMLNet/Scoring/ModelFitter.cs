@@ -71,10 +71,10 @@ internal static class ModelFitter
         if (options.BatchSize != shapes.BatchSize && shapes.BatchKind == BatchKind.Fixed)
             warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). " +
                 $"Export it with an open batch dimension to batch it.");
+        // A warning, as for BatchSize above: a prediction pool sets buckets on every model file it loads.
         if (options.BatchBuckets is { Length: > 0 } && shapes.BatchKind == BatchKind.Fixed)
-            throw new ArgumentException($"TensorRtOptions.BatchBuckets ({string.Join(", ", options.BatchBuckets)}) pad short batches to smaller sizes, but {model.Name} " +
-                $"fixes its batch dimension at {shapes.BatchSize}. Export it with an open batch dimension, set OpenBatchDimension, or leave BatchBuckets unset.",
-                nameof(TensorRtOptions.BatchBuckets));
+            warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so its batches run at that size and BatchBuckets " +
+                $"({string.Join(", ", options.BatchBuckets)}) do not apply. Export it with an open batch dimension, or set OpenBatchDimension, to use them.");
         return shapes;
     }
 
@@ -197,7 +197,8 @@ internal static class ModelFitter
 
     /// <summary>The buckets below the full batch, then the full batch (validated: 1 to BatchSize; an open batch dimension checked in BindShapes).</summary>
     private static IReadOnlyList<int> BatchSizes(TensorRtOptions options, ModelShapes shapes) =>
-        [.. (options.BatchBuckets ?? []).Where(b => b < shapes.BatchSize).Append(shapes.BatchSize).Distinct().Order()];
+        shapes.BatchKind == BatchKind.Fixed ? [shapes.BatchSize]
+        : [.. (options.BatchBuckets ?? []).Where(b => b < shapes.BatchSize).Append(shapes.BatchSize).Distinct().Order()];
 
     /// <summary>The profiles to build: the user's, else batch 1 to BatchSize at the columns' shapes.</summary>
     private static IReadOnlyList<IReadOnlyDictionary<string, (long[] Min, long[] Opt, long[] Max)>> Profiles(TensorRtOptions options, ModelShapes shapes)
