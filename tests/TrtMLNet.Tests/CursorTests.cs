@@ -42,40 +42,25 @@ public class CursorTests
         Assert.All(engine.RequestedOutputs, o => Assert.Equal(["z"], o));
     }
 
-    [Fact]
-    public void OnAnEngineThatTunesPerShapeAPartialBatchRunsPaddedToTheFullBatch()
-    {
-        var ml = new MLContext(seed: 1);
-        var rows = Rows(70);
-        var data = ml.Data.LoadFromEnumerable(rows);
-        var engine = new MarkingEngine(Width) { TunedBatchSizes = [32] };
-        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 32 });
-
-        var z = TestData.Column<float>(transformer.Transform(data), "z");
-
-        Assert.Equal(3, engine.Executions);
-        Assert.Equal(96, engine.Rows); // 32 + 32 + (6 run as 32)
-        Assert.Equal(70, z.Count);
-        for (var i = 0; i < rows.Count; i++)
-            Assert.Equal(rows[i].x.Sum(), Assert.Single(z[i]), 4);
-    }
-
-    [Fact]
-    public void WithBatchBucketsAPartialBatchRunsPaddedToTheSmallestBucketThatHoldsIt()
+    /// <summary>On an engine tuned per shape, 70 rows in batches of 32: the last 6 run padded to the full batch, or to the smallest bucket that holds them.</summary>
+    [Theory]
+    [InlineData(null, new[] { 32 }, 96)]                          // 32 + 32 + (6 run as 32)
+    [InlineData(new[] { 16, 4, 8, 4, 32 }, new[] { 4, 8, 16, 32 }, 72)] // 32 + 32 + (6 run as 8)
+    public void OnAnEngineTunedPerShapeAPartialBatchRunsPaddedToTheSmallestSizeThatHoldsIt(int[]? buckets, int[] sizes, int rowsRun)
     {
         var ml = new MLContext(seed: 1);
         var rows = Rows(70);
         var data = ml.Data.LoadFromEnumerable(rows);
         MarkingEngine? engine = null;
-        var options = new TensorRtOptions { BatchSize = 32, BatchBuckets = [16, 4, 8, 4, 32] };
+        var options = new TensorRtOptions { BatchSize = 32, BatchBuckets = buckets };
         using var transformer = TestEngines.Fit(o => engine = new MarkingEngine(Width) { TunedBatchSizes = o.BatchSizes }, MarkingEngine.Signature(Width), data, options);
 
         var z = TestData.Column<float>(transformer.Transform(data), "z");
 
-        Assert.Equal([4, 8, 16, 32], engine!.TunedBatchSizes);
-        Assert.Equal([4, 8, 16, 32], transformer.PaddedBatchSizes);
+        Assert.Equal(sizes, engine!.TunedBatchSizes);
+        Assert.Equal(sizes, transformer.PaddedBatchSizes);
         Assert.Equal(3, engine.Executions);
-        Assert.Equal(72, engine.Rows); // 32 + 32 + (6 run as 8)
+        Assert.Equal(rowsRun, engine.Rows);
         Assert.Equal(70, z.Count);
         for (var i = 0; i < rows.Count; i++)
             Assert.Equal(rows[i].x.Sum(), Assert.Single(z[i]), 4);
