@@ -29,10 +29,16 @@ internal static class ElementTypeRules
         "Upsample",
     };
 
-    /// <summary>ONNX Runtime's contrib ops (com.microsoft) that keep their input's type and have float16 CUDA kernels.</summary>
+    /// <summary>
+    /// ONNX Runtime's contrib ops (com.microsoft) that keep their input's type and have float16 CUDA kernels,
+    /// among them the transformer fusions ONNX Runtime's optimizer writes (onnxruntime.transformers: Attention,
+    /// MultiHeadAttention, SkipLayerNormalization, EmbedLayerNormalization), whose outputs' types the
+    /// rewrite cannot read from value_info because the optimizer does not always write it.
+    /// </summary>
     private static readonly HashSet<string> s_microsoftSameAsFirstInput = new(StringComparer.Ordinal)
     {
-        "BiasAdd", "BiasGelu", "FastGelu", "FusedMatMul", "Gelu", "QuickGelu",
+        "Attention", "BiasAdd", "BiasGelu", "FastGelu", "FusedMatMul", "Gelu", "MultiHeadAttention", "QuickGelu",
+        "SkipLayerNormalization",
     };
 
     private static readonly HashSet<string> s_int64 = new(StringComparer.Ordinal)
@@ -63,7 +69,7 @@ internal static class ElementTypeRules
     {
         var op = node.OpType ?? "";
         if (node.Domain == "com.microsoft")
-            return s_microsoftSameAsFirstInput.Contains(op);
+            return s_microsoftSameAsFirstInput.Contains(op) || op == "EmbedLayerNormalization";
         if (!IsDefaultDomain(node.Domain))
             return false;
         return s_sameAsFirstInput.Contains(op) || s_int64.Contains(op) || s_bool.Contains(op) || s_special.Contains(op) || op is "If" or "Loop" or "Scan";
@@ -77,7 +83,7 @@ internal static class ElementTypeRules
     {
         var op = node.OpType ?? "";
         if (node.Domain == "com.microsoft")
-            return s_microsoftSameAsFirstInput.Contains(op) ? inputType(0) : null;
+            return MicrosoftOutputType(op, output, inputType);
         if (node.Domain == "ai.onnx.ml")
             return MachineLearningOutputType(node, output, inputType);
         if (!IsDefaultDomain(node.Domain))
@@ -90,6 +96,16 @@ internal static class ElementTypeRules
             return special;
         return s_sameAsFirstInput.Contains(op) ? inputType(0) : null;
     }
+
+    private static OnnxDataType? MicrosoftOutputType(string op, int output, Func<int, OnnxDataType> inputType) => op switch
+    {
+        // Outputs 1 and 2 are the mean and inverse deviation, float32 whatever the input ("U" in its schema).
+        "SkipLayerNormalization" when output is 1 or 2 => OnnxDataType.Float,
+        // Its inputs start with the int32 token and segment ids: the outputs take the embeddings' type, but the mask index.
+        "EmbedLayerNormalization" => output == 1 ? OnnxDataType.Int32 : inputType(2),
+        _ when s_microsoftSameAsFirstInput.Contains(op) => inputType(0),
+        _ => null,
+    };
 
     /// <summary>Ops whose outputs differ in type from their first input, or whose type is an attribute.</summary>
     private static OnnxDataType? OutputOfSpecialOp(NodeProto node, int output, Func<int, OnnxDataType> inputType) => node.OpType switch

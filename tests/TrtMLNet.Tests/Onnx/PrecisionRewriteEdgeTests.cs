@@ -218,6 +218,40 @@ public class PrecisionRewriteEdgeTests
         Assert.True(OrtCpu.RelativeError(OrtCpu.Run(model, inputs)["y"].Values, OrtCpu.Run(rewritten, inputs)["y"].Values) < 5e-3);
     }
 
+    /// <summary>
+    /// What ONNX Runtime's transformer optimizer writes for BERT (onnxruntime.transformers): embeddings with
+    /// their layer norm, fused attention, the residual add fused into the layer norm. They have float16 CUDA
+    /// kernels, so they are converted (not kept in float32 behind casts), without value_info to type them.
+    /// </summary>
+    [Fact]
+    public void OnnxRuntimeTransformerFusionsAreConvertedWithoutValueInfo()
+    {
+        const int hidden = 8, vocabulary = 16, positions = 4;
+        var random = new Random(7);
+        var model = new OnnxModelBuilder()
+            .Opset("com.microsoft", 1)
+            .Input("ids", OnnxType.Int32, "N", positions)
+            .Input("mask", OnnxType.Int32, "N", positions)
+            .Initializer("words", PrecisionTestModels.Weights(random, vocabulary * hidden, 1f), vocabulary, hidden)
+            .Initializer("positions", PrecisionTestModels.Weights(random, positions * hidden, 1f), positions, hidden)
+            .Initializer("gamma", PrecisionTestModels.Weights(random, hidden, 1f), hidden)
+            .Initializer("beta", PrecisionTestModels.Weights(random, hidden, 1f), hidden)
+            .Initializer("qkv", PrecisionTestModels.Weights(random, hidden * 3 * hidden, 1f), hidden, 3 * hidden)
+            .Initializer("qkv_bias", PrecisionTestModels.Weights(random, 3 * hidden, 1f), 3 * hidden)
+            .DomainNode("com.microsoft", "EmbedLayerNormalization", ["ids", "", "words", "positions", "", "gamma", "beta", "mask"], ["embedded", "mask_index"])
+            .DomainNode("com.microsoft", "Attention", ["embedded", "qkv", "qkv_bias", "mask_index"], ["attended"], ("num_heads", 2L))
+            .DomainNode("com.microsoft", "SkipLayerNormalization", ["attended", "embedded", "gamma", "beta"], ["y"])
+            .Output("y", OnnxType.Float, "N", positions, hidden)
+            .Build();
+
+        var graph = Graph(Rewrite(model, out var report));
+
+        Assert.Empty(report.BlockedNodesByOpType);
+        Assert.All(new[] { "words", "positions", "gamma", "beta", "qkv", "qkv_bias" }, name => Assert.Equal(OnnxDataType.Float16, graph.Initializer(name).ElementType));
+        Assert.Equal(["embedded", "qkv", "qkv_bias", "mask_index"], graph.Node("Attention").Inputs); // the int32 mask index goes straight through
+        Assert.Equal(graph.Node("SkipLayerNormalization").Outputs[0], graph.AssertCastTo("y", OnnxDataType.Float)); // float out, as the column wants
+    }
+
     [Fact]
     public void UnknownOpsNeedTheirOutputTypesInValueInfo()
     {
