@@ -7,6 +7,7 @@ resnet50-fp16.onnx: the same weights exported in float16 (model.half()): input a
 bert-base.onnx: transformers BertModel with bert-base's configuration, inputs input_ids and
 attention_mask int64 [batch, sequence], outputs last_hidden_state [batch, sequence, 768] and
 pooler_output [batch, 768].
+bert-base-eager.onnx (only when named): the same with eager attention instead of scaled_dot_product_attention.
 """
 import os
 import sys
@@ -29,21 +30,25 @@ def export_resnet50(path):
 class Bert(torch.nn.Module):
     """BertModel.forward takes keyword arguments in transformers 5; export needs positional ones."""
 
-    def __init__(self):
+    def __init__(self, attention=None):
         super().__init__()
         from transformers import BertConfig, BertModel
-        self.model = BertModel(BertConfig()).eval()
+        config = BertConfig()
+        if attention:  # "eager": attention as MatMul, Softmax, MatMul, the pattern ONNX Runtime's optimizer fuses
+            config._attn_implementation = attention
+        self.model = BertModel(config).eval()
+        print("bert attention:", getattr(self.model.config, "_attn_implementation", "?"))
 
     def forward(self, input_ids, attention_mask):
         out = self.model(input_ids=input_ids, attention_mask=attention_mask)
         return out.last_hidden_state, out.pooler_output
 
 
-def export_bert(path):
+def export_bert(path, attention=None):
     ids = torch.randint(0, 30522, (2, 128), dtype=torch.int64)
     mask = torch.ones(2, 128, dtype=torch.int64)
     axes = {0: "batch", 1: "sequence"}
-    torch.onnx.export(Bert(), (ids, mask), path, input_names=["input_ids", "attention_mask"],
+    torch.onnx.export(Bert(attention), (ids, mask), path, input_names=["input_ids", "attention_mask"],
                       output_names=["last_hidden_state", "pooler_output"],
                       dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes, "pooler_output": {0: "batch"}},
                       opset_version=17, dynamo=False)
@@ -53,9 +58,11 @@ if __name__ == "__main__":
     out, only = sys.argv[1], set(sys.argv[2:])  # export_models.py DIR [resnet50.onnx ...]: only those
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
-    for name, export in [("resnet50.onnx", export_resnet50), ("bert-base.onnx", export_bert)]:
+    models = [("resnet50.onnx", export_resnet50), ("bert-base.onnx", export_bert),
+              ("bert-base-eager.onnx", lambda path: export_bert(path, "eager"))]  # the last only when named
+    for name, export in models:
         path = os.path.join(out, name)
-        if only and name not in only:
+        if (only and name not in only) or (not only and name == "bert-base-eager.onnx"):
             continue
         if not os.path.exists(path):
             export(path)
