@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# BERT-base FP16 at batch 128 through ApplyTensorRt three ways, in one call: as exported (SDPA attention),
-# fused by ONNX Runtime's transformer optimizer, and exported with eager attention then fused; then
+# BERT-base FP16 at batch 128 through ApplyTensorRt, in one call: as exported (SDPA attention) and fused by
+# ONNX Runtime's transformer optimizer (EAGER=1: also exported with eager attention, then fused); then
 # PyTorch FP16 at the same batch. Needs prepare.sh's /tmp/models/bert-base.onnx.
 set -uo pipefail
-python3 tests/TrtMLNet.GpuTests/export_models.py /tmp/models bert-base-eager.onnx 2>&1 | grep -E "MiB|attention" | tail -3
-for v in sdpa-fused eager-fused; do mkdir -p /tmp/bert-$v; done
+mkdir -p /tmp/bert-sdpa-fused /tmp/bert-eager-fused
 python3 benchmarks/gpu/bert_fused.py /tmp/models/bert-base.onnx /tmp/bert-sdpa-fused/bert-base.onnx 2>&1 | tail -2
-python3 benchmarks/gpu/bert_fused.py /tmp/models/bert-base-eager.onnx /tmp/bert-eager-fused/bert-base.onnx 2>&1 | tail -2
+if [[ -n ${EAGER:-} ]]; then
+  python3 tests/TrtMLNet.GpuTests/export_models.py /tmp/models bert-base-eager.onnx 2>&1 | grep -E "MiB|attention" | tail -3
+  python3 benchmarks/gpu/bert_fused.py /tmp/models/bert-base-eager.onnx /tmp/bert-eager-fused/bert-base.onnx 2>&1 | tail -2
+fi
 bench() {
   echo "== $1"
   timeout ${BENCH_TIMEOUT:-100} bash .gpu/tools/on-device.sh run TrtMLNet.Benchmarks gpu --models $2 --only BERT --batch-sizes ${BATCHES:-128} \
@@ -15,7 +17,7 @@ bench() {
 {
   bench "as exported" /tmp/models
   bench "fused by onnxruntime.transformers" /tmp/bert-sdpa-fused
-  bench "eager attention, fused" /tmp/bert-eager-fused
+  [[ -n ${EAGER:-} ]] && bench "eager attention, fused" /tmp/bert-eager-fused
   echo "== PyTorch"
   python3 - <<'PY'
 import time, torch
