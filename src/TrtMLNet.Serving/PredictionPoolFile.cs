@@ -20,9 +20,9 @@ public static class PredictionPool
     /// <param name="watchForChanges">Reload the model when the file changes.</param>
     /// <param name="options">Batching, queue and warm-up.</param>
     /// <param name="configureTensorRt">
-    /// Changes the saved TrtMLNet options on load (backend, device, ...). Before it runs, a stage saved without
-    /// <see cref="TensorRtOptions.BatchBuckets"/> gets <see cref="TensorRtOptions.PowerOfTwoBuckets"/> of its
-    /// BatchSize; set them to <c>[]</c> here to pad every batch to the full size instead.
+    /// Changes the saved TrtMLNet options on load (backend, device, ...). After it, a stage with no
+    /// <see cref="TensorRtOptions.BatchBuckets"/> (saved or set here) gets <see cref="TensorRtOptions.PowerOfTwoBuckets"/>
+    /// of its BatchSize; set them to <c>[]</c> here to pad every batch to the full size instead.
     /// </param>
     /// <param name="name">The pool's name in errors, logs, metrics and health checks.</param>
     /// <param name="logger">Where reloads and failures are logged.</param>
@@ -48,12 +48,13 @@ public static class PredictionPool
     /// The options a pool loads a model file with. A served batch holds the requests waiting, often a few; on an
     /// engine tuned per batch size (ONNX Runtime CUDA) one request padded to a batch of 64 costs a batch of 64:
     /// on the H200, ResNet-50 served one client 104 requests/s padded, 372 with buckets (docs/serving.md). So
-    /// buckets are the default, each costing the engine's weights once more on the device; the saved options
-    /// and then the caller's have the last word.
+    /// buckets are the default where a model has convolutions (only those pay for a new shape), each costing a
+    /// session more on the device; the saved options and the caller's come first.
     /// </summary>
     internal static Action<TensorRtOptions> ServingDefaults(Action<TensorRtOptions>? configure) => options =>
     {
-        options.BatchBuckets ??= TensorRtOptions.PowerOfTwoBuckets(options.BatchSize);
+        // The caller's changes first: a BatchSize lowered on load must size the buckets.
         configure?.Invoke(options);
+        options.BatchBuckets ??= TensorRtOptions.PowerOfTwoBuckets(options.BatchSize);
     };
 }

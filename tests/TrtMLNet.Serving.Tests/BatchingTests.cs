@@ -114,10 +114,11 @@ public sealed class BatchingTests
     {
         var ml = new MLContext(1);
         var path = ServingModels.TabularFile(seed: 20, batchSize: 16);
-        int[]? seen = null;
-        await using (var pool = PredictionPool.FromFile<TabularInput, TabularOutput>(ml, path, configureTensorRt: o => seen = o.BatchBuckets))
+        await using (var pool = PredictionPool.FromFile<TabularInput, TabularOutput>(ml, path))
+        {
             await pool.WhenReady.WaitAsync(Cancel);
-        Assert.Equal([1, 2, 4, 8], seen!);
+            Assert.Equal([1, 2, 4, 8], Assert.Single(Batching.PipelineStages.TensorRtStages(pool.Model)).Options.BatchBuckets!);
+        }
 
         var saved = new TensorRtOptions { BatchSize = 64, BatchBuckets = [4] };
         PredictionPool.ServingDefaults(null)(saved);
@@ -125,6 +126,9 @@ public sealed class BatchingTests
         var none = new TensorRtOptions { BatchSize = 64 };
         PredictionPool.ServingDefaults(o => o.BatchBuckets = [])(none);
         Assert.Empty(none.BatchBuckets!);
+        var lowered = new TensorRtOptions { BatchSize = 64 };
+        PredictionPool.ServingDefaults(o => o.BatchSize = 16)(lowered); // the buckets follow a BatchSize lowered on load
+        Assert.Equal([1, 2, 4, 8], lowered.BatchBuckets!);
     }
 
     [Fact]
