@@ -79,8 +79,9 @@ public sealed class TensorRtOptions
 
     /// <summary>
     /// Smaller batch sizes a short batch is padded up to, instead of up to <see cref="BatchSize"/>, on an
-    /// engine that must be tuned for each input shape (ONNX Runtime CUDA with cuDNN's algorithm search:
-    /// each size gets a session of its own, tuned at fit, so the weights are on the device once per size).
+    /// engine that must be tuned for each input shape (ONNX Runtime CUDA with cuDNN's algorithm search, on a
+    /// model with convolutions: each size gets a session of its own, tuned at fit, with its own weights and
+    /// memory arena on the device).
     /// Serving wants them: its batches are as large as the requests waiting, and one request padded to a
     /// batch of 64 costs a batch of 64. Batch jobs, whose batches are full but for the last, do not.
     /// Null or empty: pad to BatchSize. Engines that run any batch at its own size (TensorRT, the CPU)

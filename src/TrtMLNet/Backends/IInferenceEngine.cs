@@ -46,7 +46,8 @@ internal interface IInferenceEngine : IDisposable
     /// profiles, the CPU). ONNX Runtime CUDA needs it because its convolutions keep their cuDNN setup for
     /// the last input shape only (CudnnConvState's last_x_dims in its conv kernels) and redo it, algorithm
     /// search included, whenever the shape changes: on the H200, ResNet-50 served batches of varying size
-    /// at 28-87 requests/s where full batches ran at 3,900. So it keeps one shape per session.
+    /// at 28-87 requests/s where full batches ran at 3,900. So a model with convolutions keeps one shape per
+    /// session there; one without (BERT) runs any batch at its own size.
     /// </summary>
     IReadOnlyList<int>? TunedBatchSizes { get; }
 

@@ -11,10 +11,12 @@ namespace TrtMLNet.Onnx;
 /// <param name="Metadata">The model's metadata properties.</param>
 /// <param name="Inputs">The graph's inputs that are fed at run time (initializers listed as inputs by old exporters are left out).</param>
 /// <param name="Outputs">The graph's outputs.</param>
+/// <param name="OpTypes">The op types of the main graph's nodes (subgraphs' are not read).</param>
 internal sealed record OnnxModelFile(
     long IrVersion,
     long InitializerBytes,
     int InitializerCount,
     IReadOnlyDictionary<string, string> Metadata,
     IReadOnlyList<TensorInfo> Inputs,
-    IReadOnlyList<TensorInfo> Outputs);
+    IReadOnlyList<TensorInfo> Outputs,
+    IReadOnlySet<string> OpTypes);

@@ -49,7 +49,7 @@ internal static class OnnxModelReader
             throw new InvalidDataException(
                 $"{source} is not an ONNX model: it has {(ir <= 0 ? "no IR version" : "")}{(ir <= 0 && !hasGraph ? " and " : "")}{(!hasGraph ? "no graph" : "")}.");
         var inputs = graph.Inputs.Where(i => !graph.InitializerNames.Contains(i.Name)).ToList();
-        return new OnnxModelFile(ir, graph.InitializerBytes, graph.InitializerNames.Count, metadata, inputs, graph.Outputs);
+        return new OnnxModelFile(ir, graph.InitializerBytes, graph.InitializerNames.Count, metadata, inputs, graph.Outputs, graph.OpTypes);
     }
 
     internal sealed class GraphContents
@@ -58,6 +58,7 @@ internal static class OnnxModelReader
         public HashSet<string> InitializerNames { get; } = new(StringComparer.Ordinal);
         public List<TensorInfo> Inputs { get; } = [];
         public List<TensorInfo> Outputs { get; } = [];
+        public HashSet<string> OpTypes { get; } = new(StringComparer.Ordinal);
     }
 
     internal static void ReadGraph(ByteString bytes, GraphContents graph)
@@ -73,6 +74,9 @@ internal static class OnnxModelReader
             }
             switch (WireFormat.GetTagFieldNumber(tag))
             {
+                case GraphNode:
+                    graph.OpTypes.Add(ReadOpType(input.ReadBytes()));
+                    break;
                 case GraphInitializer:
                     var (name, size) = ReadTensor(input.ReadBytes());
                     graph.InitializerBytes += size;
@@ -89,6 +93,19 @@ internal static class OnnxModelReader
                     break;
             }
         }
+    }
+
+    private static string ReadOpType(ByteString bytes)
+    {
+        var input = bytes.CreateCodedInput();
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == NodeOpType && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                return input.ReadString();
+            input.SkipLastField();
+        }
+        return "";
     }
 
     /// <summary>A ValueInfoProto: name, and for a tensor its element type and shape (-1 and a name for symbolic dimensions).</summary>

@@ -88,6 +88,27 @@ public class OnnxRuntimeOptionMappingTests
         Assert.Equal("1", defaults["prefer_nhwc"]);
     }
 
+    /// <summary>One session per batch size only where a new shape costs cuDNN's convolution search: CUDA, a search asked for, convolutions in the model.</summary>
+    [Theory]
+    [InlineData(TensorRtBackend.OnnxRuntimeCuda, CudnnConvolutionSearch.Exhaustive, "Conv", true)]
+    [InlineData(TensorRtBackend.OnnxRuntimeCuda, CudnnConvolutionSearch.Default, "ConvTranspose", true)]
+    [InlineData(TensorRtBackend.OnnxRuntimeCuda, CudnnConvolutionSearch.Heuristic, "Conv", false)]
+    [InlineData(TensorRtBackend.OnnxRuntimeCuda, CudnnConvolutionSearch.Exhaustive, "MatMul", false)]
+    [InlineData(TensorRtBackend.OnnxRuntimeCpu, CudnnConvolutionSearch.Exhaustive, "Conv", false)]
+    public void OnlyConvolutionModelsOnCudaWithASearchGetASessionPerBatchSize(TensorRtBackend backend, CudnnConvolutionSearch search, string op, bool tuned)
+    {
+        var model = new Models.OnnxModelBuilder()
+            .Input("x", Models.OnnxType.Float, "N", 4)
+            .Node(op, ["x"], ["y"])
+            .Output("y", Models.OnnxType.Float, "N", 4)
+            .Build();
+        var file = TrtMLNet.Onnx.OnnxModelReader.Read(model, "test model");
+        var options = new EngineOptions { Backend = backend, Build = new EngineBuildOptions { ConvolutionSearch = search } };
+
+        Assert.Contains(op, file.OpTypes);
+        Assert.Equal(tuned, OnnxRuntimeEngine.TunesPerShape(options, file));
+    }
+
     [Fact]
     public void CudaGraphsAreCapturedPerLaneBuffersForFullBatchesOnly()
     {

@@ -14,7 +14,8 @@ namespace TrtMLNet.Backends.OnnxRuntime;
 internal sealed class CudaGraphRuns(int capturedRows) : IDisposable
 {
     private readonly Dictionary<string, RunOptions> _graphs = [];
-    private readonly RunOptions _uncaptured = WithGraphId(-1);
+    /// <summary>Run options for a run that must not be captured (gpu_graph_id -1).</summary>
+    public RunOptions Uncaptured { get; } = WithGraphId(-1);
 
     /// <summary>Held around every run of the session.</summary>
     public Lock Turn { get; } = new();
@@ -23,7 +24,7 @@ internal sealed class CudaGraphRuns(int capturedRows) : IDisposable
     public RunOptions For(ExecutionRequest request)
     {
         if (request.Inputs.Length == 0 || request.Inputs[0].Shape is not [var rows, ..] || rows != capturedRows)
-            return _uncaptured;
+            return Uncaptured;
         var key = string.Join(",", request.Inputs.Concat(request.Outputs).Select(t => $"{t.Data:x}:{string.Join("x", t.Shape)}"));
         if (!_graphs.TryGetValue(key, out var options))
             _graphs[key] = options = WithGraphId(_graphs.Count);
@@ -43,6 +44,6 @@ internal sealed class CudaGraphRuns(int capturedRows) : IDisposable
     {
         foreach (var options in _graphs.Values)
             options.Dispose();
-        _uncaptured.Dispose();
+        Uncaptured.Dispose();
     }
 }

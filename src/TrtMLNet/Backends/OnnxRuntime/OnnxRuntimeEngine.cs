@@ -32,7 +32,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     {
         _sessions = sessions;
         _deviceUse = deviceUse;
-        TunedBatchSizes = TunesPerShape(options) ? options.BatchSizes : null;
+        TunedBatchSizes = TunesPerShape(options, file) ? options.BatchSizes : null;
         Backend = options.Backend;
         Device = device;
         _ioMemory = device.SharesHostMemory
@@ -63,8 +63,10 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     public IReadOnlyList<int>? TunedBatchSizes { get; }
 
-    private static bool TunesPerShape(EngineOptions options) =>
-        options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.ConvolutionSearch != CudnnConvolutionSearch.Heuristic;
+    /// <summary>The cost of a new shape is cuDNN's convolution set-up: a model without convolutions (BERT) runs any batch at its own size.</summary>
+    internal static bool TunesPerShape(EngineOptions options, OnnxModelFile file) =>
+        options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.ConvolutionSearch != CudnnConvolutionSearch.Heuristic
+        && (file.OpTypes.Contains("Conv") || file.OpTypes.Contains("ConvTranspose"));
 
     /// <summary>ONNX Runtime's Run is thread-safe on one session; a "context" is only an IO binding.</summary>
     public bool ContextsNeedOwnProfile => false;
@@ -99,7 +101,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             try
             {
                 var before = device.MemoryInfo()?.Free;
-                var sessions = CreateSessions(model, sessionOptions, options, source);
+                var sessions = CreateSessions(model, file, sessionOptions, options, source);
                 var measured = before is { } b ? b - device.MemoryInfo()!.Value.Free : (long?)null;
                 var description = $"ONNX Runtime {OnnxRuntimeSessionOptions.ProviderName(options.Backend)} on {(device.SharesHostMemory ? "the CPU" : device.Name)}";
                 return new OnnxRuntimeEngine(sessions, options, device, use, file, measured, description);
@@ -112,17 +114,25 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         }
     }
 
-    private static SizedSession[] CreateSessions(byte[] model, SessionOptions sessionOptions, EngineOptions options, string source)
+    private static SizedSession[] CreateSessions(byte[] model, OnnxModelFile file, SessionOptions sessionOptions, EngineOptions options, string source)
     {
         var graphs = options.Backend == TensorRtBackend.OnnxRuntimeCuda && options.Build.CudaGraphs;
-        var sizes = TunesPerShape(options) ? options.BatchSizes.Select(s => (int?)s).ToArray() : [null];
+        var sizes = TunesPerShape(options, file) ? options.BatchSizes.Select(s => (int?)s).ToArray() : [null];
         var sessions = new List<SizedSession>();
         try
         {
             foreach (var rows in sizes)
             {
-                var session = new InferenceSession(model, sessionOptions);
-                sessions.Add(new SizedSession(session, rows, graphs ? new CudaGraphRuns(rows ?? options.FullBatchRows) : null));
+                var runs = graphs ? new CudaGraphRuns(rows ?? options.FullBatchRows) : null;
+                try
+                {
+                    sessions.Add(new SizedSession(new InferenceSession(model, sessionOptions), rows, runs));
+                }
+                catch
+                {
+                    runs?.Dispose();
+                    throw;
+                }
             }
             return [.. sessions];
         }
@@ -176,8 +186,9 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 values.Add(OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ToOrt(input.ElementType), shape, memory[^1], bytes));
             }
             // A tuned size runs on its own session (at fit, this is its tuning run); other shapes on the largest.
+            // Never as a CUDA graph: a run without gpu_graph_id would be graph 0, a lane's, captured on these buffers.
             var session = _sessions.FirstOrDefault(s => s.Rows == RowsOf(names.Select(n => inputShapes[n]))) ?? _sessions[^1];
-            using var results = session.Session.Run(_runOptions, names, values, Outputs.Select(o => o.Name).ToList());
+            using var results = session.Session.Run(session.Graphs?.Uncaptured ?? _runOptions, names, values, Outputs.Select(o => o.Name).ToList());
             return Outputs.Zip(results).ToDictionary(p => p.First.Name, p => p.Second.GetTensorTypeAndShape().Shape);
         }
         finally
@@ -294,7 +305,17 @@ internal sealed class OnnxRuntimeContext : IEngineContext
     public OnnxRuntimeContext(OnnxRuntimeEngine engine)
     {
         _engine = engine;
-        _bindings = Enumerable.Range(0, engine.SessionCount).Select(engine.CreateBinding).ToArray();
+        _bindings = new OrtIoBinding?[engine.SessionCount];
+        try
+        {
+            for (var i = 0; i < _bindings.Length; i++)
+                _bindings[i] = engine.CreateBinding(i);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public int Profile => 0;
