@@ -103,6 +103,8 @@ internal static class ElementTypeRules
         "SkipLayerNormalization" when output is 1 or 2 => OnnxDataType.Float,
         // Its inputs start with the int32 token and segment ids: the outputs take the embeddings' type, but the mask index.
         "EmbedLayerNormalization" => output == 1 ? OnnxDataType.Int32 : inputType(2),
+        // Output 3, the attention scores, has a type of its own ("QK" in its schema): left to value_info.
+        "MultiHeadAttention" when output == 3 => null,
         _ when s_microsoftSameAsFirstInput.Contains(op) => inputType(0),
         _ => null,
     };

@@ -50,7 +50,10 @@ internal sealed class CudaDevice
     /// not permitted when stream is capturing") while the capture lasts: on the H200, one lane's run failed
     /// so while another lane captured a graph for another batch size. Nothing a TrtMLNet thread does touches
     /// another thread's capturing stream (all streams are non-blocking), so minding only its own captures is
-    /// safe, and a capturing thread is still held to the rules for its own.
+    /// safe, and a capturing thread is still held to the rules for its own. What the mode does not cover: a
+    /// call that synchronizes the whole device (freeing device memory) while another thread captures would
+    /// spoil that capture. While batches run, TrtMLNet frees device memory only when a lane's image decoder
+    /// grows its buffers for larger pictures; ONNX Runtime captures during each size's first runs on a lane.
     /// </remarks>
     public void MakeCurrent()
     {

@@ -135,7 +135,7 @@ static void DrainAll()
 typedef int CUresult;
 enum { OK = 0, ERR_INVALID_VALUE = 1, ERR_OOM = 2, ERR_INVALID_HANDLE = 400, ERR_NOT_FOUND = 500 };
 
-struct FakeEvent { int recorded; void* stream; };
+struct FakeEvent { int recorded; bool queued; void* stream; }; // stream: where it was last recorded (null is a stream too)
 struct FakeModule { int dummy; };
 
 EXPORT CUresult cuInit(unsigned) { return OK; }
@@ -229,7 +229,7 @@ EXPORT CUresult cuMemsetD8Async(void* dst, unsigned char value, size_t n, void* 
     return OK;
 }
 
-static void* NewObject() { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects++; return new FakeEvent{0, nullptr}; }
+static void* NewObject() { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects++; return new FakeEvent{0, false, nullptr}; }
 static CUresult DeleteObject(void* p) { std::lock_guard<std::recursive_mutex> guard(g_lock); g_cudaObjects--; delete static_cast<FakeEvent*>(p); return OK; }
 
 EXPORT CUresult cuStreamCreateWithPriority(void** s, unsigned, int) { *s = NewObject(); return OK; }
@@ -244,14 +244,23 @@ EXPORT CUresult cuStreamDestroy_v2(void* s)
 EXPORT CUresult cuStreamSynchronize(void* s) { Drain(s); return OK; }
 // Waiting for an event runs its stream's work: all of it, a little more than up to the event, which only
 // hides a missing wait where the later work would have covered it anyway.
-static void DrainEvent(void* e) { if (void* stream = static_cast<FakeEvent*>(e)->stream) Drain(stream); }
+static void DrainEvent(void* e)
+{
+    std::lock_guard<std::recursive_mutex> guard(g_lock);
+    auto* event = static_cast<FakeEvent*>(e);
+    if (event->queued)
+        Drain(event->stream);
+}
 EXPORT CUresult cuStreamWaitEvent(void*, void* e, unsigned) { DrainEvent(e); return OK; }
 EXPORT CUresult cuEventCreate(void** e, unsigned) { *e = NewObject(); return OK; }
-EXPORT CUresult cuEventDestroy_v2(void* e) { DrainEvent(e); return DeleteObject(e); }
+// Every stream: work queued anywhere may still name this event (recorded on one stream, then another).
+EXPORT CUresult cuEventDestroy_v2(void* e) { DrainAll(); return DeleteObject(e); }
 EXPORT CUresult cuEventRecord(void* e, void* stream)
 {
+    std::lock_guard<std::recursive_mutex> guard(g_lock);
     auto* event = static_cast<FakeEvent*>(e);
     event->stream = stream;
+    event->queued = true;
     Enqueue(stream, [event] { event->recorded = 1; });
     return OK;
 }
