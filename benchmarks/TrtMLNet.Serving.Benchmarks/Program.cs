@@ -14,7 +14,7 @@ var engineBatch = new Option<int>("--engine-batch") { Description = "BatchSize o
 var buckets = new Option<string?>("--buckets") { Description = "TensorRtOptions.BatchBuckets of the pool's model, comma-separated (e.g. 1,4,16): smaller batch sizes a short batch is padded to instead of --engine-batch." };
 var maxBatch = new Option<int>("--max-batch") { Description = "PredictionPoolOptions.MaxBatchSize.", DefaultValueFactory = _ => 64 };
 var maxDelay = new Option<double>("--max-delay-ms") { Description = "PredictionPoolOptions.MaxDelay in milliseconds.", DefaultValueFactory = _ => 0 };
-var concurrentBatches = new Option<int>("--concurrent-batches") { Description = "PredictionPoolOptions.MaxConcurrentBatches.", DefaultValueFactory = _ => 2 };
+var concurrentBatches = new Option<int>("--concurrent-batches") { Description = "PredictionPoolOptions.MaxConcurrentBatches.", DefaultValueFactory = _ => new TrtMLNet.Serving.PredictionPoolOptions().MaxConcurrentBatches };
 var lanes = new Option<int?>("--lanes") { Description = "TensorRtOptions.Lanes (lanes) of the pool's model." };
 var graphs = new Option<bool>("--cuda-graphs") { Description = "TensorRtOptions.CudaGraphs." };
 var baselines = new Option<string>("--baselines") { Description = "onnx (ML.NET's Load, what PredictionEnginePool serves), trt (LoadWithTensorRt row by row), both, or \",\" for none.", DefaultValueFactory = _ => "onnx" };

@@ -6,7 +6,7 @@ set -uo pipefail
 buckets=${BUCKETS-1,2,4,8,16,32}
 run() {
   timeout 300 bash .gpu/tools/on-device.sh run TrtMLNet.Serving.Benchmarks --model resnet50 --models-folder /tmp/models \
-    --backend OnnxRuntimeCuda --device 0 --engine-batch 64 --max-batch 64 --concurrent-batches ${CONCURRENT:-2} --clients 1,16,64,256 --duration ${DURATION:-10} --warmup 3 \
+    --backend OnnxRuntimeCuda --device 0 --engine-batch 64 --max-batch 64 --concurrent-batches ${CONCURRENT:-3} --clients 1,16,64,256 --duration ${DURATION:-10} --warmup 3 \
     ${buckets:+--buckets $buckets} "$@" 2>&1
 }
 { run; echo; run --precision Fp16 --baselines ,; echo; run --precision Fp16 --cuda-graphs --baselines ,; } | tee $OUT/serving-gpu.md | grep -v "W:onnx" | tail -60

@@ -26,10 +26,11 @@ public sealed class PredictionPoolOptions
     public int MaxQueue { get; set; } = 4096;
 
     /// <summary>
-    /// Batches scored at once. TrtMLNet runs concurrent batches on its lanes (TensorRtOptions.Lanes),
-    /// so this should not exceed the lanes; 2 lets one batch be formed and read while another computes.
+    /// Batches scored at once: one being read into the model on the host while others compute on the
+    /// TrtMLNet stage's lanes (TensorRtOptions.Lanes, 2). 3 measured best on an H200 (ResNet-50, 64 and 256
+    /// clients: 13-38% more than 2; 4 no better), and the same as 2 within the noise on a 2-core CPU (docs/serving.md).
     /// </summary>
-    public int MaxConcurrentBatches { get; set; } = 2;
+    public int MaxConcurrentBatches { get; set; } = 3;
 
     /// <summary>
     /// A row (of the pool's input type) to warm up with before the pool reports ready: a batch of
