@@ -28,7 +28,7 @@ public sealed class PredictionPoolOptions
     /// <summary>
     /// Batches scored at once: one being read into the model on the host while others compute on the
     /// TrtMLNet stage's lanes (TensorRtOptions.Lanes, 2). 3 measured best on an H200 (ResNet-50, 64 and 256
-    /// clients: 13-38% more than 2; 4 no better), and the same as 2 within the noise on a 2-core CPU (docs/serving.md).
+    /// clients: 13-61% more than 2, two runs of one day; 4 no better), and the same as 2 within the noise on a 2-core CPU (docs/serving.md).
     /// </summary>
     public int MaxConcurrentBatches { get; set; } = 3;
 
