@@ -19,6 +19,7 @@ internal sealed class FittedModel
         Runtime = runtime;
         Warn = warn;
         Layout = LayoutOf(shapes);
+        PaddedBatchSizes = shapes.BatchKind == BatchKind.Fixed ? [shapes.BatchSize] : runtime.Engine.TunedBatchSizes;
     }
 
     public ModelShapes Shapes { get; }
@@ -86,8 +87,7 @@ internal sealed class FittedModel
     public int RunRows(int rows) => PaddedBatchSizes is { } sizes ? sizes.FirstOrDefault(s => s >= rows, Shapes.BatchSize) : rows;
 
     /// <summary>The sizes batches are padded to, the full batch last; null when they run at their own size.</summary>
-    public IReadOnlyList<int>? PaddedBatchSizes =>
-        Shapes.BatchKind == BatchKind.Fixed ? [Shapes.BatchSize] : Runtime.Engine.TunedBatchSizes;
+    public IReadOnlyList<int>? PaddedBatchSizes { get; }
 
     public static BatchLayout LayoutOf(ModelShapes shapes) => new(
         shapes.Inputs.Select(i => i.RowBytes * shapes.BatchSize),
