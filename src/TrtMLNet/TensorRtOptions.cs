@@ -85,7 +85,7 @@ public sealed class TensorRtOptions
     /// Serving wants them: its batches are as large as the requests waiting, and one request padded to a
     /// batch of 64 costs a batch of 64. Batch jobs, whose batches are full but for the last, do not.
     /// Null or empty: pad to BatchSize. Engines that run any batch at its own size (TensorRT, the CPU)
-    /// do that whatever this says, and a model that fixes its batch dimension ignores it, with a warning.
+    /// do that whatever this says, and a model that fixes its batch dimension ignores it (said in the log).
     /// Each must be between 1 and BatchSize.
     /// </summary>
     public int[]? BatchBuckets { get; set; }

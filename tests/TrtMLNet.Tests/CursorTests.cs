@@ -67,7 +67,7 @@ public class CursorTests
     }
 
     [Fact]
-    public void BatchBucketsOnAModelThatFixesItsBatchAreIgnoredWithAWarningNamingTheModel()
+    public void BatchBucketsOnAModelThatFixesItsBatchAreIgnoredSayingSoAndNamingTheModel()
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Rows(4));
@@ -77,15 +77,15 @@ public class CursorTests
             .Output("z", Models.OnnxType.Float, 8, 1)
             .Build();
         var options = new TensorRtOptions { BatchSize = 8, BatchBuckets = [2] };
-        var warnings = new List<string>();
+        var messages = new List<string>();
         IReadOnlyList<int>? sizes = null;
 
         using var transformer = TestEngines.Fit(o => { sizes = o.BatchSizes; return new MarkingEngine(Width); }, fixedBatch, data, options,
-            new Scoring.FitEnvironment(null, null, warnings.Add, _ => { }));
+            new Scoring.FitEnvironment(null, null, _ => { }, messages.Add));
 
         Assert.Equal([8], sizes!);
         Assert.Equal([8], transformer.PaddedBatchSizes!);
-        Assert.Contains(warnings, w => w.Contains("test model fixes its batch dimension at 8", StringComparison.Ordinal) && w.Contains("BatchBuckets (2) do not apply"));
+        Assert.Contains(messages, w => w.Contains("test model fixes its batch dimension at 8", StringComparison.Ordinal) && w.Contains("BatchBuckets (2) do not apply"));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ internal static class ModelFitter
             model = ModelSource.FromBytes(Onnx.OnnxModelEditor.WithOpenBatch(model.OnnxBytes), model.Name + " (batch dimension opened)");
             environment.Info($"{model.Name}: the leading dimension of its inputs and outputs was opened so rows run in batches of {options.BatchSize}.");
         }
-        var shapes = BindShapes(options, model, columnType, environment.Warn);
+        var shapes = BindShapes(options, model, columnType, environment);
         var skipped = new List<SkippedBackend>();
         var engine = ChooseEngine(options, model, shapes, environment, skipped, makeEngine);
         try
@@ -64,16 +64,16 @@ internal static class ModelFitter
     }
 
     /// <summary>Step 1: which column feeds which input, and every per-row shape.</summary>
-    private static ModelShapes BindShapes(TensorRtOptions options, ModelSource model, Func<string, DataViewType?> columnType, Action<string> warn)
+    private static ModelShapes BindShapes(TensorRtOptions options, ModelSource model, Func<string, DataViewType?> columnType, FitEnvironment environment)
     {
         var inputColumns = options.InputColumns is { Length: > 0 } given ? given : model.Onnx.Inputs.Select(i => i.Name).ToArray();
         var shapes = ModelShapes.Bind(model.Onnx.Inputs, inputColumns, columnType, options.ShapeDictionary, options.BatchSize, model.Name, options.ImageInputs);
         if (options.BatchSize != shapes.BatchSize && shapes.BatchKind == BatchKind.Fixed)
-            warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). " +
+            environment.Warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). " +
                 $"Export it with an open batch dimension to batch it.");
-        // A warning, as for BatchSize above: a prediction pool sets buckets on every model file it loads.
+        // Said, not warned: a prediction pool sets buckets on every model file it loads, fixed batch or not.
         if (options.BatchBuckets is { Length: > 0 } && shapes.BatchKind == BatchKind.Fixed)
-            warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so its batches run at that size and BatchBuckets " +
+            environment.Info($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so its batches run at that size and BatchBuckets " +
                 $"({string.Join(", ", options.BatchBuckets)}) do not apply. Export it with an open batch dimension, or set OpenBatchDimension, to use them.");
         return shapes;
     }
