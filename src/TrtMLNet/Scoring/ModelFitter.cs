@@ -69,7 +69,8 @@ internal static class ModelFitter
         var inputColumns = options.InputColumns is { Length: > 0 } given ? given : model.Onnx.Inputs.Select(i => i.Name).ToArray();
         var shapes = ModelShapes.Bind(model.Onnx.Inputs, inputColumns, columnType, options.ShapeDictionary, options.BatchSize, model.Name, options.ImageInputs);
         if (options.BatchSize != shapes.BatchSize && shapes.BatchKind == BatchKind.Fixed)
-            environment.Warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time whatever BatchSize says ({options.BatchSize}). " +
+            environment.Warn($"{model.Name} fixes its batch dimension at {shapes.BatchSize}, so it runs {shapes.BatchSize} row(s) at a time " +
+                $"whatever BatchSize says ({options.BatchSize}). " +
                 $"Export it with an open batch dimension to batch it.");
         // Said, not warned: a prediction pool sets buckets on every model file it loads, fixed batch or not.
         if (options.BatchBuckets is { Length: > 0 } && shapes.BatchKind == BatchKind.Fixed)
