@@ -148,16 +148,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         }
     }
 
-    /// <summary>The session a batch of <paramref name="rows"/> runs on: the one tuned for that size, or the only one.</summary>
-    private int SessionFor(long rows)
-    {
-        if (_sessions.Length == 1)
-            return 0;
-        var index = Array.FindIndex(_sessions, s => s.Rows == rows);
-        return index >= 0 ? index
-            : throw new InvalidOperationException(
-                $"A batch of {rows} rows reached an engine tuned for batches of {string.Join(", ", TunedBatchSizes!)} only: it should have been padded.");
-    }
+    /// <summary>The session a batch of <paramref name="rows"/> runs on: the one tuned for that size, or the only one; -1 when none is.</summary>
+    private int SessionFor(long rows) => _sessions.Length == 1 ? 0 : Array.FindIndex(_sessions, s => s.Rows == rows);
 
     private static long RowsOf(IEnumerable<long[]> shapes) => shapes.FirstOrDefault(s => s.Length > 0) is [var rows, ..] ? rows : 1;
 
@@ -187,7 +179,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             }
             // A tuned size runs on its own session (at fit, this is its tuning run); other shapes on the largest.
             // Never as a CUDA graph: a run without gpu_graph_id would be graph 0, a lane's, captured on these buffers.
-            var session = _sessions.FirstOrDefault(s => s.Rows == RowsOf(names.Select(n => inputShapes[n]))) ?? _sessions[^1];
+            var index = SessionFor(RowsOf(names.Select(n => inputShapes[n])));
+            var session = _sessions[index >= 0 ? index : ^1];
             using var results = session.Session.Run(session.Graphs?.Uncaptured ?? _runOptions, names, values, Outputs.Select(o => o.Name).ToList());
             return Outputs.Zip(results).ToDictionary(p => p.First.Name, p => p.Second.GetTensorTypeAndShape().Shape);
         }
@@ -205,7 +198,11 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     internal void Run(ExecutionRequest request, OnnxRuntimeContext context)
     {
-        var index = SessionFor(RowsOf(request.Inputs.Select(t => t.Shape)));
+        var rows = RowsOf(request.Inputs.Select(t => t.Shape));
+        var index = SessionFor(rows);
+        if (index < 0)
+            throw new InvalidOperationException(
+                $"A batch of {rows} rows reached an engine tuned for batches of {string.Join(", ", TunedBatchSizes!)} only: it should have been padded.");
         var (session, graphs, binding) = (_sessions[index].Session, _sessions[index].Graphs, context.BindingFor(index));
         var inputs = new OrtValue[request.Inputs.Length];
         var outputs = new OrtValue[request.Outputs.Length];
