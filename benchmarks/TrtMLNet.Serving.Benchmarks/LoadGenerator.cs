@@ -3,8 +3,14 @@ using System.Diagnostics;
 namespace TrtMLNet.Serving.Benchmarks;
 
 /// <summary>What one contender did at one number of clients.</summary>
-public sealed record LoadResult(string Contender, int Clients, double Seconds, long Requests, long Errors, double P50Ms, double P99Ms, double MeanBatch)
+/// <remarks>
+/// <see cref="Pool"/> is the pool's own accounting over the measured window (null for a baseline) and
+/// <see cref="Stages"/> the engine's stage means (<see cref="BatchStageTimes"/>): where the time went.
+/// </remarks>
+public sealed record LoadResult(string Contender, int Clients, double Seconds, long Requests, long Errors, double P50Ms, double P99Ms, BatchTotals? Pool, string? Stages)
 {
+    public double MeanBatch => Pool?.MeanRows ?? 1;
+
     public double Throughput => Requests / Seconds;
 }
 
@@ -47,6 +53,7 @@ public static class LoadGenerator
         })).ToList();
 
         await Task.Delay(warmup);
+        using var stages = new BatchStageTimes();
         var before = batches?.Snapshot();
         Volatile.Write(ref measuring, 1);
         var clock = Stopwatch.StartNew();
@@ -61,7 +68,6 @@ public static class LoadGenerator
             Console.Error.WriteLine($"  {contender} at {clients} clients: {errors} errors; the first: {firstError.GetType().Name}: {firstError.Message}");
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
-        return new LoadResult(contender, clients, seconds, all.Length, errors, Percentile(0.50), Percentile(0.99),
-            before is { } b && after is { } a && a.Batches > b.Batches ? (double)(a.Rows - b.Rows) / (a.Batches - b.Batches) : 1);
+        return new LoadResult(contender, clients, seconds, all.Length, errors, Percentile(0.50), Percentile(0.99), after - before, stages.Describe());
     }
 }

@@ -76,8 +76,14 @@ public static class ServingBenchmark
         return results.Any(r => r.Errors > 0) ? 1 : 0;
     }
 
-    private static string Line(LoadResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"  {r.Contender,-40} {r.Clients,4} clients  {r.Throughput,12:N0} req/s  p50 {r.P50Ms,8:F3} ms  p99 {r.P99Ms,8:F3} ms  batch {r.MeanBatch,6:F1}  errors {r.Errors}");
+    private static string Line(LoadResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var line = string.Create(inv, $"  {r.Contender,-40} {r.Clients,4} clients  {r.Throughput,12:N0} req/s  p50 {r.P50Ms,8:F3} ms  p99 {r.P99Ms,8:F3} ms  batch {r.MeanBatch,6:F1}  errors {r.Errors}");
+        if (r.Pool is { } pool)
+            line += string.Create(inv, $"  queued {pool.MeanQueueMs:F2} ms, batch took {pool.MeanBatchMs:F2} ms");
+        return r.Stages is { } stages ? line + $"  engine: {stages}" : line;
+    }
 
     private static string Table<TIn, TOut>(Scenario<TIn, TOut> scenario, BenchmarkOptions options, List<LoadResult> results)
         where TIn : class where TOut : class, new()
