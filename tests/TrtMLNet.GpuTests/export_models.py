@@ -8,6 +8,9 @@ bert-base.onnx: transformers BertModel with bert-base's configuration, inputs in
 attention_mask int64 [batch, sequence], outputs last_hidden_state [batch, sequence, 768] and
 pooler_output [batch, 768].
 bert-base-eager.onnx (only when named): the same with eager attention instead of scaled_dot_product_attention.
+bert-base-fusable.onnx (only when named): eager attention, and the additive mask built from attention_mask as
+transformers 4 did ((1 - mask) * -10000, broadcast over heads and queries): the pattern ONNX Runtime's
+transformer optimizer fuses into Attention nodes (transformers 5 builds its mask in a way it does not match).
 """
 import os
 import sys
@@ -30,25 +33,28 @@ def export_resnet50(path):
 class Bert(torch.nn.Module):
     """BertModel.forward takes keyword arguments in transformers 5; export needs positional ones."""
 
-    def __init__(self, attention=None):
+    def __init__(self, attention=None, classic_mask=False):
         super().__init__()
         from transformers import BertConfig, BertModel
         config = BertConfig()
         if attention:  # "eager": attention as MatMul, Softmax, MatMul, the pattern ONNX Runtime's optimizer fuses
             config._attn_implementation = attention
         self.model = BertModel(config).eval()
+        self.classic_mask = classic_mask
         print("bert attention:", getattr(self.model.config, "_attn_implementation", "?"))
 
     def forward(self, input_ids, attention_mask):
+        if self.classic_mask:  # a 4D mask is used as given
+            attention_mask = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * -10000.0
         out = self.model(input_ids=input_ids, attention_mask=attention_mask)
         return out.last_hidden_state, out.pooler_output
 
 
-def export_bert(path, attention=None):
+def export_bert(path, attention=None, classic_mask=False):
     ids = torch.randint(0, 30522, (2, 128), dtype=torch.int64)
     mask = torch.ones(2, 128, dtype=torch.int64)
     axes = {0: "batch", 1: "sequence"}
-    torch.onnx.export(Bert(attention), (ids, mask), path, input_names=["input_ids", "attention_mask"],
+    torch.onnx.export(Bert(attention, classic_mask), (ids, mask), path, input_names=["input_ids", "attention_mask"],
                       output_names=["last_hidden_state", "pooler_output"],
                       dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes, "pooler_output": {0: "batch"}},
                       opset_version=17, dynamo=False)
@@ -59,10 +65,12 @@ if __name__ == "__main__":
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     models = [("resnet50.onnx", export_resnet50), ("bert-base.onnx", export_bert),
-              ("bert-base-eager.onnx", lambda path: export_bert(path, "eager"))]  # the last only when named
+              ("bert-base-eager.onnx", lambda path: export_bert(path, "eager")),
+              ("bert-base-fusable.onnx", lambda path: export_bert(path, "eager", classic_mask=True))]
+    named_only = {"bert-base-eager.onnx", "bert-base-fusable.onnx"}
     for name, export in models:
         path = os.path.join(out, name)
-        if (only and name not in only) or (not only and name == "bert-base-eager.onnx"):
+        if (only and name not in only) or (not only and name in named_only):
             continue
         if not os.path.exists(path):
             export(path)
