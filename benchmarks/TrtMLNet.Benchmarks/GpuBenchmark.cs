@@ -52,7 +52,7 @@ internal static class GpuBenchmark
         rows = Math.Max(rows, 16 * batchSizes.Max());
         var models = new[]
         {
-            new Model("ResNet-50", Path.Combine(modelsFolder, "resnet50.onnx"), ml.Data.Cache(Images(rows, lend: false)), ["input"], "logits", null),
+            new Model("ResNet-50", Path.Combine(modelsFolder, "resnet50.onnx"), ml.Data.Cache(Images(rows, RowSupply.Copy)), ["input"], "logits", null),
             new Model("BERT-base, sequence 128", Path.Combine(modelsFolder, "bert-base.onnx"), ml.Data.Cache(Tokens(ml, rows, 128)), ["input_ids", "attention_mask"],
                 "pooler_output", new Dictionary<string, int[]> { ["input_ids"] = [1, 128], ["attention_mask"] = [1, 128] }),
         };
@@ -68,7 +68,7 @@ internal static class GpuBenchmark
     /// <summary>
     /// What the source costs: the same transformer over ML.NET's cache (its getter copies each 602 KB row, on
     /// the cursor's thread), over the cache read by several cursors at once (GetRowCursorSet, each with its
-    /// own batch pipeline), and over a source that lends its rows' arrays (no copy); with CUDA graphs too
+    /// own batch pipeline), and over a source that lends its rows' arrays (<see cref="IRowArrayLender"/>: no copy); with CUDA graphs too
     /// when <paramref name="withGraphs"/> is given, and the raw engine at both settings in the same passes.
     /// </summary>
     private static void CompareSources(MLContext ml, Model model, int rows, int batch, int passes, int lanes, int readAhead, TimeSpan minPass, Setting setting,
@@ -76,7 +76,7 @@ internal static class GpuBenchmark
     {
         report.WriteLine($"## {model.Name} at batch {batch}, ApplyTensorRt {setting.Name}: what the source costs");
         report.WriteLine();
-        var lending = Images(rows, lend: true);
+        var lending = Images(rows, RowSupply.Lender);
         var settings = withGraphs is null ? [setting] : new[] { setting, withGraphs };
         var transformers = settings.Select(s => Fit(ml, model, batch, lanes, readAhead, s)).ToList();
         var raws = settings.Select(s => new RawEngine(model.Path, s, ml)).ToList();
@@ -206,13 +206,13 @@ internal static class GpuBenchmark
             .Fit(model.Data);
 
     /// <summary>Random pixels in [-1, 1): 64 distinct images, repeated to <paramref name="rows"/> rows (the values do not change the speed).</summary>
-    private static IDataView Images(int rows, bool lend)
+    private static IDataView Images(int rows, RowSupply supply)
     {
         var random = new Random(7);
         var builder = new DataViewSchema.Builder();
         builder.AddColumn("input", new VectorDataViewType(NumberDataViewType.Single, 3, 224, 224));
         var distinct = Enumerable.Range(0, 64).Select(_ => Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
-        return new InMemoryVectors(builder.ToSchema(), Enumerable.Range(0, rows).Select(i => distinct[i % distinct.Length]).ToList(), lend);
+        return new InMemoryVectors(builder.ToSchema(), Enumerable.Range(0, rows).Select(i => distinct[i % distinct.Length]).ToList(), supply);
     }
 
     private sealed class TokenRow

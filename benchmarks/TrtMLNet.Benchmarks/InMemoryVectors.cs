@@ -1,30 +1,47 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace TrtMLNet.Benchmarks;
 
-/// <summary>
-/// One float vector column held in memory. Its getter copies each row into the caller's buffer, as ML.NET's
-/// own sources and its cache do; with <paramref name="lend"/> it hands out the row's array itself (no copy),
-/// which the IDataView contract allows a source whose rows never change.
-/// </summary>
-internal sealed class InMemoryVectors(DataViewSchema schema, IReadOnlyList<float[]> rows, bool lend = false) : IDataView
+/// <summary>How <see cref="InMemoryVectors"/> hands out its rows.</summary>
+internal enum RowSupply
 {
+    /// <summary>The getter copies each row into the caller's buffer, as ML.NET's own sources and its cache do.</summary>
+    Copy,
+
+    /// <summary>The getter hands out the row's array itself (no copy), which the IDataView contract allows a source whose rows never change.</summary>
+    GetterLends,
+
+    /// <summary>The getter copies, and the cursor lends the row's array to TrtMLNet (<see cref="IRowArrayLender"/>).</summary>
+    Lender,
+}
+
+/// <summary>One float vector column held in memory, supplied as <paramref name="supply"/> says.</summary>
+internal sealed class InMemoryVectors(DataViewSchema schema, IReadOnlyList<float[]> rows, RowSupply supply = RowSupply.Copy) : IDataView
+{
+    private readonly IReadOnlyList<float[]> _rows = rows;
+    private readonly RowSupply _supply = supply;
+    private long _getterCalls;
+
     public bool CanShuffle => false;
 
     public DataViewSchema Schema => schema;
 
-    public long? GetRowCount() => rows.Count;
+    /// <summary>How many times any cursor's getter ran.</summary>
+    public long GetterCalls => Interlocked.Read(ref _getterCalls);
 
-    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(schema, rows, lend);
+    public long? GetRowCount() => _rows.Count;
 
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [new Cursor(schema, rows, lend)];
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(this);
 
-    private sealed class Cursor(DataViewSchema schema, IReadOnlyList<float[]> rows, bool lend) : DataViewRowCursor
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [new Cursor(this)];
+
+    private sealed class Cursor(InMemoryVectors view) : DataViewRowCursor, IRowArrayLender
     {
         private int _row = -1;
 
-        public override DataViewSchema Schema => schema;
+        public override DataViewSchema Schema => view.Schema;
 
         public override long Position => _row;
 
@@ -37,8 +54,9 @@ internal sealed class InMemoryVectors(DataViewSchema schema, IReadOnlyList<float
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
             (ValueGetter<TValue>)(Delegate)new ValueGetter<VBuffer<float>>((ref VBuffer<float> value) =>
             {
-                var source = rows[_row];
-                if (lend)
+                Interlocked.Increment(ref view._getterCalls);
+                var source = view._rows[_row];
+                if (view._supply == RowSupply.GetterLends)
                 {
                     value = new VBuffer<float>(source.Length, source);
                     return;
@@ -48,6 +66,12 @@ internal sealed class InMemoryVectors(DataViewSchema schema, IReadOnlyList<float
                 value = editor.Commit();
             });
 
-        public override bool MoveNext() => ++_row < rows.Count;
+        public bool TryLend<T>(DataViewSchema.Column column, [NotNullWhen(true)] out T[]? values)
+        {
+            values = view._supply == RowSupply.Lender ? view._rows[_row] as T[] : null;
+            return values is not null;
+        }
+
+        public override bool MoveNext() => ++_row < view._rows.Count;
     }
 }

@@ -21,11 +21,11 @@ public class LargeRowTests
         .Output("sum", OnnxType.Float, "N", 1)
         .Save(Path.Combine(TestModels.Folder, "large-row-sum.onnx"));
 
-    private static IDataView Source(float[][] rows, bool lend)
+    private static InMemoryVectors Source(float[][] rows, RowSupply supply)
     {
         var builder = new DataViewSchema.Builder();
         builder.AddColumn("x", new VectorDataViewType(NumberDataViewType.Single, Features));
-        return new InMemoryVectors(builder.ToSchema(), rows, lend);
+        return new InMemoryVectors(builder.ToSchema(), rows, supply);
     }
 
     private static float[][] Rows(int count) =>
@@ -38,7 +38,7 @@ public class LargeRowTests
     {
         var ml = new MLContext(seed: 1);
         var rows = Rows(23);
-        var data = ml.Data.Cache(Source(rows, lend: false));
+        var data = ml.Data.Cache(Source(rows, RowSupply.Copy));
         using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(data);
         for (var pass = 0; pass < 3; pass++)
         {
@@ -53,8 +53,8 @@ public class LargeRowTests
         var ml = new MLContext(seed: 1);
         var rows = Rows(19);
         var copies = rows.Select(r => (float[])r.Clone()).ToArray();
-        var lending = Source(rows, lend: true);
-        var copying = ml.Data.Cache(Source(Rows(19).Reverse().ToArray(), lend: false));
+        var lending = Source(rows, RowSupply.GetterLends);
+        var copying = ml.Data.Cache(Source(Rows(19).Reverse().ToArray(), RowSupply.Copy));
         using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(lending);
         // Alternate the sources, so a pooled set that held lent arrays serves a copying getter next.
         for (var pass = 0; pass < 2; pass++)
@@ -66,6 +66,38 @@ public class LargeRowTests
         }
         for (var r = 0; r < rows.Length; r++)
             Assert.True(rows[r].AsSpan().SequenceEqual(copies[r]), $"Row {r} of the lending source was written.");
+    }
+
+    [Fact]
+    public void ALendingRowSkipsTheGetterAndItsArraysAreNeverWritten()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Rows(21);
+        var copies = rows.Select(r => (float[])r.Clone()).ToArray();
+        var lender = Source(rows, RowSupply.Lender);
+        using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(lender);
+        var before = lender.GetterCalls;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var sums = ml.Data.CreateEnumerable<Sum>(model.Transform(lender), reuseRowObject: false).Select(s => s.Value[0]).ToArray();
+            Assert.Equal(rows.Select(Expected), sums, (a, b) => Math.Abs(a - b) <= 1e-3f * Math.Abs(a));
+        }
+        Assert.Equal(before, lender.GetterCalls);
+        for (var r = 0; r < rows.Length; r++)
+            Assert.True(rows[r].AsSpan().SequenceEqual(copies[r]), $"Row {r} of the lending source was written.");
+    }
+
+    [Fact]
+    public void ALentArrayOfTheWrongLengthIsReportedAsTheGetterWouldBe()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Rows(5);
+        rows[3] = rows[3][..^1];
+        var lender = Source(rows, RowSupply.Lender);
+        using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 })
+            .Fit(Source(Rows(1), RowSupply.Copy));
+        var error = Assert.ThrowsAny<Exception>(() => ml.Data.CreateEnumerable<Sum>(model.Transform(lender), reuseRowObject: false).ToArray());
+        Assert.Contains("Row 3: column 'x' has 79999 values", error.ToString());
     }
 
     private sealed class Sum

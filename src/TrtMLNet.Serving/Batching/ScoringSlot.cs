@@ -1,4 +1,3 @@
-using System.Collections;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -8,17 +7,18 @@ namespace TrtMLNet.Serving.Batching;
 /// One batch at a time through a fitted model, with ML.NET's public API only. The data view over the
 /// rows, the model's transform of it and the typed reader are built once per slot, not per batch
 /// (building them reflects over the row types and binds every stage's schema): a batch only swaps
-/// the rows the view reads, then reads the model's outputs in order.
+/// the rows the view reads, then reads the model's outputs in order. The view lends the callers' arrays
+/// to a TrtMLNet stage that reads them first (<see cref="LendingRows{TIn}"/>).
 /// </summary>
 internal sealed class ScoringSlot<TIn, TOut> where TIn : class where TOut : class, new()
 {
-    private readonly SwappableRows _rows = new();
+    private readonly LendingRows<TIn> _rows;
     private readonly IEnumerable<TOut> _outputs;
 
     public ScoringSlot(MLContext ml, ITransformer model, SchemaDefinition inputDefinition)
     {
-        var view = ml.Data.LoadFromEnumerable(_rows, inputDefinition);
-        var scored = model.Transform(view);
+        _rows = new LendingRows<TIn>(ml, inputDefinition);
+        var scored = model.Transform(_rows);
         _outputs = ml.Data.CreateEnumerable<TOut>(scored, reuseRowObject: false);
     }
 
@@ -47,15 +47,5 @@ internal sealed class ScoringSlot<TIn, TOut> where TIn : class where TOut : clas
         {
             _rows.Current = default;
         }
-    }
-
-    /// <summary>The rows the view reads: whatever batch is being scored now (one at a time per slot).</summary>
-    private sealed class SwappableRows : IEnumerable<TIn>
-    {
-        public ArraySegment<TIn> Current { get; set; }
-
-        public IEnumerator<TIn> GetEnumerator() => ((IEnumerable<TIn>)Current).GetEnumerator();
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
