@@ -4,6 +4,12 @@
 # fusable: eager attention with transformers 4's additive mask, which the optimizer fuses into Attention),
 # fused the same way; then PyTorch FP16 at the same batch. Needs prepare.sh's /tmp/models/bert-base.onnx.
 set -uo pipefail
+# DEBUG=bert-base-fusable.onnx: only say why the optimizer does not fuse that export's attention (its log, the nodes it walks).
+if [[ -n ${DEBUG:-} ]]; then
+  [[ -f /tmp/models/$DEBUG ]] || python3 tests/TrtMLNet.GpuTests/export_models.py /tmp/models $DEBUG 2>&1 | tail -1
+  python3 benchmarks/gpu/bert_fusion_debug.py /tmp/models/$DEBUG 2>&1 | grep -iE "==|<-|\[|attention|mask|qk|fail|match|fuse" | grep -v "^INFO:root" | head -150 | tee $OUT/bert-fusion-debug.txt
+  exit 0
+fi
 fuse() {  # fuse SOURCE NAME: /tmp/bert-NAME-fused/bert-base.onnx
   mkdir -p /tmp/bert-$2-fused
   python3 benchmarks/gpu/bert_fused.py $1 /tmp/bert-$2-fused/bert-base.onnx 2>&1 | tail -1
