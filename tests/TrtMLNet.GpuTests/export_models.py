@@ -8,9 +8,12 @@ bert-base.onnx: transformers BertModel with bert-base's configuration, inputs in
 attention_mask int64 [batch, sequence], outputs last_hidden_state [batch, sequence, 768] and
 pooler_output [batch, 768].
 bert-base-eager.onnx (only when named): the same with eager attention instead of scaled_dot_product_attention.
-bert-base-fusable.onnx (only when named): eager attention, and the additive mask built from attention_mask as
-transformers 4 did ((1 - mask) * -10000, broadcast over heads and queries): the pattern ONNX Runtime's
-transformer optimizer fuses into Attention nodes (transformers 5 builds its mask in a way it does not match).
+bert-base-fusable.onnx (only when named): eager attention, the additive mask built from attention_mask as
+transformers 4 did ((1 - mask) * -10000, broadcast over heads and queries), and every bias drawn at random as a
+trained model's would be: the pattern ONNX Runtime's transformer optimizer fuses into Attention nodes.
+BertModel's initialisation sets every bias to zero, and the exporter then shares one zero tensor among them
+through Identity nodes, which the optimizer's attention fusion does not follow (it wants the Q, K and V biases
+as initializers).
 """
 import os
 import sys
@@ -41,6 +44,11 @@ class Bert(torch.nn.Module):
             config._attn_implementation = attention
         self.model = BertModel(config).eval()
         self.classic_mask = classic_mask
+        if classic_mask:
+            with torch.no_grad():
+                for name, parameter in self.model.named_parameters():
+                    if name.endswith("bias"):
+                        parameter.normal_(0, 0.02)
         print("bert attention:", getattr(self.model.config, "_attn_implementation", "?"))
 
     def forward(self, input_ids, attention_mask):
