@@ -14,6 +14,9 @@ internal sealed record EngineBuildOptions
 
     public bool AllowTf32 { get; init; } = true;
 
+    /// <summary>ONNX Runtime only: fuse eager attention into com.microsoft.MultiHeadAttention at fit.</summary>
+    public bool FuseAttention { get; init; }
+
     /// <summary>The builder's workspace pool limit; null is TensorRT's default.</summary>
     public long? WorkspaceBytes { get; init; }
 

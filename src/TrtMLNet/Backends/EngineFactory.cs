@@ -94,15 +94,19 @@ internal static class EngineFactory
             case TensorRtBackend.TensorRt:
                 return TensorRt.TensorRtEngineLoader.Create(model, options, warn, info);
             case TensorRtBackend.OnnxRuntimeCuda:
-                var reduced = ReducedPrecisionModels.For(model, options.Build, options.EngineCacheDirectory ?? TensorRt.EngineCache.DefaultDirectory, info, warn);
-                return OnnxRuntimeEngine.Create(reduced.OnnxBytes, reduced.Onnx, options, reduced.Name, warn);
-            case TensorRtBackend.OnnxRuntimeCpu when options.Build.Precision != TensorRtPrecision.Fp32:
-                warn($"{model.Name} runs in FP32 on the CPU: {options.Build.Precision} is for GPUs.");
-                return OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn);
+                var rewritten = RewrittenModels.For(model, options.Build, fuseAttention: true, CacheDirectory(options), info, warn);
+                return OnnxRuntimeEngine.Create(rewritten.OnnxBytes, rewritten.Onnx, options, rewritten.Name, warn);
+            case TensorRtBackend.OnnxRuntimeCpu:
+                if (options.Build.Precision != TensorRtPrecision.Fp32)
+                    warn($"{model.Name} runs in FP32 on the CPU: {options.Build.Precision} is for GPUs.");
+                var fused = RewrittenModels.For(model, options.Build with { Precision = TensorRtPrecision.Fp32 }, fuseAttention: true, CacheDirectory(options), info, warn);
+                return OnnxRuntimeEngine.Create(fused.OnnxBytes, fused.Onnx, options, fused.Name, warn);
             default:
                 return OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn);
         }
     }
+
+    private static string CacheDirectory(EngineOptions options) => options.EngineCacheDirectory ?? TensorRt.EngineCache.DefaultDirectory;
 
     /// <summary>Failures that mean "this backend cannot run here" rather than "this model is wrong".</summary>
     private static bool IsUnavailability(Exception e) =>

@@ -5,14 +5,14 @@ using TrtMLNet.Tests.TensorRt;
 namespace TrtMLNet.Tests.Backends;
 
 /// <summary>The rewritten models ONNX Runtime CUDA runs at FP16/BF16: cached on disk under the model and the rewrite's options.</summary>
-public sealed class ReducedPrecisionModelsTests : IDisposable
+public sealed class RewrittenModelsTests : IDisposable
 {
     private readonly TempFolder _folder = new();
     private readonly List<string> _warnings = [];
 
     public void Dispose() => _folder.Dispose();
 
-    private ModelSource For(ModelSource model, EngineBuildOptions build) => ReducedPrecisionModels.For(model, build, _folder.Path, _ => { }, _warnings.Add);
+    private ModelSource For(ModelSource model, EngineBuildOptions build) => RewrittenModels.For(model, build, fuseAttention: true, _folder.Path, _ => { }, _warnings.Add);
 
     [Fact]
     public void A_rewrite_is_cached_and_read_back_and_a_damaged_entry_is_rewritten_with_a_warning()

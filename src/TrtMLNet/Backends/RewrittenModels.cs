@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using TrtMLNet.Onnx;
+
+namespace TrtMLNet.Backends;
+
+/// <summary>
+/// The model an engine runs when fit rewrites it: attention fused for ONNX Runtime
+/// (<see cref="AttentionFusion"/>, when <see cref="EngineBuildOptions.FuseAttention"/>), then converted to
+/// float16 or bfloat16 (<see cref="PrecisionRewrite"/>) for ONNX Runtime CUDA and strongly typed TensorRT 11,
+/// with casts at its edges so the columns stay float. Cached on disk under the model's bytes and the
+/// rewrites' options, like engines, so a large model is rewritten once. A cache entry that does not read
+/// back as ONNX is rewritten again, with a warning.
+/// </summary>
+internal static class RewrittenModels
+{
+    /// <summary>Changes whenever a rewrite's output for the same input changes, so old entries never match.</summary>
+    private const string Scheme = "trtmlnet precision rewrite 1";
+
+    /// <summary>
+    /// The model as the backend should get it. <paramref name="fuseAttention"/> says whether this backend may
+    /// get fused attention: ONNX Runtime only (TensorRT's parser has no com.microsoft ops; it fuses attention itself).
+    /// </summary>
+    public static ModelSource For(ModelSource model, EngineBuildOptions build, bool fuseAttention, string cacheDirectory, Action<string> info, Action<string> warn)
+    {
+        var fuse = fuseAttention && build.FuseAttention;
+        if (build.Precision == TensorRtPrecision.Fp32 && !fuse)
+            return model;
+        PrecisionRewriteOptions? precision = build.Precision == TensorRtPrecision.Fp32 ? null : new PrecisionRewriteOptions
+        {
+            Target = build.Precision == TensorRtPrecision.Bf16 ? ReducedPrecision.BFloat16 : ReducedPrecision.Float16,
+            BlockedOps = build.KeepFp32OpTypes,
+        };
+        var what = string.Join(", ", new[] { fuse ? "attention fused" : null, precision?.Target.ShortName() }.OfType<string>());
+        var path = Path.Combine(cacheDirectory, "reduced-precision", Key(model, precision, fuse) + ".onnx");
+        if (File.Exists(path))
+        {
+            try
+            {
+                return ModelSource.FromBytes(File.ReadAllBytes(path), $"{model.Name} ({what}, cached at '{path}')");
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                warn($"The cached rewrite '{path}' ({what}) of {model.Name} cannot be read ({e.Message}); rewriting it.");
+            }
+        }
+        var bytes = model.OnnxBytes;
+        var changed = false;
+        if (fuse)
+        {
+            var fused = FuseAttention(bytes, model.Name, out var blocks);
+            info(blocks > 0
+                ? $"{model.Name}: {blocks} attention blocks fused into com.microsoft.MultiHeadAttention."
+                : $"{model.Name}: FuseAttention found no attention block it could fuse (docs/precision.md says which pattern it looks for).");
+            (bytes, changed) = (fused, blocks > 0);
+        }
+        if (precision is not null)
+        {
+            bytes = PrecisionRewrite.Rewrite(bytes, precision, out var report, model.Name);
+            info($"{model.Name}: {report}");
+            changed |= report.Changed;
+        }
+        if (!changed)
+            return model;
+        AtomicFile.Write(path, stream => stream.Write(bytes));
+        return ModelSource.FromBytes(bytes, $"{model.Name} ({what})");
+    }
+
+    private static byte[] FuseAttention(byte[] bytes, string source, out int blocks)
+    {
+        ModelProto proto;
+        try
+        {
+            proto = ModelProto.Parse(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{source} is not an ONNX model: its bytes are not a valid protobuf message ({e.Message}).", e);
+        }
+        blocks = AttentionFusion.Fuse(proto);
+        return blocks > 0 ? proto.ToBytes() : bytes;
+    }
+
+    private static string Key(ModelSource model, PrecisionRewriteOptions? options, bool fuseAttention)
+    {
+        var text = new StringBuilder()
+            .Append(Scheme).Append('\n')
+            .Append(Convert.ToHexStringLower(SHA256.HashData(model.OnnxBytes))).Append('\n');
+        if (options is not null)
+        {
+            text.Append(options.Target).Append('\n')
+                .Append(options.KeepIoTypes).Append('\n')
+                .AppendJoin(",", options.BlockedOps.Order(StringComparer.Ordinal)).Append('\n')
+                .AppendJoin(",", options.BlockedNodes.Order(StringComparer.Ordinal));
+        }
+        // Appended only when on, so the keys of entries made before the option existed stay as they were.
+        if (fuseAttention)
+            text.Append("\nfuse attention");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+}
