@@ -2,7 +2,8 @@
 # BERT-base FP16 at batch 128 through ApplyTensorRt, in one call: as exported (SDPA attention) and fused by
 # ONNX Runtime's transformer optimizer; then each export named in VARIANTS (eager: eager attention;
 # fusable: eager attention, transformers 4's additive mask and non-zero biases, which the optimizer fuses into Attention),
-# fused the same way; then PyTorch FP16 at the same batch. Needs prepare.sh's /tmp/models/bert-base.onnx.
+# fused the same way; then PyTorch FP16 at the same batch. SETTINGS="FP16,FP16 + fused attention" also runs
+# TrtMLNet's own attention fusion (TensorRtOptions.FuseAttention) in the same passes.
 set -uo pipefail
 # DEBUG=bert-base-fusable.onnx: only say why the optimizer does not fuse that export's attention (its log, the nodes it walks).
 if [[ -n ${DEBUG:-} ]]; then
@@ -17,7 +18,7 @@ fuse() {  # fuse SOURCE NAME: /tmp/bert-NAME-fused/bert-base.onnx
 bench() {
   echo "== $1"
   timeout ${BENCH_TIMEOUT:-100} bash .gpu/tools/on-device.sh run TrtMLNet.Benchmarks gpu --models $2 --only BERT --batch-sizes ${BATCHES:-128} \
-    --settings ${SETTINGS:-FP16} --passes 2 --min-pass 0.3 2>&1 | grep -E "^\||rows/s|rror|xception" | grep -v cudnn_fe | head -12
+    --settings "${SETTINGS:-FP16}" --passes 2 --min-pass 0.3 2>&1 | grep -E "^\||rows/s|rror|xception" | grep -v cudnn_fe | head -12
 }
 {
   base=; [[ -f /tmp/models/bert-base.onnx ]] && base=1  # prepare.sh's export; without it only the VARIANTS run
