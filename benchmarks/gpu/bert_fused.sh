@@ -18,7 +18,7 @@ fuse() {  # fuse SOURCE NAME: /tmp/bert-NAME-fused/bert-base.onnx
 bench() {
   echo "== $1"
   timeout ${BENCH_TIMEOUT:-100} bash .gpu/tools/on-device.sh run TrtMLNet.Benchmarks gpu --models $2 --only BERT --batch-sizes ${BATCHES:-128} \
-    --settings "${SETTINGS:-FP16}" --passes 2 --min-pass 0.3 2>&1 | grep -E "^\||rows/s|rror|xception" | grep -v cudnn_fe | head -12
+    --settings "${SETTINGS:-FP16}" --passes 2 --min-pass 0.3 2>&1 | grep -E "^\||rows/s|rror|xception" | grep -v cudnn_fe | head -30
 }
 {
   base=; [[ -f /tmp/models/bert-base.onnx ]] && base=1  # prepare.sh's export; without it only the VARIANTS run
