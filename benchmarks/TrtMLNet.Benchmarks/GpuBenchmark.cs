@@ -45,6 +45,12 @@ internal static class GpuBenchmark
     {
         var device = CudaDriver.GetDevice(0);
         var ml = new MLContext(seed: 1);
+        // What fit rewrote (attention fused, precision) goes to the console: it says which model actually ran.
+        ml.Log += (_, e) =>
+        {
+            if (e.Message.Contains("attention", StringComparison.OrdinalIgnoreCase))
+                Console.Error.WriteLine($"  log: {e.Message}");
+        };
         report.WriteLine($"# GPU: {device.Name} (compute {device.ComputeCapability}, {device.TotalMemory >> 30} GiB), CUDA driver {CudaDriver.DriverVersion}, " +
             $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {Environment.ProcessorCount} cores");
         report.WriteLine(string.Create(CultureInfo.InvariantCulture,
