@@ -52,6 +52,24 @@ public class PrecisionTests
     }
 
     [Fact]
+    public void BertWithItsAttentionFusedAtFp16MatchesTheUnfusedModelInFp32OnTheCpu()
+    {
+        var path = Gpu.Model("bert-base-eager.onnx");
+        var ml = new MLContext(seed: 1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        var data = ml.Data.Cache(Tokens.Random(ml, 48, sequence: 128));
+        var options = Cuda(path, 16, TensorRtPrecision.Fp16);
+        options.FuseAttention = true;
+        using var transformer = ml.Transforms.ApplyTensorRt(options).Fit(data);
+        var report = transformer.CheckParity(data, rows: 48);
+        Gpu.Note(report.ToString());
+
+        Assert.Contains(messages, m => m.Contains("12 attention blocks fused", StringComparison.Ordinal));
+        Assert.True(report.WithinTolerance, report.ToString());
+    }
+
+    [Fact]
     public void AModelExportedInFloat16IsFedFromFloatColumnsAndMatchesFp32()
     {
         var half = Gpu.Model("resnet50-fp16.onnx");
