@@ -7,17 +7,5 @@ mkdir -p /tmp/bert-eager && ln -sf /tmp/models/bert-base-eager.onnx /tmp/bert-ea
 {
   timeout ${BENCH_TIMEOUT:-150} bash .gpu/tools/on-device.sh run TrtMLNet.Benchmarks gpu --models /tmp/bert-eager --only BERT --batch-sizes ${BATCHES:-128} \
     --settings "FP16,FP16 + fused attention" --passes ${PASSES:-3} --min-pass 0.3 2>&1 | grep -E "^\||rows/s|rror|xception|attention" | grep -v cudnn_fe | head -40
-  python3 - <<'PY'
-import time, torch
-from transformers import BertConfig, BertModel
-m = BertModel(BertConfig()).eval().cuda().half()
-ids = torch.randint(0, 30522, (128, 128), device="cuda")
-with torch.inference_mode():
-    for _ in range(5): m(input_ids=ids)
-    for rep in range(3):
-        torch.cuda.synchronize(); t = time.perf_counter()
-        for _ in range(30): m(input_ids=ids)
-        torch.cuda.synchronize()
-        print(f"bert-base seq128 torch b128 fp16: {30 * 128 / (time.perf_counter() - t):.0f} rows/s", flush=True)
-PY
+  python3 benchmarks/gpu/torch_bert_fp16.py
 } 2>&1 | tee $OUT/bert-attention.txt

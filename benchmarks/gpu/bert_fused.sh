@@ -30,17 +30,5 @@ bench() {
   [[ -n $base ]] && bench "as exported" /tmp/models && bench "fused by onnxruntime.transformers" /tmp/bert-sdpa-fused
   for v in ${VARIANTS:-}; do bench "$v export, fused" /tmp/bert-$v-fused; done
   echo "== PyTorch"
-  python3 - <<'PY'
-import time, torch
-from transformers import BertConfig, BertModel
-m = BertModel(BertConfig()).eval().cuda().half()
-ids = torch.randint(0, 30522, (128, 128), device="cuda")
-with torch.inference_mode():
-    for _ in range(5): m(input_ids=ids)
-    for rep in range(3):
-        torch.cuda.synchronize(); t = time.perf_counter()
-        for _ in range(30): m(input_ids=ids)
-        torch.cuda.synchronize()
-        print(f"bert-base seq128 torch b128 fp16: {30 * 128 / (time.perf_counter() - t):.0f} rows/s")
-PY
+  python3 benchmarks/gpu/torch_bert_fp16.py
 } 2>&1 | tee $OUT/bert-fused.txt
