@@ -38,7 +38,9 @@ internal static class RewrittenModels
         {
             try
             {
-                return ModelSource.FromBytes(File.ReadAllBytes(path), $"{model.Name} ({what}, cached at '{path}')");
+                var cached = ModelSource.FromBytes(File.ReadAllBytes(path), $"{model.Name} ({what}, cached at '{path}')");
+                info($"{model.Name}: the rewritten model ({what}) comes from the cache, '{path}'.");
+                return cached;
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
@@ -94,9 +96,10 @@ internal static class RewrittenModels
                 .AppendJoin(",", options.BlockedOps.Order(StringComparer.Ordinal)).Append('\n')
                 .AppendJoin(",", options.BlockedNodes.Order(StringComparer.Ordinal));
         }
-        // Appended only when on, so the keys of entries made before the option existed stay as they were.
+        // Appended only when on, so the keys of entries made before the option existed stay as they were;
+        // the version changes whenever AttentionFusion's output for the same model changes.
         if (fuseAttention)
-            text.Append("\nfuse attention");
+            text.Append("\nfuse attention 2");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 }

@@ -9,11 +9,17 @@ namespace TrtMLNet.Onnx;
 /// batch x heads x sequence x sequence tensor. ONNX Runtime's own fusions (its C++ optimizer and its Python
 /// transformer optimizer) did not match the exports of torch 2.11 with transformers 5 (docs/precision.md).
 /// <para>
-/// The pattern, per attention block, with q, k and v of shape [batch, sequence, hidden]:
-/// <c>Softmax(Add(Mul|Div(MatMul(Transpose(Reshape(q)), Transpose(Reshape(k))), scale), mask))</c>, then
-/// <c>Reshape(Transpose(MatMul(softmax, Transpose(Reshape(v)))))</c>; the mask Add is optional. Every value
-/// inside the block must be read only by the block, so removing it changes nothing else. A block that does
-/// not match exactly is left as it is, and the model still runs.
+/// The pattern, per attention block: <c>Softmax(Add(Mul|Div(MatMul(Transpose(Reshape(q)), Transpose(Reshape(k))),
+/// scale), mask))</c>, then <c>Reshape(Transpose(MatMul(softmax, Transpose(Reshape(v)))))</c>, where the three
+/// inner Reshapes split heads ([batch, sequence, heads, size], the same for q, k and v); the mask Add is
+/// optional, in either order. Every value between the Reshapes must be read only by the block. A block that
+/// does not match exactly is left as it is, and the model still runs.
+/// </para>
+/// <para>
+/// What replaces it keeps the Reshapes at both ends, so nothing is assumed about the ranks around them: the
+/// fused node reads the split heads merged again ([batch, sequence, heads x size]) and writes the merged
+/// heads' memory, which the block's closing Reshape turns into what it gave before. The mask is expanded to
+/// the [batch or 1, heads or 1, sequence, key sequence] MultiHeadAttention takes, per block.
 /// </para>
 /// </summary>
 internal sealed class AttentionFusion
@@ -24,7 +30,7 @@ internal sealed class AttentionFusion
     private readonly Dictionary<string, NodeProto> _producer = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _readers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TensorProto> _initializers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _broadcastMasks = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _retyped = new(StringComparer.Ordinal);
     private readonly HashSet<string> _graphOutputs;
 
     private AttentionFusion(ModelProto model)
@@ -60,115 +66,140 @@ internal sealed class AttentionFusion
 
     private bool TryFuse(NodeProto softmax)
     {
-        if (Int(softmax, "axis", -1) is not (-1 or 3))
+        if (Int(softmax, "axis", -1) is not (-1 or 3) || ScoresOf(softmax.Inputs[0]) is not { } scores)
             return false;
-        var add = ProducerOf(softmax.Inputs[0]);
-        string? mask = null;
-        NodeProto? scaled = null;
-        if (IsOp(add, "Add"))
-        {
-            for (var side = 0; side < 2 && scaled is null; side++)
-            {
-                if (ProducerOf(add!.Inputs[side]) is { } candidate && ScaleOf(candidate) is not null)
-                    (scaled, mask) = (candidate, add.Inputs[1 - side]);
-            }
-        }
-        else if (add is not null && ScaleOf(add) is not null)
-            (scaled, add) = (add, null);
-        if (scaled is null || ScaleOf(scaled) is not { } scale)
-            return false;
-        var scores = ProducerOf(scaled.Inputs[0]);
-        if (!IsOp(scores, "MatMul") || HeadsInput(scores!.Inputs[0], [0, 2, 1, 3]) is not { } query
-            || KeyInput(scores.Inputs[1]) is not { } key)
+        if (HeadsInput(scores.MatMul.Inputs[0], [0, 2, 1, 3]) is not { } query || KeyInput(scores.MatMul.Inputs[1]) is not { } key)
             return false;
         if (OnlyReader(softmax.Outputs[0]) is not { } weighted || !IsOp(weighted, "MatMul") || weighted.Inputs[0] != softmax.Outputs[0]
             || HeadsInput(weighted.Inputs[1], [0, 2, 1, 3]) is not { } value)
             return false;
         if (OnlyReader(weighted.Outputs[0]) is not { } merge || !IsPermutation(merge, [0, 2, 1, 3])
-            || OnlyReader(merge.Outputs[0]) is not { } output || !IsOp(output, "Reshape"))
+            || OnlyReader(merge.Outputs[0]) is not { } output || !IsOp(output, "Reshape") || !KeepsBatchAndSequence(output))
             return false;
-        if (HeadCount(query.Reshape, query.Input) is not { } heads)
-            return false;
-
-        var block = new List<NodeProto> { scaled, scores, softmax, weighted, merge, output };
-        if (add is not null)
-            block.Add(add);
-        block.AddRange(query.Nodes);
-        block.AddRange(key.Nodes);
-        block.AddRange(value.Nodes);
-        if (block.Any(n => n != output && n.Outputs.Any(o => _graphOutputs.Contains(o) || _readers.GetValueOrDefault(o) != 1)))
+        var shape = HeadShape(query.Reshape);
+        if (shape is null || HeadShape(key.Reshape) != shape || HeadShape(value.Reshape) != shape || Heads(shape.Value, query.Reshape.Inputs[0]) is not { } heads)
             return false;
 
-        var inputs = new List<string> { query.Input, key.Input, value.Input };
+        var block = new List<NodeProto> { scores.Scaled, scores.MatMul, softmax, weighted, merge, query.Transpose, value.Transpose };
+        if (scores.Add is not null)
+            block.Add(scores.Add);
+        block.AddRange(key.Transposes);
+        if (block.Any(n => n.Outputs.Any(o => _graphOutputs.Contains(o) || _readers.GetValueOrDefault(o) != 1)))
+            return false;
+
+        // MultiHeadAttention writes [batch, sequence, hidden]: the merged heads' memory as it was, so the block's
+        // own closing Reshape still gives what it gave (KeepsBatchAndSequence).
         var position = _graph.Nodes.IndexOf(output);
-        if (mask is not null)
+        var added = new List<NodeProto>();
+        string Merged(NodeProto reshape)
         {
-            inputs.AddRange(["", "", BroadcastMask(mask, query.Input, ref position)]);
+            added.Add(Node("Reshape", $"{reshape.Outputs[0]}/merged", [reshape.Outputs[0], MergedShape()]));
+            return added[^1].Outputs[0];
         }
-        var attention = new NodeProto { Name = $"{output.Name}/TrtMLNet.MultiHeadAttention", OpType = "MultiHeadAttention", Domain = Microsoft };
-        attention.Inputs.AddRange(inputs);
-        attention.Outputs.Add(output.Outputs[0]);
-        attention.Attributes.Add(AttributeProto.Int("num_heads", heads));
-        attention.Attributes.Add(new AttributeProto { Name = "scale", Type = AttributeProto.FloatType, F = scale });
-        _graph.Nodes.Insert(position, attention);
+        var (q, k, v) = (Merged(query.Reshape), Merged(key.Reshape), Merged(value.Reshape));
+        var inputs = new List<string> { q, k, v };
+        if (scores.Mask is { } mask)
+        {
+            // attention_bias is [batch or 1, heads or 1, sequence, key sequence]: Expand broadcasts any mask of rank up to 4 there.
+            var bias = $"{merge.Outputs[0]}/attention_bias";
+            added.Add(Node("Shape", $"{bias}/sequence", [q], AttributeProto.Int("start", 1), AttributeProto.Int("end", 2)));
+            added.Add(Node("Shape", $"{bias}/keys", [k], AttributeProto.Int("start", 1), AttributeProto.Int("end", 2)));
+            added.Add(Node("Concat", $"{bias}/shape", [Ones(), $"{bias}/sequence", $"{bias}/keys"], AttributeProto.Int("axis", 0)));
+            added.Add(Node("Expand", bias, [mask, $"{bias}/shape"]));
+            inputs.AddRange(["", "", bias]);
+        }
+        var attention = Node("MultiHeadAttention", merge.Outputs[0], [.. inputs], AttributeProto.Int("num_heads", heads),
+            new AttributeProto { Name = "scale", Type = AttributeProto.FloatType, F = scores.Scale });
+        attention.Domain = Microsoft;
+        added.Add(attention);
+        _retyped.Add(merge.Outputs[0]);
+
+        _graph.Nodes.InsertRange(position, added);
+        foreach (var input in added.SelectMany(n => n.Inputs))
+            _readers[input] = _readers.GetValueOrDefault(input) + 1;
         foreach (var node in block)
         {
             _graph.Nodes.Remove(node);
             foreach (var input in node.Inputs)
                 _readers[input] = _readers.GetValueOrDefault(input) - 1;
         }
-        foreach (var input in attention.Inputs)
-            _readers[input] = _readers.GetValueOrDefault(input) + 1;
         return true;
     }
 
-    /// <summary>q (or v) as [batch, sequence, hidden] under Reshape to [batch, sequence, heads, size] and a Transpose by <paramref name="perm"/>.</summary>
-    private (string Input, NodeProto Reshape, NodeProto[] Nodes)? HeadsInput(string name, long[] perm)
+    /// <summary>
+    /// The scores feeding a softmax: <c>Add(scaled, mask)</c> in either order, or <c>scaled</c> alone, where
+    /// <c>scaled</c> is a MatMul's output times (or over) a scalar constant.
+    /// </summary>
+    private (NodeProto? Add, string? Mask, NodeProto Scaled, float Scale, NodeProto MatMul)? ScoresOf(string name)
+    {
+        var node = ProducerOf(name);
+        if (IsOp(node, "Add"))
+        {
+            for (var side = 0; side < 2; side++)
+            {
+                if (ProducerOf(node!.Inputs[side]) is { } scaled && ScaleOf(scaled) is { } found && ProducerOf(found.Scores) is { } matMul && IsOp(matMul, "MatMul"))
+                    return (node, node.Inputs[1 - side], scaled, found.Scale, matMul);
+            }
+            return null;
+        }
+        if (node is not null && ScaleOf(node) is { } alone && ProducerOf(alone.Scores) is { } scores && IsOp(scores, "MatMul"))
+            return (null, null, node, alone.Scale, scores);
+        return null;
+    }
+
+    /// <summary>A Mul by a scalar float constant (either side) or a Div by one: the scale and the other operand.</summary>
+    private (float Scale, string Scores)? ScaleOf(NodeProto node)
+    {
+        if (IsOp(node, "Div") && Scalar(node.Inputs[1]) is { } divisor)
+            return (1 / divisor, node.Inputs[0]);
+        if (!IsOp(node, "Mul"))
+            return null;
+        if (Scalar(node.Inputs[1]) is { } right)
+            return (right, node.Inputs[0]);
+        return Scalar(node.Inputs[0]) is { } left ? (left, node.Inputs[1]) : null;
+    }
+
+    /// <summary>q (or v) split into heads: a Transpose by <paramref name="perm"/> of a Reshape.</summary>
+    private (NodeProto Reshape, NodeProto Transpose)? HeadsInput(string name, long[] perm)
     {
         var transpose = ProducerOf(name);
         if (transpose is null || !IsPermutation(transpose, perm) || ProducerOf(transpose.Inputs[0]) is not { } reshape || !IsOp(reshape, "Reshape"))
             return null;
-        return (reshape.Inputs[0], reshape, [transpose, reshape]);
+        return (reshape, transpose);
     }
 
-    /// <summary>k transposed for the scores: one Transpose by [0, 2, 3, 1], or [0, 2, 1, 3] then [0, 1, 3, 2].</summary>
-    private (string Input, NodeProto[] Nodes)? KeyInput(string name)
+    /// <summary>k split into heads and transposed for the scores: one Transpose by [0, 2, 3, 1], or [0, 2, 1, 3] then [0, 1, 3, 2].</summary>
+    private (NodeProto Reshape, NodeProto[] Transposes)? KeyInput(string name)
     {
         if (HeadsInput(name, [0, 2, 3, 1]) is { } direct)
-            return (direct.Input, direct.Nodes);
+            return (direct.Reshape, [direct.Transpose]);
         var swap = ProducerOf(name);
         if (swap is null || !IsPermutation(swap, [0, 1, 3, 2]) || HeadsInput(swap.Inputs[0], [0, 2, 1, 3]) is not { } heads)
             return null;
-        return (heads.Input, [swap, .. heads.Nodes]);
+        return (heads.Reshape, [swap, heads.Transpose]);
     }
 
-    /// <summary>The scale of a Mul or Div by a scalar float constant (Div: its inverse); null for anything else.</summary>
-    private float? ScaleOf(NodeProto node)
+    /// <summary>The heads and head size a Reshape to [batch, sequence, heads, size] names (null where computed); null for another rank.</summary>
+    private (long? Heads, long? Size)? HeadShape(NodeProto reshape) =>
+        ShapeEntries(reshape.Inputs[1]) is { Length: 4 } shape && shape[2] is not 0 && shape[3] is not 0 ? (shape[2], shape[3]) : null;
+
+    /// <summary>The head count: named by the shape, or the projection's width (<paramref name="projected"/>) over the head size.</summary>
+    private long? Heads((long? Heads, long? Size) shape, string projected)
     {
-        if (!IsOp(node, "Mul") && !IsOp(node, "Div"))
+        if (shape.Heads is > 0)
+            return shape.Heads;
+        if (shape.Size is not > 0 || HiddenSize(projected) is not { } hidden || hidden % shape.Size.Value != 0)
             return null;
-        if (Scalar(node.Inputs[1]) is { } right)
-            return IsOp(node, "Mul") ? right : 1 / right;
-        if (IsOp(node, "Mul") && Scalar(node.Inputs[0]) is { } left)
-        {
-            (node.Inputs[0], node.Inputs[1]) = (node.Inputs[1], node.Inputs[0]);
-            return left;
-        }
-        return null;
+        return hidden / shape.Size.Value;
     }
 
-    /// <summary>Heads from the Reshape's target shape: its third entry, or the hidden size over its fourth.</summary>
-    private long? HeadCount(NodeProto reshape, string query)
-    {
-        var shape = ShapeEntries(reshape.Inputs[1]);
-        if (shape is not { Length: 4 })
-            return null;
-        if (shape[2] is > 0)
-            return shape[2];
-        if (shape[3] is not > 0 || HiddenSize(query) is not { } hidden || hidden % shape[3]!.Value != 0)
-            return null;
-        return hidden / shape[3]!.Value;
-    }
+    /// <summary>
+    /// Whether the block's closing Reshape gives the same result from [batch, sequence, hidden] as from
+    /// [batch, sequence, heads, size]: its target is known entry by entry, and no entry past the second is a
+    /// 0 (which copies the input's dimension at that place, and those differ).
+    /// </summary>
+    private bool KeepsBatchAndSequence(NodeProto reshape) =>
+        ShapeEntries(reshape.Inputs[1]) is { } shape && shape.Skip(2).All(entry => entry is not 0);
 
     /// <summary>The entries of a shape that are constants (null where computed), from an initializer, a Constant or a Concat of them.</summary>
     private long?[]? ShapeEntries(string name)
@@ -193,37 +224,32 @@ internal sealed class AttentionFusion
         return IsOp(node, "MatMul") && _initializers.GetValueOrDefault(node!.Inputs[1]) is { Dims.Count: 2 } weight ? weight.Dims[1] : null;
     }
 
-    /// <summary>
-    /// The additive mask broadcast to [batch or 1, heads or 1, sequence, sequence], as MultiHeadAttention's
-    /// attention_bias needs (it broadcasts the first two dimensions only): Expand by the mask's own shape with
-    /// its third entry replaced by q's sequence length. Made once per mask, before <paramref name="position"/>.
-    /// </summary>
-    private string BroadcastMask(string mask, string query, ref int position)
+    /// <summary>[0, 0, -1]: a Reshape by it merges the heads of [batch, sequence, heads, size]. One initializer for the model.</summary>
+    private string MergedShape() => SharedInitializer("TrtMLNet/merged_heads_shape", [0, 0, -1]);
+
+    /// <summary>[1, 1]: the leading dimensions of the attention bias's broadcast shape.</summary>
+    private string Ones() => SharedInitializer("TrtMLNet/attention_bias_leading", [1, 1]);
+
+    private string SharedInitializer(string name, long[] values)
     {
-        if (_broadcastMasks.TryGetValue(mask, out var made))
-            return made;
-        var prefix = $"TrtMLNet/attention_bias_{_broadcastMasks.Count}";
-        NodeProto Node(string op, string output, string[] inputs, params AttributeProto[] attributes)
+        if (!_initializers.ContainsKey(name))
         {
-            var node = new NodeProto { Name = $"{prefix}/{op}_{output}", OpType = op };
-            node.Inputs.AddRange(inputs);
-            node.Outputs.Add($"{prefix}/{output}");
-            node.Attributes.AddRange(attributes);
-            return node;
+            var tensor = new TensorProto { Name = name, DataType = (int)OnnxDataType.Int64 };
+            tensor.Dims.Add(values.Length);
+            tensor.Int64Data.AddRange(values);
+            _graph.Initializers.Add(tensor);
+            _initializers[name] = tensor;
         }
-        var nodes = new[]
-        {
-            Node("Shape", "head", [mask], AttributeProto.Int("start", 0), AttributeProto.Int("end", 2)),
-            Node("Shape", "sequence", [query], AttributeProto.Int("start", 1), AttributeProto.Int("end", 2)),
-            Node("Shape", "tail", [mask], AttributeProto.Int("start", 3)),
-            Node("Concat", "shape", [$"{prefix}/head", $"{prefix}/sequence", $"{prefix}/tail"], AttributeProto.Int("axis", 0)),
-            Node("Expand", "bias", [mask, $"{prefix}/shape"]),
-        };
-        _graph.Nodes.InsertRange(position, nodes);
-        position += nodes.Length;
-        foreach (var input in nodes.SelectMany(n => n.Inputs))
-            _readers[input] = _readers.GetValueOrDefault(input) + 1;
-        return _broadcastMasks[mask] = $"{prefix}/bias";
+        return name;
+    }
+
+    private static NodeProto Node(string op, string output, string[] inputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { Name = $"{output}/TrtMLNet.{op}", OpType = op };
+        node.Inputs.AddRange(inputs);
+        node.Outputs.Add(output);
+        node.Attributes.AddRange(attributes);
+        return node;
     }
 
     /// <summary>Drops what only the fused blocks read (their shape arithmetic), and declares the com.microsoft domain.</summary>
@@ -247,7 +273,8 @@ internal sealed class AttentionFusion
         var inputs = _graph.Inputs.Select(i => i.Name ?? "").ToHashSet(StringComparer.Ordinal);
         _graph.Initializers.RemoveAll(t => _readers.GetValueOrDefault(t.Name ?? "") <= 0 && !_graphOutputs.Contains(t.Name ?? "") && !inputs.Contains(t.Name ?? ""));
         var values = _graph.Nodes.SelectMany(n => n.Outputs).Concat(inputs).Concat(_graph.Initializers.Select(t => t.Name ?? "")).ToHashSet(StringComparer.Ordinal);
-        _graph.ValueInfo.RemoveAll(v => !values.Contains(v.Name ?? ""));
+        // The fused node's output keeps the merged heads' name with another shape: its old value_info would be wrong.
+        _graph.ValueInfo.RemoveAll(v => !values.Contains(v.Name ?? "") || _retyped.Contains(v.Name ?? ""));
         if (!_model.OpsetImport.Any(o => o.Domain == Microsoft))
             _model.OpsetImport.Add(new OperatorSetIdProto { Domain = Microsoft, Version = 1 });
     }

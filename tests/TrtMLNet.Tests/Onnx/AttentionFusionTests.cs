@@ -19,8 +19,11 @@ public sealed class AttentionFusionTests
     /// <param name="twoStepKey">k transposed as [0,2,1,3] then [0,1,3,2] instead of one [0,2,3,1].</param>
     /// <param name="softmaxAlsoOutput">The softmax is also a graph output, so the block must stay.</param>
     /// <param name="sequence">The sequence dimension: "S", or a number for a model ML.NET columns can feed.</param>
+    /// <param name="swapped">The scale before the scores in their Mul, and the mask before the scaled scores in their Add.</param>
+    /// <param name="causal">A [sequence, sequence] causal mask (an initializer for 5 tokens) instead of the padding mask input.</param>
+    /// <param name="flatOutput">The block closes with a Reshape to [-1, hidden], a Softmax over that first axis and a Reshape back.</param>
     private static byte[] EagerAttention(bool concatShape = false, bool withMask = true, bool twoStepKey = false, bool softmaxAlsoOutput = false,
-        object? sequence = null)
+        object? sequence = null, bool swapped = false, bool causal = false, bool flatOutput = false)
     {
         sequence ??= "S";
         var random = new Random(3);
@@ -28,7 +31,7 @@ public sealed class AttentionFusionTests
         var b = new OnnxModelBuilder(opset: 17)
             .Input("x", OnnxType.Float, "N", sequence, Hidden)
             .Output("y", OnnxType.Float, "N", sequence, Hidden);
-        if (withMask)
+        if (withMask && !causal)
             b.Input("mask", OnnxType.Float, "N", sequence);
         foreach (var p in new[] { "q", "k", "v" })
         {
@@ -55,13 +58,18 @@ public sealed class AttentionFusionTests
             b.Node("Transpose", ["rk"], ["tk0"], ("perm", new long[] { 0, 2, 1, 3 })).Node("Transpose", ["tk0"], ["tk"], ("perm", new long[] { 0, 1, 3, 2 }));
         else
             b.Node("Transpose", ["rk"], ["tk"], ("perm", new long[] { 0, 2, 3, 1 }));
-        b.Initializer("scale", new[] { 0.5f }).Node("MatMul", ["tq", "tk"], ["scores"]).Node("Mul", ["scores", "scale"], ["scaled"]);
-        if (withMask)
+        b.Initializer("scale", new[] { 0.5f }).Node("MatMul", ["tq", "tk"], ["scores"]).Node("Mul", swapped ? ["scale", "scores"] : ["scores", "scale"], ["scaled"]);
+        if (causal)
+        {
+            var lower = Enumerable.Range(0, Sequence * Sequence).Select(i => i % Sequence <= i / Sequence ? 0f : -10000f).ToArray();
+            b.Initializer("causal", lower, Sequence, Sequence).Node("Add", ["scaled", "causal"], ["masked"]).Node("Softmax", ["masked"], ["probs"], ("axis", -1L));
+        }
+        else if (withMask)
         {
             b.Initializer("ax1", new long[] { 1 }, 1).Initializer("ax2", new long[] { 2 }, 1).Initializer("one", new[] { 1f }).Initializer("big", new[] { -10000f })
                 .Node("Unsqueeze", ["mask", "ax1"], ["m1"]).Node("Unsqueeze", ["m1", "ax2"], ["m2"])
                 .Node("Sub", ["one", "m2"], ["inverse"]).Node("Mul", ["inverse", "big"], ["additive"])
-                .Node("Add", ["scaled", "additive"], ["masked"]).Node("Softmax", ["masked"], ["probs"], ("axis", -1L));
+                .Node("Add", swapped ? ["additive", "scaled"] : ["scaled", "additive"], ["masked"]).Node("Softmax", ["masked"], ["probs"], ("axis", -1L));
         }
         else
         {
@@ -69,9 +77,30 @@ public sealed class AttentionFusionTests
         }
         if (softmaxAlsoOutput)
             b.Output("probs", OnnxType.Float, "N", Heads, "S", "S");
-        return b.Node("MatMul", ["probs", "tv"], ["context"]).Node("Transpose", ["context"], ["merged"], ("perm", new long[] { 0, 2, 1, 3 }))
-            .Node("Reshape", ["merged", "merged_shape"], ["y"])
+        b.Node("MatMul", ["probs", "tv"], ["context"]).Node("Transpose", ["context"], ["merged"], ("perm", new long[] { 0, 2, 1, 3 }));
+        if (!flatOutput)
+            return b.Node("Reshape", ["merged", "merged_shape"], ["y"]).Build();
+        return b.Initializer("flat", new long[] { -1, Hidden }, 2).Initializer("back", new long[] { -1, Sequence, Hidden }, 3)
+            .Node("Reshape", ["merged", "flat"], ["rows"]).Node("Softmax", ["rows"], ["across"], ("axis", 0L)).Node("Reshape", ["across", "back"], ["y"])
             .Build();
+    }
+
+    [Theory]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(false, false, true)]
+    public void OtherShapesOfTheBlockGiveTheSameOutputsFusedOrNot(bool swapped, bool causal, bool flatOutput)
+    {
+        var original = EagerAttention(concatShape: true, swapped: swapped, causal: causal, flatOutput: flatOutput);
+        var (fused, model) = Fuse(original);
+
+        Assert.Equal(1, fused);
+        var inputs = Inputs(withMask: !causal);
+        var expected = OrtCpu.Run(original, inputs)["y"];
+        var actual = OrtCpu.Run(model.ToBytes(), inputs)["y"];
+        Assert.Equal(expected.Shape, actual.Shape);
+        var worst = expected.Values.Zip(actual.Values, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst < 1e-5f, $"The fused attention differs from the original by up to {worst}.");
     }
 
     private static OrtCpu.Input[] Inputs(bool withMask)
@@ -104,8 +133,8 @@ public sealed class AttentionFusionTests
         Assert.Equal("com.microsoft", attention.Domain);
         Assert.Equal(Heads, attention.Attribute("num_heads")!.I);
         Assert.Equal(0.5f, attention.Attribute("scale")!.F);
-        // The block and the shape arithmetic only it read are gone.
-        Assert.DoesNotContain(model.Graph.Nodes, n => n.OpType is "Softmax" or "Transpose" or "Reshape" or "Gather");
+        // The block's scores, softmax and transposes are gone; its reshapes stay (they cost no copy).
+        Assert.DoesNotContain(model.Graph.Nodes, n => n.OpType is "Softmax" or "Transpose");
         Assert.Contains(model.OpsetImport, o => o.Domain == "com.microsoft");
 
         var expected = OrtCpu.Run(original, Inputs(withMask))["y"];
@@ -115,10 +144,12 @@ public sealed class AttentionFusionTests
         Assert.True(worst < 1e-5f, $"The fused attention differs from the original by up to {worst}.");
     }
 
-    [Fact]
-    public void ABlockWhoseValuesAreReadOutsideItIsLeftAsItIs()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ABlockWhoseValuesAreReadOutsideItIsLeftAsItIs(bool swapped)
     {
-        var original = EagerAttention(softmaxAlsoOutput: true);
+        var original = EagerAttention(softmaxAlsoOutput: true, swapped: swapped);
         var (fused, model) = Fuse(original);
 
         Assert.Equal(0, fused);

@@ -31,6 +31,8 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
         nameof(EngineBuildOptions.KeepFp32OpTypes),
         nameof(EngineBuildOptions.TimingCacheFile), nameof(EngineBuildOptions.CudaGraphs), nameof(EngineBuildOptions.PreferNhwc),
         nameof(EngineBuildOptions.ConvolutionSearch), nameof(EngineBuildOptions.CudnnMaxWorkspace),
+        // TensorRT's loader never fuses attention (its parser has no com.microsoft ops).
+        nameof(EngineBuildOptions.FuseAttention),
     ];
 
     private readonly byte[] _hash;
