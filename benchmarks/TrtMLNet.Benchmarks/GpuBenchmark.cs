@@ -19,14 +19,14 @@ internal static class GpuBenchmark
     private sealed record Model(string Name, string Path, IDataView Data, string[] Inputs, string Output, IDictionary<string, int[]>? ShapeDictionary);
 
     /// <summary>A precision setting, applied alike to ApplyTensorRt and to the raw engine.</summary>
-    internal sealed record Setting(string Name, TensorRtPrecision Precision, bool Tf32, bool Graphs, bool FuseAttention = false)
+    internal sealed record Setting(string Name, TensorRtPrecision Precision, bool Tf32, bool Graphs, bool FuseTransformerOps = false)
     {
         public void Apply(TensorRtOptions options)
         {
             options.Precision = Precision;
             options.AllowTf32 = Tf32;
             options.CudaGraphs = Graphs;
-            options.FuseAttention = FuseAttention;
+            options.FuseTransformerOps = FuseTransformerOps;
         }
     }
 
@@ -37,7 +37,7 @@ internal static class GpuBenchmark
         new("FP16", TensorRtPrecision.Fp16, Tf32: true, Graphs: false),
         new("FP16 + CUDA graphs", TensorRtPrecision.Fp16, Tf32: true, Graphs: true),
         // Only when named: it changes nothing for models without attention.
-        new("FP16 + fused attention", TensorRtPrecision.Fp16, Tf32: true, Graphs: false, FuseAttention: true),
+        new("FP16 + fused transformer ops", TensorRtPrecision.Fp16, Tf32: true, Graphs: false, FuseTransformerOps: true),
     ];
 
     public static void Run(string modelsFolder, int[] batchSizes, int passes, int rows, string? only, int lanes, int readAhead, double minPassSeconds, string? settings,
@@ -48,7 +48,7 @@ internal static class GpuBenchmark
         // What fit rewrote (attention fused, precision) goes to the console: it says which model actually ran.
         ml.Log += (_, e) =>
         {
-            if (e.Message.Contains("attention", StringComparison.OrdinalIgnoreCase))
+            if (e.Message.Contains("fused", StringComparison.OrdinalIgnoreCase))
                 Console.Error.WriteLine($"  log: {e.Message}");
         };
         report.WriteLine($"# GPU: {device.Name} (compute {device.ComputeCapability}, {device.TotalMemory >> 30} GiB), CUDA driver {CudaDriver.DriverVersion}, " +
@@ -56,7 +56,7 @@ internal static class GpuBenchmark
         report.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ApplyTensorRt: ONNX Runtime CUDA, {lanes} lanes, {readAhead} batches read ahead; passes: {passes}, each at least {minPassSeconds:0.0} s, contenders alternating."));
         report.WriteLine();
-        var chosen = Settings.Where(s => settings is null ? !s.FuseAttention : settings.Split(',').Any(n => s.Name.Equals(n.Trim(), StringComparison.OrdinalIgnoreCase))).ToList();
+        var chosen = Settings.Where(s => settings is null ? !s.FuseTransformerOps : settings.Split(',').Any(n => s.Name.Equals(n.Trim(), StringComparison.OrdinalIgnoreCase))).ToList();
         // Enough rows that a pass is many batches, so filling the pipeline and draining it weigh little.
         rows = Math.Max(rows, 16 * batchSizes.Max());
         var models = new[]

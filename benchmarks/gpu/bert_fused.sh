@@ -2,8 +2,8 @@
 # BERT-base FP16 at batch 128 through ApplyTensorRt, in one call: as exported (SDPA attention) and fused by
 # ONNX Runtime's transformer optimizer; then each export named in VARIANTS (eager: eager attention;
 # fusable: eager attention, transformers 4's additive mask and non-zero biases, which the optimizer fuses into Attention),
-# fused the same way; then PyTorch FP16 at the same batch. SETTINGS="FP16,FP16 + fused attention" also runs
-# TrtMLNet's own attention fusion (TensorRtOptions.FuseAttention) in the same passes.
+# fused the same way; then PyTorch FP16 at the same batch. SETTINGS="FP16,FP16 + fused transformer ops" also runs
+# TrtMLNet's own attention fusion (TensorRtOptions.FuseTransformerOps) in the same passes.
 set -uo pipefail
 # DEBUG=bert-base-fusable.onnx: only say why the optimizer does not fuse that export's attention (its log, the nodes it walks).
 if [[ -n ${DEBUG:-} ]]; then

@@ -14,8 +14,8 @@ internal sealed record EngineBuildOptions
 
     public bool AllowTf32 { get; init; } = true;
 
-    /// <summary>ONNX Runtime only: fuse eager attention into com.microsoft.MultiHeadAttention at fit.</summary>
-    public bool FuseAttention { get; init; }
+    /// <summary>ONNX Runtime only: fuse attention and residual layer norms into com.microsoft ops at fit (TransformerFusions).</summary>
+    public bool FuseTransformerOps { get; init; }
 
     /// <summary>The builder's workspace pool limit; null is TensorRT's default.</summary>
     public long? WorkspaceBytes { get; init; }

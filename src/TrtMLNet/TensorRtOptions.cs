@@ -219,14 +219,14 @@ public sealed class TensorRtOptions
     public bool PreferNhwc { get => Build.PreferNhwc; set => Build = Build with { PreferNhwc = value }; }
 
     /// <summary>
-    /// ONNX Runtime (CUDA and CPU): at fit, replace each attention block written out as plain ops (what
-    /// torch.onnx writes for a transformer's eager attention: MatMul, scale, additive mask, Softmax, MatMul)
-    /// with ONNX Runtime's fused com.microsoft.MultiHeadAttention, before any precision rewrite; the result
-    /// is cached like the precision rewrite. Blocks that do not match exactly are left as they are (the log
-    /// says how many were fused). Off by default; TensorRT ignores it (it fuses attention itself).
-    /// docs/precision.md says what it matches and what it measured.
+    /// ONNX Runtime (CUDA and CPU): at fit, put ONNX Runtime's fused transformer ops in place of what
+    /// torch.onnx writes for them, before any precision rewrite, cached like the precision rewrite: each
+    /// attention block (MatMul, scale, additive mask, Softmax, MatMul) becomes one com.microsoft
+    /// MultiHeadAttention, and each residual add before a layer norm one SkipLayerNormalization. What does
+    /// not match exactly is left as it is (the log says what was fused). Off by default; TensorRT ignores it
+    /// (it fuses these itself). docs/precision.md says what it matches and what it measured.
     /// </summary>
-    public bool FuseAttention { get => Build.FuseAttention; set => Build = Build with { FuseAttention = value }; }
+    public bool FuseTransformerOps { get => Build.FuseTransformerOps; set => Build = Build with { FuseTransformerOps = value }; }
 
     /// <summary>How cuDNN picks each convolution's algorithm (ONNX Runtime CUDA's cudnn_conv_algo_search).</summary>
     public CudnnConvolutionSearch ConvolutionSearch { get => Build.ConvolutionSearch; set => Build = Build with { ConvolutionSearch = value }; }

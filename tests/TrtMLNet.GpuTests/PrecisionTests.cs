@@ -60,12 +60,12 @@ public class PrecisionTests
         ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
         var data = ml.Data.Cache(Tokens.Random(ml, 48, sequence: 128));
         var options = Cuda(path, 16, TensorRtPrecision.Fp16);
-        options.FuseAttention = true;
+        options.FuseTransformerOps = true;
         using var transformer = ml.Transforms.ApplyTensorRt(options).Fit(data);
         var report = transformer.CheckParity(data, rows: 48);
         Gpu.Note(report.ToString());
 
-        Assert.Contains(messages, m => m.Contains("12 attention blocks fused", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("12 attention blocks fused", StringComparison.Ordinal) && m.Contains("24 residual adds", StringComparison.Ordinal));
         Assert.True(report.WithinTolerance, report.ToString());
     }
 

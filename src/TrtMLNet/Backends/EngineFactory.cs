@@ -94,12 +94,12 @@ internal static class EngineFactory
             case TensorRtBackend.TensorRt:
                 return TensorRt.TensorRtEngineLoader.Create(model, options, warn, info);
             case TensorRtBackend.OnnxRuntimeCuda:
-                var rewritten = RewrittenModels.For(model, options.Build, fuseAttention: true, CacheDirectory(options), info, warn);
+                var rewritten = RewrittenModels.For(model, options.Build, fuseTransformerOps: true, CacheDirectory(options), info, warn);
                 return OnnxRuntimeEngine.Create(rewritten.OnnxBytes, rewritten.Onnx, options, rewritten.Name, warn);
             case TensorRtBackend.OnnxRuntimeCpu:
                 if (options.Build.Precision != TensorRtPrecision.Fp32)
                     warn($"{model.Name} runs in FP32 on the CPU: {options.Build.Precision} is for GPUs.");
-                var fused = RewrittenModels.For(model, options.Build with { Precision = TensorRtPrecision.Fp32 }, fuseAttention: true, CacheDirectory(options), info, warn);
+                var fused = RewrittenModels.For(model, options.Build with { Precision = TensorRtPrecision.Fp32 }, fuseTransformerOps: true, CacheDirectory(options), info, warn);
                 return OnnxRuntimeEngine.Create(fused.OnnxBytes, fused.Onnx, options, fused.Name, warn);
             default:
                 return OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn);

@@ -6,8 +6,8 @@ using TrtMLNet.Onnx;
 namespace TrtMLNet.Backends;
 
 /// <summary>
-/// The model an engine runs when fit rewrites it: attention fused for ONNX Runtime
-/// (<see cref="AttentionFusion"/>, when <see cref="EngineBuildOptions.FuseAttention"/>), then converted to
+/// The model an engine runs when fit rewrites it: transformer ops fused for ONNX Runtime
+/// (<see cref="TransformerFusions"/>, when <see cref="EngineBuildOptions.FuseTransformerOps"/>), then converted to
 /// float16 or bfloat16 (<see cref="PrecisionRewrite"/>) for ONNX Runtime CUDA and strongly typed TensorRT 11,
 /// with casts at its edges so the columns stay float. Cached on disk under the model's bytes and the
 /// rewrites' options, like engines, so a large model is rewritten once. A cache entry that does not read
@@ -19,12 +19,12 @@ internal static class RewrittenModels
     private const string Scheme = "trtmlnet precision rewrite 1";
 
     /// <summary>
-    /// The model as the backend should get it. <paramref name="fuseAttention"/> says whether this backend may
-    /// get fused attention: ONNX Runtime only (TensorRT's parser has no com.microsoft ops; it fuses attention itself).
+    /// The model as the backend should get it. <paramref name="fuseTransformerOps"/> says whether this backend may
+    /// get fused transformer ops: ONNX Runtime only (TensorRT's parser has no com.microsoft ops; it fuses these itself).
     /// </summary>
-    public static ModelSource For(ModelSource model, EngineBuildOptions build, bool fuseAttention, string cacheDirectory, Action<string> info, Action<string> warn)
+    public static ModelSource For(ModelSource model, EngineBuildOptions build, bool fuseTransformerOps, string cacheDirectory, Action<string> info, Action<string> warn)
     {
-        var fuse = fuseAttention && build.FuseAttention;
+        var fuse = fuseTransformerOps && build.FuseTransformerOps;
         if (build.Precision == TensorRtPrecision.Fp32 && !fuse)
             return model;
         PrecisionRewriteOptions? precision = build.Precision == TensorRtPrecision.Fp32 ? null : new PrecisionRewriteOptions
@@ -32,7 +32,7 @@ internal static class RewrittenModels
             Target = build.Precision == TensorRtPrecision.Bf16 ? ReducedPrecision.BFloat16 : ReducedPrecision.Float16,
             BlockedOps = build.KeepFp32OpTypes,
         };
-        var what = string.Join(", ", new[] { fuse ? "attention fused" : null, precision?.Target.ShortName() }.OfType<string>());
+        var what = string.Join(", ", new[] { fuse ? "transformer ops fused" : null, precision?.Target.ShortName() }.OfType<string>());
         var path = Path.Combine(cacheDirectory, "reduced-precision", Key(model, precision, fuse) + ".onnx");
         if (File.Exists(path))
         {
@@ -51,11 +51,9 @@ internal static class RewrittenModels
         var changed = false;
         if (fuse)
         {
-            var fused = FuseAttention(bytes, model.Name, out var blocks);
-            info(blocks > 0
-                ? $"{model.Name}: {blocks} attention blocks fused into com.microsoft.MultiHeadAttention."
-                : $"{model.Name}: FuseAttention found no attention block it could fuse (docs/precision.md says which pattern it looks for).");
-            (bytes, changed) = (fused, blocks > 0);
+            var fused = FuseTransformerOps(bytes, model.Name, out var fusions);
+            info($"{model.Name}: {fusions}");
+            (bytes, changed) = (fused, fusions.Changed);
         }
         if (precision is not null)
         {
@@ -69,7 +67,7 @@ internal static class RewrittenModels
         return ModelSource.FromBytes(bytes, $"{model.Name} ({what})");
     }
 
-    private static byte[] FuseAttention(byte[] bytes, string source, out int blocks)
+    private static byte[] FuseTransformerOps(byte[] bytes, string source, out TransformerFusionReport report)
     {
         ModelProto proto;
         try
@@ -80,11 +78,11 @@ internal static class RewrittenModels
         {
             throw new InvalidDataException($"{source} is not an ONNX model: its bytes are not a valid protobuf message ({e.Message}).", e);
         }
-        blocks = AttentionFusion.Fuse(proto);
-        return blocks > 0 ? proto.ToBytes() : bytes;
+        report = TransformerFusions.Run(proto);
+        return report.Changed ? proto.ToBytes() : bytes;
     }
 
-    private static string Key(ModelSource model, PrecisionRewriteOptions? options, bool fuseAttention)
+    private static string Key(ModelSource model, PrecisionRewriteOptions? options, bool fuseTransformerOps)
     {
         var text = new StringBuilder()
             .Append(Scheme).Append('\n')
@@ -97,9 +95,9 @@ internal static class RewrittenModels
                 .AppendJoin(",", options.BlockedNodes.Order(StringComparer.Ordinal));
         }
         // Appended only when on, so the keys of entries made before the option existed stay as they were;
-        // the version changes whenever AttentionFusion's output for the same model changes.
-        if (fuseAttention)
-            text.Append("\nfuse attention 2");
+        // the version changes whenever TransformerFusions' output for the same model changes.
+        if (fuseTransformerOps)
+            text.Append("\nfuse transformer ops 1");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 }

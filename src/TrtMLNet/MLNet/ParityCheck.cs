@@ -25,7 +25,7 @@ internal static class ParityCheck
         options.AllowTf32 = false;
         options.CudaGraphs = false;
         // The reference runs the graph as the user gave it, so the check judges fit's rewrites too.
-        options.FuseAttention = false;
+        options.FuseTransformerOps = false;
         using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, options, transformer.Model, name => data.Schema.GetColumnOrNull(name)?.Type);
 
         var onGpu = !transformer.Fitted.Runtime.Engine.Device.SharesHostMemory;

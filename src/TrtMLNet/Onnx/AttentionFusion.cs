@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using static TrtMLNet.Onnx.FusionGraph;
 
 namespace TrtMLNet.Onnx;
 
@@ -24,44 +24,20 @@ namespace TrtMLNet.Onnx;
 /// </summary>
 internal sealed class AttentionFusion
 {
-    private const string Microsoft = "com.microsoft";
-    private readonly ModelProto _model;
-    private readonly GraphProto _graph;
-    private readonly Dictionary<string, NodeProto> _producer = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _readers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, TensorProto> _initializers = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _retyped = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _graphOutputs;
+    private readonly FusionGraph _graph;
 
-    private AttentionFusion(ModelProto model)
-    {
-        _model = model;
-        _graph = model.Graph!;
-        _graphOutputs = _graph.Outputs.Select(o => o.Name ?? "").ToHashSet(StringComparer.Ordinal);
-        foreach (var tensor in _graph.Initializers)
-            _initializers[tensor.Name ?? ""] = tensor;
-        foreach (var node in _graph.Nodes)
-        {
-            foreach (var output in node.Outputs)
-                _producer[output] = node;
-            foreach (var input in node.Inputs.Concat(GraphWalk.OuterReferences(node)))
-                _readers[input] = _readers.GetValueOrDefault(input) + 1;
-        }
-    }
+    private AttentionFusion(FusionGraph graph) => _graph = graph;
 
     /// <summary>
-    /// Fuses every attention block of <paramref name="model"/>'s main graph that matches, and says how many;
-    /// 0 leaves the model untouched. Needs ONNX opset 15 or later (Shape with start and end).
+    /// Fuses every attention block of the graph that matches, and says how many. Needs ONNX opset 15 or
+    /// later (Shape with start and end).
     /// </summary>
-    public static int Fuse(ModelProto model)
+    public static int Fuse(FusionGraph graph)
     {
-        if (model.Graph is null || model.OpsetVersion("") is not >= 15)
+        if (graph.Opset is not >= 15)
             return 0;
-        var fusion = new AttentionFusion(model);
-        var fused = fusion._graph.Nodes.Where(n => IsOp(n, "Softmax")).ToList().Count(fusion.TryFuse);
-        if (fused > 0)
-            fusion.Finish();
-        return fused;
+        var fusion = new AttentionFusion(graph);
+        return graph.Graph.Nodes.Where(n => IsOp(n, "Softmax")).ToList().Count(fusion.TryFuse);
     }
 
     private bool TryFuse(NodeProto softmax)
@@ -70,11 +46,11 @@ internal sealed class AttentionFusion
             return false;
         if (HeadsInput(scores.MatMul.Inputs[0], [0, 2, 1, 3]) is not { } query || KeyInput(scores.MatMul.Inputs[1]) is not { } key)
             return false;
-        if (OnlyReader(softmax.Outputs[0]) is not { } weighted || !IsOp(weighted, "MatMul") || weighted.Inputs[0] != softmax.Outputs[0]
+        if (_graph.OnlyReader(softmax.Outputs[0]) is not { } weighted || !IsOp(weighted, "MatMul") || weighted.Inputs[0] != softmax.Outputs[0]
             || HeadsInput(weighted.Inputs[1], [0, 2, 1, 3]) is not { } value)
             return false;
-        if (OnlyReader(weighted.Outputs[0]) is not { } merge || !IsPermutation(merge, [0, 2, 1, 3])
-            || OnlyReader(merge.Outputs[0]) is not { } output || !IsOp(output, "Reshape") || !KeepsBatchAndSequence(output))
+        if (_graph.OnlyReader(weighted.Outputs[0]) is not { } merge || !IsPermutation(merge, [0, 2, 1, 3])
+            || _graph.OnlyReader(merge.Outputs[0]) is not { } output || !IsOp(output, "Reshape") || !KeepsBatchAndSequence(output))
             return false;
         var shape = HeadShape(query.Reshape);
         if (shape is null || HeadShape(key.Reshape) != shape || HeadShape(value.Reshape) != shape || Heads(shape.Value, query.Reshape.Inputs[0]) is not { } heads)
@@ -84,12 +60,11 @@ internal sealed class AttentionFusion
         if (scores.Add is not null)
             block.Add(scores.Add);
         block.AddRange(key.Transposes);
-        if (block.Any(n => n.Outputs.Any(o => _graphOutputs.Contains(o) || _readers.GetValueOrDefault(o) != 1)))
+        if (!block.All(_graph.ReadOnce))
             return false;
 
         // MultiHeadAttention writes [batch, sequence, hidden]: the merged heads' memory as it was, so the block's
         // own closing Reshape still gives what it gave (KeepsBatchAndSequence).
-        var position = _graph.Nodes.IndexOf(output);
         var added = new List<NodeProto>();
         string Merged(NodeProto reshape)
         {
@@ -110,19 +85,9 @@ internal sealed class AttentionFusion
         }
         var attention = Node("MultiHeadAttention", merge.Outputs[0], [.. inputs], AttributeProto.Int("num_heads", heads),
             new AttributeProto { Name = "scale", Type = AttributeProto.FloatType, F = scores.Scale });
-        attention.Domain = Microsoft;
+        attention.Domain = FusionGraph.Microsoft;
         added.Add(attention);
-        _retyped.Add(merge.Outputs[0]);
-
-        _graph.Nodes.InsertRange(position, added);
-        foreach (var input in added.SelectMany(n => n.Inputs))
-            _readers[input] = _readers.GetValueOrDefault(input) + 1;
-        foreach (var node in block)
-        {
-            _graph.Nodes.Remove(node);
-            foreach (var input in node.Inputs)
-                _readers[input] = _readers.GetValueOrDefault(input) - 1;
-        }
+        _graph.Replace(output, added, block, retyped: merge.Outputs[0]);
         return true;
     }
 
@@ -132,17 +97,17 @@ internal sealed class AttentionFusion
     /// </summary>
     private (NodeProto? Add, string? Mask, NodeProto Scaled, float Scale, NodeProto MatMul)? ScoresOf(string name)
     {
-        var node = ProducerOf(name);
+        var node = _graph.ProducerOf(name);
         if (IsOp(node, "Add"))
         {
             for (var side = 0; side < 2; side++)
             {
-                if (ProducerOf(node!.Inputs[side]) is { } scaled && ScaleOf(scaled) is { } found && ProducerOf(found.Scores) is { } matMul && IsOp(matMul, "MatMul"))
+                if (_graph.ProducerOf(node!.Inputs[side]) is { } scaled && ScaleOf(scaled) is { } found && _graph.ProducerOf(found.Scores) is { } matMul && IsOp(matMul, "MatMul"))
                     return (node, node.Inputs[1 - side], scaled, found.Scale, matMul);
             }
             return null;
         }
-        if (node is not null && ScaleOf(node) is { } alone && ProducerOf(alone.Scores) is { } scores && IsOp(scores, "MatMul"))
+        if (node is not null && ScaleOf(node) is { } alone && _graph.ProducerOf(alone.Scores) is { } scores && IsOp(scores, "MatMul"))
             return (null, null, node, alone.Scale, scores);
         return null;
     }
@@ -150,20 +115,20 @@ internal sealed class AttentionFusion
     /// <summary>A Mul by a scalar float constant (either side) or a Div by one: the scale and the other operand.</summary>
     private (float Scale, string Scores)? ScaleOf(NodeProto node)
     {
-        if (IsOp(node, "Div") && Scalar(node.Inputs[1]) is { } divisor)
+        if (IsOp(node, "Div") && _graph.Scalar(node.Inputs[1]) is { } divisor)
             return (1 / divisor, node.Inputs[0]);
         if (!IsOp(node, "Mul"))
             return null;
-        if (Scalar(node.Inputs[1]) is { } right)
+        if (_graph.Scalar(node.Inputs[1]) is { } right)
             return (right, node.Inputs[0]);
-        return Scalar(node.Inputs[0]) is { } left ? (left, node.Inputs[1]) : null;
+        return _graph.Scalar(node.Inputs[0]) is { } left ? (left, node.Inputs[1]) : null;
     }
 
     /// <summary>q (or v) split into heads: a Transpose by <paramref name="perm"/> of a Reshape.</summary>
     private (NodeProto Reshape, NodeProto Transpose)? HeadsInput(string name, long[] perm)
     {
-        var transpose = ProducerOf(name);
-        if (transpose is null || !IsPermutation(transpose, perm) || ProducerOf(transpose.Inputs[0]) is not { } reshape || !IsOp(reshape, "Reshape"))
+        var transpose = _graph.ProducerOf(name);
+        if (transpose is null || !IsPermutation(transpose, perm) || _graph.ProducerOf(transpose.Inputs[0]) is not { } reshape || !IsOp(reshape, "Reshape"))
             return null;
         return (reshape, transpose);
     }
@@ -173,7 +138,7 @@ internal sealed class AttentionFusion
     {
         if (HeadsInput(name, [0, 2, 3, 1]) is { } direct)
             return (direct.Reshape, [direct.Transpose]);
-        var swap = ProducerOf(name);
+        var swap = _graph.ProducerOf(name);
         if (swap is null || !IsPermutation(swap, [0, 1, 3, 2]) || HeadsInput(swap.Inputs[0], [0, 2, 1, 3]) is not { } heads)
             return null;
         return (heads.Reshape, [swap, heads.Transpose]);
@@ -204,120 +169,33 @@ internal sealed class AttentionFusion
     /// <summary>The entries of a shape that are constants (null where computed), from an initializer, a Constant or a Concat of them.</summary>
     private long?[]? ShapeEntries(string name)
     {
-        if (Int64s(name) is { } whole)
+        if (_graph.Int64s(name) is { } whole)
             return whole.Select(v => (long?)v).ToArray();
-        if (ProducerOf(name) is not { } concat || !IsOp(concat, "Concat"))
+        if (_graph.ProducerOf(name) is not { } concat || !IsOp(concat, "Concat"))
             return null;
-        return concat.Inputs.SelectMany(input => Int64s(input) is { } part ? part.Select(v => (long?)v) : [null]).ToArray();
+        return concat.Inputs.SelectMany(input => _graph.Int64s(input) is { } part ? part.Select(v => (long?)v) : [null]).ToArray();
     }
 
     /// <summary>The projection's width: q is Add(bias, MatMul(x, W)) or MatMul(x, W), with the bias or W an initializer.</summary>
     private long? HiddenSize(string query)
     {
-        var node = ProducerOf(query);
+        var node = _graph.ProducerOf(query);
         if (IsOp(node, "Add"))
         {
-            if (node!.Inputs.Select(i => _initializers.GetValueOrDefault(i)).FirstOrDefault(t => t is { Dims.Count: 1 }) is { } bias)
+            if (node!.Inputs.Select(i => _graph.Initializer(i)).FirstOrDefault(t => t is { Dims.Count: 1 }) is { } bias)
                 return bias.Dims[0];
-            node = node.Inputs.Select(ProducerOf).FirstOrDefault(p => IsOp(p, "MatMul"));
+            node = node.Inputs.Select(_graph.ProducerOf).FirstOrDefault(p => IsOp(p, "MatMul"));
         }
-        return IsOp(node, "MatMul") && _initializers.GetValueOrDefault(node!.Inputs[1]) is { Dims.Count: 2 } weight ? weight.Dims[1] : null;
+        return IsOp(node, "MatMul") && _graph.Initializer(node!.Inputs[1]) is { Dims.Count: 2 } weight ? weight.Dims[1] : null;
     }
 
     /// <summary>[0, 0, -1]: a Reshape by it merges the heads of [batch, sequence, heads, size]. One initializer for the model.</summary>
-    private string MergedShape() => SharedInitializer("TrtMLNet/merged_heads_shape", [0, 0, -1]);
+    private string MergedShape() => _graph.SharedInitializer("TrtMLNet/merged_heads_shape", [0, 0, -1]);
 
     /// <summary>[1, 1]: the leading dimensions of the attention bias's broadcast shape.</summary>
-    private string Ones() => SharedInitializer("TrtMLNet/attention_bias_leading", [1, 1]);
-
-    private string SharedInitializer(string name, long[] values)
-    {
-        if (!_initializers.ContainsKey(name))
-        {
-            var tensor = new TensorProto { Name = name, DataType = (int)OnnxDataType.Int64 };
-            tensor.Dims.Add(values.Length);
-            tensor.Int64Data.AddRange(values);
-            _graph.Initializers.Add(tensor);
-            _initializers[name] = tensor;
-        }
-        return name;
-    }
-
-    private static NodeProto Node(string op, string output, string[] inputs, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { Name = $"{output}/TrtMLNet.{op}", OpType = op };
-        node.Inputs.AddRange(inputs);
-        node.Outputs.Add(output);
-        node.Attributes.AddRange(attributes);
-        return node;
-    }
-
-    /// <summary>Drops what only the fused blocks read (their shape arithmetic), and declares the com.microsoft domain.</summary>
-    private void Finish()
-    {
-        for (var removed = true; removed;)
-        {
-            removed = false;
-            for (var i = _graph.Nodes.Count - 1; i >= 0; i--)
-            {
-                var node = _graph.Nodes[i];
-                if (node.Outputs.Any(o => o.Length > 0 && (_readers.GetValueOrDefault(o) > 0 || _graphOutputs.Contains(o))))
-                    continue;
-                _graph.Nodes.RemoveAt(i);
-                foreach (var input in node.Inputs)
-                    _readers[input] = _readers.GetValueOrDefault(input) - 1;
-                removed = true;
-            }
-        }
-        // An initializer also listed as a graph input is that input's default: removing it would make the input required.
-        var inputs = _graph.Inputs.Select(i => i.Name ?? "").ToHashSet(StringComparer.Ordinal);
-        _graph.Initializers.RemoveAll(t => _readers.GetValueOrDefault(t.Name ?? "") <= 0 && !_graphOutputs.Contains(t.Name ?? "") && !inputs.Contains(t.Name ?? ""));
-        var values = _graph.Nodes.SelectMany(n => n.Outputs).Concat(inputs).Concat(_graph.Initializers.Select(t => t.Name ?? "")).ToHashSet(StringComparer.Ordinal);
-        // The fused node's output keeps the merged heads' name with another shape: its old value_info would be wrong.
-        _graph.ValueInfo.RemoveAll(v => !values.Contains(v.Name ?? "") || _retyped.Contains(v.Name ?? ""));
-        if (!_model.OpsetImport.Any(o => o.Domain == Microsoft))
-            _model.OpsetImport.Add(new OperatorSetIdProto { Domain = Microsoft, Version = 1 });
-    }
-
-    private NodeProto? ProducerOf(string name) => _producer.GetValueOrDefault(name) is { } node && _graph.Nodes.Contains(node) ? node : null;
-
-    private NodeProto? OnlyReader(string name)
-    {
-        if (_readers.GetValueOrDefault(name) != 1 || _graphOutputs.Contains(name))
-            return null;
-        return _graph.Nodes.FirstOrDefault(n => n.Inputs.Contains(name));
-    }
-
-    private float? Scalar(string name)
-    {
-        var tensor = _initializers.GetValueOrDefault(name) ?? ConstantTensor(name);
-        if (tensor is null || tensor.ElementCount != 1)
-            return null;
-        return tensor.ElementType switch
-        {
-            OnnxDataType.Float when tensor.RawData is { } raw => MemoryMarshal.Read<float>(raw.Span),
-            OnnxDataType.Float when tensor.FloatData.Count == 1 => tensor.FloatData[0],
-            OnnxDataType.Double when tensor.RawData is { } raw => (float)MemoryMarshal.Read<double>(raw.Span),
-            OnnxDataType.Double when tensor.DoubleData.Count == 1 => (float)tensor.DoubleData[0],
-            _ => null,
-        };
-    }
-
-    private long[]? Int64s(string name)
-    {
-        var tensor = _initializers.GetValueOrDefault(name) ?? ConstantTensor(name);
-        if (tensor is null || tensor.ElementType != OnnxDataType.Int64)
-            return null;
-        return tensor.RawData is { } raw ? MemoryMarshal.Cast<byte, long>(raw.Span).ToArray() : tensor.Int64Data.ToArray();
-    }
-
-    private TensorProto? ConstantTensor(string name) =>
-        ProducerOf(name) is { } node && IsOp(node, "Constant") ? node.Attribute("value")?.T : null;
+    private string Ones() => _graph.SharedInitializer("TrtMLNet/attention_bias_leading", [1, 1]);
 
     private static bool IsPermutation(NodeProto node, long[] perm) =>
         IsOp(node, "Transpose") && node.Attribute("perm") is { } attribute && attribute.Ints.SequenceEqual(perm);
 
-    private static long Int(NodeProto node, string name, long fallback) => node.Attribute(name)?.I ?? fallback;
-
-    private static bool IsOp(NodeProto? node, string op) => node is not null && node.OpType == op && ElementTypeRules.IsDefaultDomain(node.Domain);
 }

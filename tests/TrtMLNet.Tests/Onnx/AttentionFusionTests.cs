@@ -115,7 +115,7 @@ public sealed class AttentionFusionTests
     private static (int Fused, ModelProto Model) Fuse(byte[] bytes)
     {
         var model = ModelProto.Parse(bytes);
-        return (AttentionFusion.Fuse(model), model);
+        return (TransformerFusions.Run(model).AttentionBlocks, model);
     }
 
     [Theory]
@@ -161,7 +161,7 @@ public sealed class AttentionFusionTests
     {
         var model = ModelProto.Parse(new OnnxModelBuilder(opset: 13).Input("x", OnnxType.Float, "N", 4).Node("Softmax", ["x"], ["y"], ("axis", -1L))
             .Output("y", OnnxType.Float, "N", 4).Build());
-        Assert.Equal(0, AttentionFusion.Fuse(model));
+        Assert.Equal(0, TransformerFusions.Run(model).AttentionBlocks);
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class AttentionFusionTests
     }
 
     [Fact]
-    public void ApplyTensorRtWithFuseAttentionScoresAsWithoutAndSaysWhatItFused()
+    public void ApplyTensorRtWithFuseTransformerOpsScoresAsWithoutAndSaysWhatItFused()
     {
         using var folder = new TempFolder();
         var file = Path.Combine(folder.Path, "attention.onnx");
@@ -210,7 +210,7 @@ public sealed class AttentionFusionTests
         {
             using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions
             {
-                ModelFile = file, Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 4, FuseAttention = fuse, EngineCacheDirectory = folder.Path,
+                ModelFile = file, Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 4, FuseTransformerOps = fuse, EngineCacheDirectory = folder.Path,
             }).Fit(data);
             return ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).Select(s => s.y).ToArray();
         }
@@ -220,6 +220,6 @@ public sealed class AttentionFusionTests
 
         Assert.Contains(log, m => m.Contains("1 attention blocks fused into com.microsoft.MultiHeadAttention", StringComparison.Ordinal));
         for (var r = 0; r < Batch; r++)
-            Assert.True(plain[r].Zip(fused[r], (a, b) => Math.Abs(a - b)).Max() < 1e-5f, $"Row {r} differs with FuseAttention.");
+            Assert.True(plain[r].Zip(fused[r], (a, b) => Math.Abs(a - b)).Max() < 1e-5f, $"Row {r} differs with FuseTransformerOps.");
     }
 }

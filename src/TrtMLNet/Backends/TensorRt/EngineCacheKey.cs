@@ -31,8 +31,8 @@ internal sealed class EngineCacheKey : IEquatable<EngineCacheKey>
         nameof(EngineBuildOptions.KeepFp32OpTypes),
         nameof(EngineBuildOptions.TimingCacheFile), nameof(EngineBuildOptions.CudaGraphs), nameof(EngineBuildOptions.PreferNhwc),
         nameof(EngineBuildOptions.ConvolutionSearch), nameof(EngineBuildOptions.CudnnMaxWorkspace),
-        // TensorRT's loader never fuses attention (its parser has no com.microsoft ops).
-        nameof(EngineBuildOptions.FuseAttention),
+        // TensorRT's loader never fuses transformer ops (its parser has no com.microsoft ops).
+        nameof(EngineBuildOptions.FuseTransformerOps),
     ];
 
     private readonly byte[] _hash;

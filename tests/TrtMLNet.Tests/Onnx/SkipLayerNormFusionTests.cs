@@ -1,0 +1,77 @@
+using TrtMLNet.Onnx;
+using TrtMLNet.Tests.Models;
+
+namespace TrtMLNet.Tests.Onnx;
+
+/// <summary>
+/// A transformer's residual add before its layer norm (the bias added to a MatMul's output, the residual
+/// added, LayerNormalization over the last axis) becomes one com.microsoft.SkipLayerNormalization with the
+/// same outputs; other sums before a layer norm stay as they are.
+/// </summary>
+public sealed class SkipLayerNormFusionTests
+{
+    private const int Hidden = 8;
+
+    private static byte[] Residual(bool biasFirst = true, bool residualFirst = false, bool withShift = true, long axis = -1, bool sumAlsoOutput = false,
+        bool withMatMul = true)
+    {
+        var random = new Random(5);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var b = new OnnxModelBuilder(opset: 17).Input("x", OnnxType.Float, "N", "S", Hidden).Output("y", OnnxType.Float, "N", "S", Hidden)
+            .Initializer("W", Values(Hidden * Hidden), Hidden, Hidden).Initializer("bias", Values(Hidden), Hidden)
+            .Initializer("gamma", Values(Hidden), Hidden).Initializer("beta", Values(Hidden), Hidden);
+        var projected = withMatMul ? "mm" : "x2";
+        if (withMatMul)
+            b.Node("MatMul", ["x", "W"], ["mm"]);
+        else
+            b.Node("Mul", ["x", "x"], ["x2"]);
+        b.Node("Add", biasFirst ? ["bias", projected] : [projected, "bias"], ["biased"])
+            .Node("Add", residualFirst ? ["x", "biased"] : ["biased", "x"], ["sum"])
+            .Node("LayerNormalization", withShift ? ["sum", "gamma", "beta"] : ["sum", "gamma"], ["y"], ("axis", axis), ("epsilon", 1e-6f));
+        if (sumAlsoOutput)
+            b.Output("sum", OnnxType.Float, "N", "S", Hidden);
+        return b.Build();
+    }
+
+    private static OrtCpu.Input Input()
+    {
+        var random = new Random(9);
+        return new OrtCpu.Input("x", Enumerable.Range(0, 2 * 3 * Hidden).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray(), [2, 3, Hidden]);
+    }
+
+    [Theory]
+    [InlineData(true, false, true)]
+    [InlineData(false, true, true)]
+    [InlineData(true, true, false)]
+    public void TheResidualAddAndLayerNormBecomeOneSkipLayerNormalization(bool biasFirst, bool residualFirst, bool withShift)
+    {
+        var original = Residual(biasFirst, residualFirst, withShift);
+        var model = ModelProto.Parse(original);
+
+        var report = TransformerFusions.Run(model);
+
+        Assert.Equal(1, report.SkipLayerNorms);
+        var fused = Assert.Single(model.Graph!.Nodes, n => n.OpType == "SkipLayerNormalization");
+        Assert.Equal("com.microsoft", fused.Domain);
+        Assert.Equal(["mm", "x", "gamma", withShift ? "beta" : "", "bias"], fused.Inputs);
+        Assert.Equal(1e-6f, fused.Attribute("epsilon")!.F);
+        Assert.DoesNotContain(model.Graph.Nodes, n => n.OpType is "Add" or "LayerNormalization");
+        var expected = OrtCpu.Run(original, Input())["y"];
+        var actual = OrtCpu.Run(model.ToBytes(), Input())["y"];
+        var worst = expected.Values.Zip(actual.Values, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst < 1e-5f, $"The fused layer norm differs from the original by up to {worst}.");
+    }
+
+    [Theory]
+    [InlineData(1L, false, true)] // a layer norm over more than the last axis
+    [InlineData(-1L, true, true)] // the sum is read elsewhere
+    [InlineData(-1L, false, false)] // no MatMul under the bias: not a transformer's projection (the embeddings' sum)
+    public void OtherSumsBeforeALayerNormAreLeftAsTheyAre(long axis, bool sumAlsoOutput, bool withMatMul)
+    {
+        var original = Residual(axis: axis, sumAlsoOutput: sumAlsoOutput, withMatMul: withMatMul);
+        var model = ModelProto.Parse(original);
+
+        Assert.Equal(0, TransformerFusions.Run(model).SkipLayerNorms);
+        Assert.Equal(original, model.ToBytes());
+    }
+}
