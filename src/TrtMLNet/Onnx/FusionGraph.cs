@@ -53,7 +53,12 @@ internal sealed class FusionGraph
     /// <summary>Whether some node or the graph's outputs read <paramref name="name"/>.</summary>
     public bool IsRead(string name) => _readers.GetValueOrDefault(name) > 0 || _graphOutputs.Contains(name);
 
-    public TensorProto? Initializer(string name) => _initializers.GetValueOrDefault(name);
+    /// <summary>
+    /// The initializer <paramref name="name"/> is, directly or through Identity nodes: exporters share equal
+    /// tensors (a fresh model's zero biases) through Identity.
+    /// </summary>
+    public TensorProto? Initializer(string name) =>
+        _initializers.GetValueOrDefault(name) ?? (ProducerOf(name) is { } node && IsOp(node, "Identity") ? Initializer(node.Inputs[0]) : null);
 
     /// <summary>A float scalar constant (an initializer or a Constant node, float or double); null for anything else.</summary>
     public float? Scalar(string name)

@@ -12,8 +12,9 @@ public sealed class SkipLayerNormFusionTests
 {
     private const int Hidden = 8;
 
+    /// <param name="sharedBias">The bias reaches its Add through an Identity node, as exporters share equal tensors.</param>
     private static byte[] Residual(bool biasFirst = true, bool residualFirst = false, bool withShift = true, long axis = -1, bool sumAlsoOutput = false,
-        bool withMatMul = true)
+        bool withMatMul = true, bool sharedBias = false)
     {
         var random = new Random(5);
         float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
@@ -25,7 +26,10 @@ public sealed class SkipLayerNormFusionTests
             b.Node("MatMul", ["x", "W"], ["mm"]);
         else
             b.Node("Mul", ["x", "x"], ["x2"]);
-        b.Node("Add", biasFirst ? ["bias", projected] : [projected, "bias"], ["biased"])
+        var bias = "bias";
+        if (sharedBias)
+            b.Node("Identity", ["bias"], [bias = "shared_bias"]);
+        b.Node("Add", biasFirst ? [bias, projected] : [projected, bias], ["biased"])
             .Node("Add", residualFirst ? ["x", "biased"] : ["biased", "x"], ["sum"])
             .Node("LayerNormalization", withShift ? ["sum", "gamma", "beta"] : ["sum", "gamma"], ["y"], ("axis", axis), ("epsilon", 1e-6f));
         if (sumAlsoOutput)
@@ -40,12 +44,13 @@ public sealed class SkipLayerNormFusionTests
     }
 
     [Theory]
-    [InlineData(true, false, true)]
-    [InlineData(false, true, true)]
-    [InlineData(true, true, false)]
-    public void TheResidualAddAndLayerNormBecomeOneSkipLayerNormalization(bool biasFirst, bool residualFirst, bool withShift)
+    [InlineData(true, false, true, false)]
+    [InlineData(false, true, true, false)]
+    [InlineData(true, true, false, false)]
+    [InlineData(true, false, true, true)]
+    public void TheResidualAddAndLayerNormBecomeOneSkipLayerNormalization(bool biasFirst, bool residualFirst, bool withShift, bool sharedBias)
     {
-        var original = Residual(biasFirst, residualFirst, withShift);
+        var original = Residual(biasFirst, residualFirst, withShift, sharedBias: sharedBias);
         var model = ModelProto.Parse(original);
 
         var report = TransformerFusions.Run(model);
@@ -53,7 +58,7 @@ public sealed class SkipLayerNormFusionTests
         Assert.Equal(1, report.SkipLayerNorms);
         var fused = Assert.Single(model.Graph!.Nodes, n => n.OpType == "SkipLayerNormalization");
         Assert.Equal("com.microsoft", fused.Domain);
-        Assert.Equal(["mm", "x", "gamma", withShift ? "beta" : "", "bias"], fused.Inputs);
+        Assert.Equal(["mm", "x", "gamma", withShift ? "beta" : "", sharedBias ? "shared_bias" : "bias"], fused.Inputs);
         Assert.Equal(1e-6f, fused.Attribute("epsilon")!.F);
         Assert.DoesNotContain(model.Graph.Nodes, n => n.OpType is "Add" or "LayerNormalization");
         var expected = OrtCpu.Run(original, Input())["y"];
