@@ -51,7 +51,8 @@ internal static class RewrittenModels
         var changed = false;
         if (fuse)
         {
-            var fused = FuseTransformerOps(bytes, model.Name, out var fusions);
+            // Ops kept in FP32 matter only to a precision rewrite (and then they are part of the key).
+            var fused = FuseTransformerOps(bytes, model.Name, precision?.BlockedOps ?? [], out var fusions);
             info($"{model.Name}: {fusions}");
             (bytes, changed) = (fused, fusions.Changed);
         }
@@ -67,7 +68,7 @@ internal static class RewrittenModels
         return ModelSource.FromBytes(bytes, $"{model.Name} ({what})");
     }
 
-    private static byte[] FuseTransformerOps(byte[] bytes, string source, out TransformerFusionReport report)
+    private static byte[] FuseTransformerOps(byte[] bytes, string source, IReadOnlyCollection<string> keepFp32OpTypes, out TransformerFusionReport report)
     {
         ModelProto proto;
         try
@@ -78,7 +79,7 @@ internal static class RewrittenModels
         {
             throw new InvalidDataException($"{source} is not an ONNX model: its bytes are not a valid protobuf message ({e.Message}).", e);
         }
-        report = TransformerFusions.Run(proto);
+        report = TransformerFusions.Run(proto, keepFp32OpTypes);
         return report.Changed ? proto.ToBytes() : bytes;
     }
 
@@ -97,7 +98,7 @@ internal static class RewrittenModels
         // Appended only when on, so the keys of entries made before the option existed stay as they were;
         // the version changes whenever TransformerFusions' output for the same model changes.
         if (fuseTransformerOps)
-            text.Append("\nfuse transformer ops 1");
+            text.Append("\nfuse transformer ops 2");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 }

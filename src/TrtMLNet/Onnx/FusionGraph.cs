@@ -85,6 +85,24 @@ internal sealed class FusionGraph
         return tensor.RawData is { } raw ? MemoryMarshal.Cast<byte, long>(raw.Span).ToArray() : tensor.Int64Data.ToArray();
     }
 
+    /// <summary>Whether <paramref name="value"/> is computed from <paramref name="source"/>, looking at most <paramref name="limit"/> nodes up.</summary>
+    public bool DerivesFrom(string value, string source, int limit = 1024)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { value };
+        var pending = new Queue<string>([value]);
+        while (pending.TryDequeue(out var next) && seen.Count <= limit)
+        {
+            if (next == source)
+                return true;
+            foreach (var input in ProducerOf(next)?.Inputs ?? [])
+            {
+                if (input.Length > 0 && seen.Add(input))
+                    pending.Enqueue(input);
+            }
+        }
+        return false;
+    }
+
     /// <summary>An int64 initializer the fusions add, made once per model under <paramref name="name"/>.</summary>
     public string SharedInitializer(string name, long[] values)
     {
@@ -107,8 +125,13 @@ internal sealed class FusionGraph
     public void Replace(NodeProto anchor, IReadOnlyList<NodeProto> added, IEnumerable<NodeProto> removed, params string[] retyped)
     {
         Graph.Nodes.InsertRange(Graph.Nodes.IndexOf(anchor), added);
-        foreach (var input in added.SelectMany(n => n.Inputs))
-            _readers[input] = _readers.GetValueOrDefault(input) + 1;
+        foreach (var node in added)
+        {
+            foreach (var output in node.Outputs)
+                _producer[output] = node;
+            foreach (var input in node.Inputs)
+                _readers[input] = _readers.GetValueOrDefault(input) + 1;
+        }
         foreach (var node in removed)
         {
             Graph.Nodes.Remove(node);
