@@ -103,6 +103,53 @@ public sealed class AttentionFusionTests
         Assert.True(worst < 1e-5f, $"The fused attention differs from the original by up to {worst}.");
     }
 
+    /// <summary>One eager block named by <paramref name="p"/>: q from <paramref name="queries"/>, k and v from <paramref name="keys"/>.</summary>
+    private static void Block(OnnxModelBuilder b, Random random, string p, string queries, string keys, string mask, string output)
+    {
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        foreach (var (t, source) in new[] { ("q", queries), ("k", keys), ("v", keys) })
+            b.Initializer($"{p}W{t}", Values(Hidden * Hidden), Hidden, Hidden).Node("MatMul", [source, $"{p}W{t}"], [$"{p}{t}"])
+                .Node("Reshape", [$"{p}{t}", "heads_shape"], [$"{p}r{t}"]);
+        b.Node("Transpose", [$"{p}rq"], [$"{p}tq"], ("perm", new long[] { 0, 2, 1, 3 })).Node("Transpose", [$"{p}rk"], [$"{p}tk"], ("perm", new long[] { 0, 2, 3, 1 }))
+            .Node("Transpose", [$"{p}rv"], [$"{p}tv"], ("perm", new long[] { 0, 2, 1, 3 }))
+            .Node("MatMul", [$"{p}tq", $"{p}tk"], [$"{p}scores"]).Node("Mul", [$"{p}scores", "scale"], [$"{p}scaled"])
+            .Node("Add", [$"{p}scaled", mask], [$"{p}masked"]).Node("Softmax", [$"{p}masked"], [$"{p}probs"], ("axis", -1L))
+            .Node("MatMul", [$"{p}probs", $"{p}tv"], [$"{p}context"]).Node("Transpose", [$"{p}context"], [$"{p}merged"], ("perm", new long[] { 0, 2, 1, 3 }))
+            .Node("Reshape", [$"{p}merged", "merged_shape"], [output]);
+    }
+
+    [Fact]
+    public void BlocksOfDifferentLengthsSharingOneMaskEachGetTheirOwnBias()
+    {
+        // Self-attention over x (5 tokens) and cross-attention from d (2 tokens) to x, both masked by x's padding.
+        var b = new OnnxModelBuilder(opset: 17).Input("x", OnnxType.Float, "N", "S", Hidden).Input("d", OnnxType.Float, "N", "T", Hidden)
+            .Input("additive", OnnxType.Float, "N", 1, 1, "S").Output("y", OnnxType.Float, "N", "S", Hidden).Output("z", OnnxType.Float, "N", "T", Hidden)
+            .Initializer("heads_shape", new long[] { 0, 0, Heads, HeadSize }, 4).Initializer("merged_shape", new long[] { 0, 0, Hidden }, 3)
+            .Initializer("scale", new[] { 0.5f });
+        var random = new Random(4);
+        Block(b, random, "self_", "x", "x", "additive", "y");
+        Block(b, random, "cross_", "d", "x", "additive", "z");
+        var original = b.Build();
+        var (fused, model) = Fuse(original);
+
+        Assert.Equal(2, fused);
+        var values = new Random(8);
+        float[] Draw(int n) => Enumerable.Range(0, n).Select(_ => (float)(values.NextDouble() * 2 - 1)).ToArray();
+        var mask = Enumerable.Range(0, Batch * Sequence).Select(i => i % Sequence < Sequence - i / Sequence ? 0f : -10000f).ToArray();
+        OrtCpu.Input[] inputs =
+        [
+            new("x", Draw(Batch * Sequence * Hidden), [Batch, Sequence, Hidden]), new("d", Draw(Batch * 2 * Hidden), [Batch, 2, Hidden]),
+            new("additive", mask, [Batch, 1, 1, Sequence]),
+        ];
+        foreach (var name in new[] { "y", "z" })
+        {
+            var expected = OrtCpu.Run(original, inputs)[name];
+            var actual = OrtCpu.Run(model.ToBytes(), inputs)[name];
+            Assert.Equal(expected.Shape, actual.Shape);
+            Assert.True(expected.Values.Zip(actual.Values, (e, a) => Math.Abs(e - a)).Max() < 1e-5f, $"{name} differs once fused.");
+        }
+    }
+
     private static OrtCpu.Input[] Inputs(bool withMask)
     {
         var random = new Random(11);
