@@ -53,7 +53,7 @@ internal sealed class AttentionFusion
             || _graph.OnlyReader(merge.Outputs[0]) is not { } output || !IsOp(output, "Reshape") || !KeepsBatchAndSequence(output))
             return false;
         var shape = HeadShape(query.Reshape);
-        if (shape is null || HeadShape(key.Reshape) != shape || HeadShape(value.Reshape) != shape || Heads(shape.Value, query.Reshape.Inputs[0]) is not { } heads)
+        if (shape is null || HeadShape(key.Reshape) != shape || HeadShape(value.Reshape) != shape || Heads(shape.Value, query.Reshape) is not { } heads)
             return false;
 
         var block = new List<NodeProto> { scores.Scaled, scores.MatMul, softmax, weighted, merge, query.Transpose, value.Transpose };
@@ -148,14 +148,58 @@ internal sealed class AttentionFusion
     private (long? Heads, long? Size)? HeadShape(NodeProto reshape) =>
         ShapeEntries(reshape.Inputs[1]) is { Length: 4 } shape && shape[2] is not 0 && shape[3] is not 0 ? (shape[2], shape[3]) : null;
 
-    /// <summary>The head count: named by the shape, or the projection's width (<paramref name="projected"/>) over the head size.</summary>
-    private long? Heads((long? Heads, long? Size) shape, string projected)
+    /// <summary>
+    /// The head count, which MultiHeadAttention needs equal to the split's third dimension: named by the shape,
+    /// or, where that entry is computed (-1), q's width over the head size; that holds only when the split
+    /// keeps q's first two dimensions, so those entries must be 0 or read from q's (or its projection input's) shape.
+    /// </summary>
+    private long? Heads((long? Heads, long? Size) shape, NodeProto split)
     {
         if (shape.Heads is > 0)
             return shape.Heads;
-        if (shape.Size is not > 0 || HiddenSize(projected) is not { } hidden || hidden % shape.Size.Value != 0)
+        var q = split.Inputs[0];
+        if (shape.Size is not > 0 || HiddenSize(q) is not { } hidden || hidden % shape.Size.Value != 0 || !KeepsLeadingDimensions(split, q))
             return null;
         return hidden / shape.Size.Value;
+    }
+
+    private bool KeepsLeadingDimensions(NodeProto split, string q)
+    {
+        var sources = new HashSet<string>(StringComparer.Ordinal) { q };
+        if (ProjectionInput(q) is { } input)
+            sources.Add(input);
+        var shape = _graph.ProducerOf(split.Inputs[1]);
+        if (_graph.Int64s(split.Inputs[1]) is { } constant)
+            return constant[0] == 0 && constant[1] == 0;
+        if (shape is null || !IsOp(shape, "Concat") || shape.Inputs.Count < 2)
+            return false;
+        return Enumerable.Range(0, 2).All(axis => _graph.Int64s(shape.Inputs[axis]) is [0] || IsDimension(shape.Inputs[axis], axis, sources));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/> is dimension <paramref name="axis"/> of one of <paramref name="sources"/>:
+    /// Gather(Shape(s), axis), perhaps unsqueezed, perhaps gathered from a Slice of the shape that starts at 0.
+    /// </summary>
+    private bool IsDimension(string name, int axis, HashSet<string> sources)
+    {
+        var node = _graph.ProducerOf(name);
+        if (node is not null && IsOp(node, "Unsqueeze"))
+            node = _graph.ProducerOf(node.Inputs[0]);
+        if (node is null || !IsOp(node, "Gather") || FusionGraph.Int(node, "axis", 0) != 0 || _graph.Int64s(node.Inputs[1]) is not [var index] || index != axis)
+            return false;
+        var shapeOf = _graph.ProducerOf(node.Inputs[0]);
+        if (shapeOf is not null && IsOp(shapeOf, "Slice") && _graph.Int64s(shapeOf.Inputs[1]) is [0])
+            shapeOf = _graph.ProducerOf(shapeOf.Inputs[0]);
+        return shapeOf is not null && IsOp(shapeOf, "Shape") && FusionGraph.Int(shapeOf, "start", 0) == 0 && sources.Contains(shapeOf.Inputs[0]);
+    }
+
+    /// <summary>x where q is MatMul(x, W) or Add of a bias to it.</summary>
+    private string? ProjectionInput(string q)
+    {
+        var node = _graph.ProducerOf(q);
+        if (IsOp(node, "Add"))
+            node = node!.Inputs.Select(_graph.ProducerOf).FirstOrDefault(p => IsOp(p, "MatMul"));
+        return IsOp(node, "MatMul") ? node!.Inputs[0] : null;
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public sealed class AttentionFusionTests
     /// <param name="causal">A [sequence, sequence] causal mask (an initializer for 5 tokens) instead of the padding mask input.</param>
     /// <param name="flatOutput">The block closes with a Reshape to [-1, hidden], a Softmax over that first axis and a Reshape back.</param>
     private static byte[] EagerAttention(bool concatShape = false, bool withMask = true, bool twoStepKey = false, bool softmaxAlsoOutput = false,
-        object? sequence = null, bool swapped = false, bool causal = false, bool flatOutput = false)
+        object? sequence = null, bool swapped = false, bool causal = false, bool flatOutput = false, string shapeSource = "x")
     {
         sequence ??= "S";
         var random = new Random(3);
@@ -42,7 +42,7 @@ public sealed class AttentionFusionTests
         {
             b.Initializer("i0", new long[] { 0 }).Initializer("i1", new long[] { 1 }).Initializer("axis0", new long[] { 0 }, 1)
                 .Initializer("minus1", new long[] { -1 }, 1).Initializer("size", new long[] { HeadSize }, 1)
-                .Node("Shape", ["x"], ["xshape"]).Node("Gather", ["xshape", "i0"], ["n"]).Node("Gather", ["xshape", "i1"], ["s"])
+                .Node("Shape", [shapeSource], ["xshape"]).Node("Gather", ["xshape", "i0"], ["n"]).Node("Gather", ["xshape", "i1"], ["s"])
                 .Node("Unsqueeze", ["n", "axis0"], ["n1"]).Node("Unsqueeze", ["s", "axis0"], ["s1"])
                 .Node("Concat", ["n1", "s1", "minus1", "size"], ["heads_shape"], ("axis", 0L))
                 .Node("Concat", ["n1", "s1", "minus1"], ["merged_shape"], ("axis", 0L));
@@ -197,6 +197,17 @@ public sealed class AttentionFusionTests
     public void ABlockWhoseValuesAreReadOutsideItIsLeftAsItIs(bool swapped)
     {
         var original = EagerAttention(softmaxAlsoOutput: true, swapped: swapped);
+        var (fused, model) = Fuse(original);
+
+        Assert.Equal(0, fused);
+        Assert.Equal(original, model.ToBytes());
+    }
+
+    [Fact]
+    public void HeadsAreNotGuessedFromASplitThatMayNotKeepQsLeadingDimensions()
+    {
+        // The split is (n, s, -1, 4) with n and s read from another tensor's shape: the heads could differ from q's width over 4.
+        var original = EagerAttention(concatShape: true, shapeSource: "mask");
         var (fused, model) = Fuse(original);
 
         Assert.Equal(0, fused);
