@@ -98,7 +98,7 @@ internal static class RewrittenModels
         // Appended only when on, so the keys of entries made before the option existed stay as they were;
         // the version changes whenever TransformerFusions' output for the same model changes.
         if (fuseTransformerOps)
-            text.Append("\nfuse transformer ops 2");
+            text.Append("\nfuse transformer ops 3");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 }
