@@ -166,8 +166,8 @@ internal sealed class AttentionFusion
     private bool KeepsLeadingDimensions(NodeProto split, string q)
     {
         var sources = new HashSet<string>(StringComparer.Ordinal) { q };
-        if (ProjectionInput(q) is { } input)
-            sources.Add(input);
+        if (Projection(q) is { } projection)
+            sources.Add(projection.Inputs[0]);
         var shape = _graph.ProducerOf(split.Inputs[1]);
         if (_graph.Int64s(split.Inputs[1]) is { } constant)
             return constant[0] == 0 && constant[1] == 0;
@@ -193,13 +193,13 @@ internal sealed class AttentionFusion
         return shapeOf is not null && IsOp(shapeOf, "Shape") && FusionGraph.Int(shapeOf, "start", 0) == 0 && sources.Contains(shapeOf.Inputs[0]);
     }
 
-    /// <summary>x where q is MatMul(x, W) or Add of a bias to it.</summary>
-    private string? ProjectionInput(string q)
+    /// <summary>The MatMul that projects q: q is MatMul(x, W), or that plus a bias.</summary>
+    private NodeProto? Projection(string q)
     {
         var node = _graph.ProducerOf(q);
         if (IsOp(node, "Add"))
             node = node!.Inputs.Select(_graph.ProducerOf).FirstOrDefault(p => IsOp(p, "MatMul"));
-        return IsOp(node, "MatMul") ? node!.Inputs[0] : null;
+        return IsOp(node, "MatMul") ? node : null;
     }
 
     /// <summary>
@@ -220,18 +220,9 @@ internal sealed class AttentionFusion
         return concat.Inputs.SelectMany(input => _graph.Int64s(input) is { } part ? part.Select(v => (long?)v) : [null]).ToArray();
     }
 
-    /// <summary>The projection's width: q is Add(bias, MatMul(x, W)) or MatMul(x, W), with the bias or W an initializer.</summary>
-    private long? HiddenSize(string query)
-    {
-        var node = _graph.ProducerOf(query);
-        if (IsOp(node, "Add"))
-        {
-            if (node!.Inputs.Select(i => _graph.Initializer(i)).FirstOrDefault(t => t is { Dims.Count: 1 }) is { } bias)
-                return bias.Dims[0];
-            node = node.Inputs.Select(_graph.ProducerOf).FirstOrDefault(p => IsOp(p, "MatMul"));
-        }
-        return IsOp(node, "MatMul") && _graph.Initializer(node!.Inputs[1]) is { Dims.Count: 2 } weight ? weight.Dims[1] : null;
-    }
+    /// <summary>q's width: its projection's weight, a 2-D initializer [in, out].</summary>
+    private long? HiddenSize(string q) =>
+        Projection(q) is { } projection && _graph.Initializer(projection.Inputs[1]) is { Dims.Count: 2 } weight ? weight.Dims[1] : null;
 
     /// <summary>[0, 0, -1]: a Reshape by it merges the heads of [batch, sequence, heads, size]. One initializer for the model.</summary>
     private string MergedShape() => _graph.SharedInitializer("TrtMLNet/merged_heads_shape", [0, 0, -1]);

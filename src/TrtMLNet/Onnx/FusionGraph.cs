@@ -37,7 +37,7 @@ internal sealed class FusionGraph
 
     public long? Opset => _model.OpsetVersion("");
 
-    public NodeProto? ProducerOf(string name) => _producer.GetValueOrDefault(name) is { } node && Graph.Nodes.Contains(node) ? node : null;
+    public NodeProto? ProducerOf(string name) => _producer.GetValueOrDefault(name);
 
     /// <summary>The one node reading <paramref name="name"/>; null when none, several, or the graph's output does.</summary>
     public NodeProto? OnlyReader(string name)
@@ -135,6 +135,12 @@ internal sealed class FusionGraph
         foreach (var node in removed)
         {
             Graph.Nodes.Remove(node);
+            foreach (var output in node.Outputs)
+            {
+                // An added node may produce the same name (the fused attention writes the merged heads' value).
+                if (_producer.GetValueOrDefault(output) == node)
+                    _producer.Remove(output);
+            }
             foreach (var input in node.Inputs)
                 _readers[input] = _readers.GetValueOrDefault(input) - 1;
         }
