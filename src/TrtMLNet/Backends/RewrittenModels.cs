@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Google.Protobuf;
 using TrtMLNet.Onnx;
 
 namespace TrtMLNet.Backends;
@@ -47,40 +46,27 @@ internal static class RewrittenModels
                 warn($"The cached rewrite '{path}' ({what}) of {model.Name} cannot be read ({e.Message}); rewriting it.");
             }
         }
-        var bytes = model.OnnxBytes;
+        // Parsed once and written once: the fusions and the precision rewrite edit the same message.
+        var proto = ModelProto.Parse(model.OnnxBytes, model.Name);
         var changed = false;
         if (fuse)
         {
             // Ops kept in FP32 matter only to a precision rewrite (and then they are part of the key).
-            var fused = FuseTransformerOps(bytes, model.Name, precision?.BlockedOps ?? [], out var fusions);
+            var fusions = TransformerFusions.Run(proto, precision?.BlockedOps ?? []);
             info($"{model.Name}: {fusions}");
-            (bytes, changed) = (fused, fusions.Changed);
+            changed = fusions.Changed;
         }
         if (precision is not null)
         {
-            bytes = PrecisionRewrite.Rewrite(bytes, precision, out var report, model.Name);
+            var report = PrecisionRewrite.Rewrite(proto, model.OnnxBytes.LongLength, precision, model.Name);
             info($"{model.Name}: {report}");
             changed |= report.Changed;
         }
         if (!changed)
             return model;
+        var bytes = proto.ToBytes();
         AtomicFile.Write(path, stream => stream.Write(bytes));
         return ModelSource.FromBytes(bytes, $"{model.Name} ({what})");
-    }
-
-    private static byte[] FuseTransformerOps(byte[] bytes, string source, IReadOnlyCollection<string> keepFp32OpTypes, out TransformerFusionReport report)
-    {
-        ModelProto proto;
-        try
-        {
-            proto = ModelProto.Parse(bytes);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new InvalidDataException($"{source} is not an ONNX model: its bytes are not a valid protobuf message ({e.Message}).", e);
-        }
-        report = TransformerFusions.Run(proto, keepFp32OpTypes);
-        return report.Changed ? proto.ToBytes() : bytes;
     }
 
     private static string Key(ModelSource model, PrecisionRewriteOptions? options, bool fuseTransformerOps)

@@ -22,6 +22,24 @@ internal sealed class ModelProto : OnnxMessage<ModelProto>
         return model;
     }
 
+    /// <summary>
+    /// <see cref="Parse(byte[])"/> for a model named <paramref name="source"/> in errors: bytes that are not
+    /// protobuf, or a message with no graph, are an <see cref="InvalidDataException"/> that says so.
+    /// </summary>
+    public static ModelProto Parse(byte[] bytes, string source)
+    {
+        ModelProto model;
+        try
+        {
+            model = Parse(bytes);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{source} is not an ONNX model: its bytes are not a valid protobuf message ({e.Message}).", e);
+        }
+        return model.Graph is null ? throw new InvalidDataException($"{source} is not an ONNX model: it has no graph.") : model;
+    }
+
     public byte[] ToBytes() => ProtoWriter.Serialize(this);
 
     /// <summary>The opset version the model imports for <paramref name="domain"/> ("" and "ai.onnx" are the default domain); null when it imports none.</summary>

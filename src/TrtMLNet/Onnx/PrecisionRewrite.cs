@@ -1,5 +1,3 @@
-using Google.Protobuf;
-
 namespace TrtMLNet.Onnx;
 
 /// <summary>
@@ -29,17 +27,24 @@ internal static class PrecisionRewrite
     public static byte[] Rewrite(byte[] model, PrecisionRewriteOptions options, out PrecisionRewriteReport report, string source = "The ONNX model")
     {
         CheckSize(model.LongLength, source, options);
-        ModelProto proto;
-        try
-        {
-            proto = ModelProto.Parse(model);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new InvalidDataException($"{source} is not an ONNX model: its bytes are not a valid protobuf message ({e.Message}).", e);
-        }
-        if (proto.Graph is null)
-            throw new InvalidDataException($"{source} is not an ONNX model: it has no graph.");
+        var proto = ModelProto.Parse(model, source);
+        report = Rewrite(proto, options, source);
+        return report.Changed ? proto.ToBytes() : model;
+    }
+
+    /// <summary>
+    /// Rewrites a parsed model in place (as <see cref="Rewrite(byte[], PrecisionRewriteOptions, out PrecisionRewriteReport, string)"/>,
+    /// for a caller that edits it in other ways too and writes it once): <paramref name="modelBytes"/> is its
+    /// size, checked against the one-message limit.
+    /// </summary>
+    public static PrecisionRewriteReport Rewrite(ModelProto proto, long modelBytes, PrecisionRewriteOptions options, string source)
+    {
+        CheckSize(modelBytes, source, options);
+        return Rewrite(proto, options, source);
+    }
+
+    private static PrecisionRewriteReport Rewrite(ModelProto proto, PrecisionRewriteOptions options, string source)
+    {
         if (ExternalTensor(proto) is { } external)
             throw new NotSupportedException(
                 $"{source} keeps the data of tensor '{external.Name}' in an external file (external data), and the precision rewrite works on " +
@@ -49,9 +54,7 @@ internal static class PrecisionRewrite
             throw new NotSupportedException(
                 $"{source} imports ONNX opset {opset}; bfloat16 needs opset 13 or later (Cast and most ops take bfloat16 from there). " +
                 "Use Float16, or export the model again with opset 13 or later.");
-
-        report = new GraphConversion(proto, options).Run();
-        return report.Changed ? proto.ToBytes() : model;
+        return new GraphConversion(proto, options).Run();
     }
 
     private static void CheckSize(long bytes, string source, PrecisionRewriteOptions options)
