@@ -27,6 +27,10 @@ internal static class InputRows<TIn> where TIn : class
         return definition;
     }
 
+    /// <summary>The field or property of <typeparamref name="TIn"/> a column reads.</summary>
+    public static MemberInfo? Member(SchemaDefinition.Column column) =>
+        typeof(TIn).GetMember(column.MemberName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance).FirstOrDefault();
+
     /// <summary>
     /// A row for warming up when none is given: every vector column an array of zeros of its size, every
     /// string empty, every other member its type's default.
@@ -36,7 +40,7 @@ internal static class InputRows<TIn> where TIn : class
         var row = Activator.CreateInstance<TIn>();
         foreach (var column in definition)
         {
-            var member = typeof(TIn).GetMember(column.MemberName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance).FirstOrDefault();
+            var member = Member(column);
             var type = member switch { PropertyInfo p => p.PropertyType, FieldInfo f => f.FieldType, _ => null };
             object? value = type switch
             {

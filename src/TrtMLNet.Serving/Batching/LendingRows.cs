@@ -27,8 +27,7 @@ internal sealed class LendingRows<TIn> : IDataView where TIn : class
         _arrays = new Func<TIn, object?>?[_inner.Schema.Count];
         foreach (var column in definition)
         {
-            var member = typeof(TIn).GetMember(column.MemberName, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance).FirstOrDefault();
-            Func<TIn, object?>? read = member switch
+            Func<TIn, object?>? read = InputRows<TIn>.Member(column) switch
             {
                 FieldInfo { FieldType.IsArray: true } f => row => f.GetValue(row),
                 PropertyInfo { PropertyType.IsArray: true, CanRead: true } p => row => p.GetValue(row),
