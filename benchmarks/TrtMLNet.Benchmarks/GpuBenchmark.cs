@@ -45,7 +45,7 @@ internal static class GpuBenchmark
     {
         var device = CudaDriver.GetDevice(0);
         var ml = new MLContext(seed: 1);
-        // What fit rewrote (attention fused, precision) goes to the console: it says which model actually ran.
+        // What fit fused goes to the console: it says which model actually ran.
         ml.Log += (_, e) =>
         {
             if (e.Message.Contains("fused", StringComparison.OrdinalIgnoreCase))
