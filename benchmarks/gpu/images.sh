@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The job over 8,192 JPEGs (ResNet-50 TF32, batch 128, as the anchors), then the anchors on the same folder
-# (COMPILE=1: anchor_torch.py with torch.compile too).
+# The job over 8,192 JPEGs (ResNet-50, batch 128, as the anchors), then the engine alone at batch 128 (when an
+# earlier call of this lease unpacked TrtMLNet.Benchmarks), then the anchors on the same folder
+# (COMPILE=1: anchor_torch.py with torch.compile too). QUICK=1: the default job and the CPU-decoding job only.
 set -uo pipefail
 job() {
   local name=$1; shift
@@ -8,14 +9,25 @@ job() {
   timeout 120 bash .gpu/tools/on-device.sh run BatchScoring -i /tmp/imgs -m /tmp/models/resnet50.onnx -o /tmp/out-$name.parquet --overwrite \
     --backend OnnxRuntimeCuda --batch-size 128 "$@" 2>&1 | grep -E "rows=|batch_ms|error" | tail -4
 }
+bench=/tmp/gpu-bundle/app/TrtMLNet.Benchmarks/TrtMLNet.Benchmarks
 {
   job gpu-decode --decoder gpu
   [[ -n ${QUICK:-} ]] && { job cpu-decode --decoder cpu; exit 0; }
+  # Read-ahead: 2 lanes reading only 2 ahead was the job's setting up to the fifth session.
+  job gpu-decode-read-ahead-2 --decoder gpu --read-ahead 2
+  job gpu-decode-read-ahead-4 --decoder gpu --read-ahead 4
   job gpu-decode-3-lanes --decoder gpu --concurrency 3
-  job gpu-decode-4-lanes --decoder gpu --concurrency 4
-  job gpu-decode-fp16-4-lanes --decoder gpu --precision fp16 --concurrency 4
-  job cpu-decode --decoder cpu
   job gpu-decode-fp16 --decoder gpu --precision fp16
+  job gpu-decode-fp16-read-ahead-2 --decoder gpu --precision fp16 --read-ahead 2
+  job gpu-decode-fp16-read-ahead-5 --decoder gpu --precision fp16 --read-ahead 5
+  job cpu-decode --decoder cpu
+  job cpu-decode-read-ahead-2 --decoder cpu --read-ahead 2
+  if [[ -x $bench ]]; then
+    echo "== the engine alone, ResNet-50 batch 128 (TrtMLNet.Benchmarks gpu: raw engine beside ApplyTensorRt)"
+    mkdir -p /tmp/resnet-only && ln -sf /tmp/models/resnet50.onnx /tmp/resnet-only/resnet50.onnx
+    (cd $(dirname $bench) && timeout 150 ./TrtMLNet.Benchmarks gpu --models /tmp/resnet-only --only ResNet --batch-sizes 128 \
+      --settings "TF32,FP16" --passes 2 --min-pass 1 2>&1 | grep -E "^\||img|rows/s|rror" | grep -v cudnn_fe | head -20)
+  fi
   echo "== anchor_gpudecode.py"; timeout 150 python3 .gpu/tools/anchors/anchor_gpudecode.py /tmp/imgs
   # With --compile it is also the PyTorch side of bench.sh when the two run back to back on one machine.
   echo "== anchor_torch.py --compile /tmp/imgs"; timeout 240 python3 .gpu/tools/anchors/anchor_torch.py ${COMPILE:+--compile} /tmp/imgs

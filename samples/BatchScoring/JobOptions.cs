@@ -48,6 +48,12 @@ public sealed record JobOptions
 
     public int Concurrency { get; init; } = 2;
 
+    /// <summary><see cref="TensorRtOptions.ReadAheadBatches"/>; null leaves TrtMLNet's default, one more than the lanes.</summary>
+    public int? ReadAhead { get; init; }
+
+    /// <summary>Batches the job reads ahead of the one it writes.</summary>
+    public int ReadAheadBatches => ReadAhead ?? Concurrency + 1;
+
     /// <summary><see cref="TensorRtOptions.FallbackToCpu"/>: null leaves it to TrtMLNet (Auto may fall back, an explicit GPU backend may not).</summary>
     public bool? CpuFallback { get; init; }
 

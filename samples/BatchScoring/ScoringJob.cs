@@ -68,7 +68,7 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
         var (batch, batchNote) = BatchSizing.Choose(options.BatchSize, fixedBatch, options.OpenBatch, expectedRows, TensorRtOptions.DefaultBatchSize);
         if (batchNote is not null)
             ConsoleReports.Note(batchNote);
-        BatchSizing.CheckFits(batch, model, options.Outputs, options.Concurrency, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        BatchSizing.CheckFits(batch, model, options.Outputs, options.ReadAheadBatches, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         var trtOptions = new TensorRtOptions
         {
             ModelFile = options.Model,
@@ -79,9 +79,7 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
             BatchSize = batch,
             OpenBatchDimension = options.OpenBatch,
             Lanes = options.Concurrency,
-            // Every lane needs a batch in flight to be busy: with the library's default of 2 read ahead, 3 or
-            // more lanes sat idle (on the H200, 3 lanes of the image job ran no faster than 2).
-            ReadAheadBatches = Math.Max(2, options.Concurrency),
+            ReadAheadBatches = options.ReadAheadBatches,
             FallbackToCpu = options.CpuFallback,
             Precision = options.Precision,
             AllowTf32 = options.Tf32,

@@ -127,7 +127,7 @@ public sealed class CoreTests : IDisposable
     public void ABatchThatCannotFitNamesTheBytes()
     {
         var e = Assert.Throws<UsageException>(() => BatchSizing.CheckFits(2_000_000_000, s_mlp, null, 2, 16L << 30));
-        // 20 + 3 floats a row: 92 bytes; three buffers (two lanes and one being filled).
+        // 20 + 3 floats a row: 92 bytes; three buffers (two read ahead and the one being written).
         Assert.Equal(
             "--batch-size 2000000000 cannot fit: one tensor of the batch would hold 40,000,000,000 values, more than the 2,147,483,591 an array can; " +
             "the batch asks for 552,000,000,000 bytes (2,000,000,000 rows x 92 bytes of inputs and outputs x 3 buffers). Pick a smaller --batch-size.", e.Message);

@@ -29,7 +29,8 @@ public sealed class JobCommand
     private readonly Option<int?> _device = new("--device", "-d") { Description = "The GPU to run on (default: 0)." };
     private readonly Option<int?> _batchSize = new("--batch-size") { Description = $"Rows per batch (default: the model's own when it fixes one, else {TensorRtOptions.DefaultBatchSize}); capped to the rows there are." };
     private readonly Option<bool> _openBatch = new("--open-batch") { Description = "For a model exported with its batch fixed at 1: open the batch dimension so rows run in batches of --batch-size (check the outputs with --check-parity)." };
-    private readonly Option<int> _concurrency = new("--concurrency") { Description = "Batches in flight on the device at once (lanes); as many are read ahead.", DefaultValueFactory = _ => 2 };
+    private readonly Option<int> _concurrency = new("--concurrency") { Description = "Batches in flight on the device at once (lanes).", DefaultValueFactory = _ => 2 };
+    private readonly Option<int?> _readAhead = new("--read-ahead") { Description = "Batches read and sent ahead of the one being written (default: --concurrency + 1, so a lane that finishes finds a batch queued).", HelpName = "N" };
     private readonly Option<bool?> _cpuFallback = new("--cpu-fallback")
     {
         Description = "Whether to run on the CPU when the GPU backend cannot run: true (any --backend), false (never; fail and say why). Default: Auto may fall back, an explicit GPU backend may not.",
@@ -60,6 +61,7 @@ public sealed class JobCommand
     {
         _batchSize.CustomParser = OptionalWholeNumber("--batch-size", 1);
         _concurrency.CustomParser = WholeNumber("--concurrency", 1, 64);
+        _readAhead.CustomParser = OptionalWholeNumber("--read-ahead", 1, 64);
         _commitEvery.CustomParser = WholeNumber("--commit-every", 1);
         _shards.CustomParser = OptionalWholeNumber("--shards", 1, 99999);
         _device.CustomParser = OptionalWholeNumber("--device", 0);
@@ -78,7 +80,7 @@ public sealed class JobCommand
             "With no arguments it runs a built-in example. Exit codes: 0 done, 1 error, 2 usage, 3 parity check failed, 4 bad row, 5 output locked, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.")
         {
             _input, _model, _output, _format, _overwrite, _resume, _badRows, _commitEvery, _shard, _shards, _outputs, _backend, _device, _batchSize,
-            _openBatch, _concurrency, _cpuFallback, _checkParity, _memoryReport, _limit, _idColumn, _separator, _imageSize, _pixelOffset, _pixelScale,
+            _openBatch, _concurrency, _readAhead, _cpuFallback, _checkParity, _memoryReport, _limit, _idColumn, _separator, _imageSize, _pixelOffset, _pixelScale,
             _bgr, _resize, _crop, _mean, _std, _preset, _decoder, _precision, _tf32, _example, _verbose,
         };
     }
@@ -136,6 +138,7 @@ public sealed class JobCommand
             BatchSize = parse.GetValue(_batchSize),
             OpenBatch = parse.GetValue(_openBatch),
             Concurrency = parse.GetValue(_concurrency),
+            ReadAhead = parse.GetValue(_readAhead),
             CpuFallback = CpuFallback(parse),
             CheckParity = parse.GetValue(_checkParity),
             MemoryReport = parse.GetValue(_memoryReport),

@@ -9,8 +9,8 @@ namespace BatchScoring.Running;
 /// </summary>
 public static class BatchSizing
 {
-    /// <summary>Input and output buffers of a batch held at once: one per lane and one being filled (a close bound, not an exact count).</summary>
-    private static int BuffersHeld(int lanes) => lanes + 1;
+    /// <summary>Input and output buffers of a batch held at once: one per batch read ahead and the one being written.</summary>
+    private static int BuffersHeld(int readAhead) => readAhead + 1;
 
     /// <summary>The batch to use, and a note when it was capped to the rows there are.</summary>
     public static (int Batch, string? Note) Choose(int? asked, int? fixedBatch, bool openBatch, long? rows, int defaultBatch)
@@ -40,21 +40,21 @@ public static class BatchSizing
     }
 
     /// <summary>Throws a <see cref="UsageException"/> naming the bytes when a batch of <paramref name="batch"/> rows cannot be held.</summary>
-    public static void CheckFits(int batch, ModelSignature model, IReadOnlyCollection<string>? outputs, int lanes, long availableBytes)
+    public static void CheckFits(int batch, ModelSignature model, IReadOnlyCollection<string>? outputs, int readAhead, long availableBytes)
     {
         if (RowBytes(model, outputs) is not { } rowBytes)
             return;
         var widest = model.Inputs.Concat(model.Outputs).Max(t => (long)(t.RowSize ?? 1));
         var perBuffer = (decimal)batch * rowBytes;
-        var needed = perBuffer * BuffersHeld(lanes);
+        var needed = perBuffer * BuffersHeld(readAhead);
         string Bytes(decimal b) => b.ToString("N0", CultureInfo.InvariantCulture);
         if ((decimal)batch * widest > Array.MaxLength)
             throw new UsageException(
                 $"--batch-size {batch} cannot fit: one tensor of the batch would hold {Bytes((decimal)batch * widest)} values, more than the {Bytes(Array.MaxLength)} an array can; " +
-                $"the batch asks for {Bytes(needed)} bytes ({batch:N0} rows x {rowBytes:N0} bytes of inputs and outputs x {BuffersHeld(lanes)} buffers). Pick a smaller --batch-size.");
+                $"the batch asks for {Bytes(needed)} bytes ({batch:N0} rows x {rowBytes:N0} bytes of inputs and outputs x {BuffersHeld(readAhead)} buffers). Pick a smaller --batch-size.");
         if (needed > availableBytes)
             throw new UsageException(
-                $"--batch-size {batch} cannot fit: the batch asks for {Bytes(needed)} bytes ({batch:N0} rows x {rowBytes:N0} bytes of inputs and outputs x {BuffersHeld(lanes)} buffers), " +
+                $"--batch-size {batch} cannot fit: the batch asks for {Bytes(needed)} bytes ({batch:N0} rows x {rowBytes:N0} bytes of inputs and outputs x {BuffersHeld(readAhead)} buffers), " +
                 $"more than the {Bytes(availableBytes)} bytes this process may use. Pick a smaller --batch-size.");
     }
 
