@@ -15,7 +15,7 @@ internal sealed class CudaGraphRuns(int capturedRows) : IDisposable
 {
     private readonly Dictionary<string, RunOptions> _graphs = [];
     /// <summary>Run options for a run that must not be captured (gpu_graph_id -1).</summary>
-    public RunOptions Uncaptured { get; } = WithGraphId(-1);
+    public RunOptions Uncaptured { get; } = SynchronizedRuns.Create(graphId: -1);
 
     /// <summary>Held around every run of the session.</summary>
     public Lock Turn { get; } = new();
@@ -27,18 +27,11 @@ internal sealed class CudaGraphRuns(int capturedRows) : IDisposable
             return Uncaptured;
         var key = string.Join(",", request.Inputs.Concat(request.Outputs).Select(t => $"{t.Data:x}:{string.Join("x", t.Shape)}"));
         if (!_graphs.TryGetValue(key, out var options))
-            _graphs[key] = options = WithGraphId(_graphs.Count);
+            _graphs[key] = options = SynchronizedRuns.Create(_graphs.Count);
         return options;
     }
 
     public int Captured => _graphs.Count;
-
-    private static RunOptions WithGraphId(int id)
-    {
-        var options = new RunOptions();
-        options.AddRunConfigEntry("gpu_graph_id", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return options;
-    }
 
     public void Dispose()
     {

@@ -23,7 +23,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     /// <summary>Ascending by size when tuned per size; else one session, for any size.</summary>
     private readonly SizedSession[] _sessions;
     private readonly OrtMemoryInfo _ioMemory;
-    private readonly RunOptions _runOptions = new();
+    private readonly RunOptions _runOptions = SynchronizedRuns.Create();
 
     private readonly IDisposable _deviceUse;
 
@@ -236,8 +236,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 lock (graphs.Turn)
                     session.RunWithBinding(graphs.For(request), binding);
             }
-            // ONNX Runtime's own streams must be done writing before the lane copies outputs back.
-            binding.SynchronizeBoundOutputs();
+            // The run returned once its streams were done (SynchronizedRuns): the outputs are written. No
+            // SynchronizeBoundOutputs, which would wait for every lane's work on the device.
         }
         finally
         {
