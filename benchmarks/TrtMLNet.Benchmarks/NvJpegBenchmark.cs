@@ -17,7 +17,7 @@ namespace TrtMLNet.Benchmarks;
 /// </summary>
 internal static class NvJpegBenchmark
 {
-    public static void Run(string folder, int batch, int passes, int lanes, string resize, string type, TextWriter report)
+    public static void Run(string folder, int batch, int passes, int lanes, string resize, string type, bool probeOverlap, TextWriter report)
     {
         var device = CudaDriver.GetDevice(0);
         device.MakeCurrent();
@@ -40,6 +40,11 @@ internal static class NvJpegBenchmark
         options.ReducedDecode = false;
         options.Layout = ImageLayout.Nchw;
         var layout = ImageTensorLayout.Create(options, "input", type, [-1, 3, 224, 224]);
+        if (probeOverlap)
+        {
+            NvJpegOverlapProbe.Run(device, images, layout, batch, report);
+            return;
+        }
 
         report.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# nvJPEG decode + resize: {device.Name}, nvJPEG {NvJpegLibrary.Version} ({NvJpegLibrary.FileName}), CUDA driver {CudaDriver.DriverVersion}"));

@@ -26,8 +26,10 @@ var jpegBatch = new Option<int>("--batch") { Description = "Images per batch.", 
 var jpegLanes = new Option<int>("--lanes") { Description = "Decoders (each with its stream) working at once.", DefaultValueFactory = _ => 1 };
 var jpegResize = new Option<string>("--resize") { Description = "imagenet (Resize(256), CenterCrop(224)) or stretch (224x224).", DefaultValueFactory = _ => "imagenet" };
 var jpegType = new Option<string>("--type") { Description = "Tensor element type: float, float16 or uint8.", DefaultValueFactory = _ => "float" };
-var nvjpeg = new Command("nvjpeg", "The GPU image path: nvJPEG decode + resize/normalise kernels into a device batch, hardware vs default backend.") { jpegFolder, jpegBatch, passes, jpegLanes, jpegResize, jpegType };
-nvjpeg.SetAction(parse => NvJpegBenchmark.Run(parse.GetValue(jpegFolder)!, parse.GetValue(jpegBatch), parse.GetValue(passes), parse.GetValue(jpegLanes), parse.GetValue(jpegResize)!, parse.GetValue(jpegType)!, Console.Out));
+var jpegProbe = new Option<bool>("--probe-overlap") { Description = "Instead of throughput: whether a batch decode waits for work queued on another stream." };
+var nvjpeg = new Command("nvjpeg", "The GPU image path: nvJPEG decode + resize/normalise kernels into a device batch, hardware vs default backend.") { jpegFolder, jpegBatch, passes, jpegLanes, jpegResize, jpegType, jpegProbe };
+nvjpeg.SetAction(parse => NvJpegBenchmark.Run(parse.GetValue(jpegFolder)!, parse.GetValue(jpegBatch), parse.GetValue(passes), parse.GetValue(jpegLanes), parse.GetValue(jpegResize)!, parse.GetValue(jpegType)!,
+    parse.GetValue(jpegProbe), Console.Out));
 
 var imageFolder = new Option<string?>("--folder") { Description = "Folder of JPEGs (img_00000.jpg, ...); missing ones are drawn (500x375, quality 90). Default: a folder in the temp directory." };
 var imageCount = new Option<int>("--count") { Description = "Images per pass.", DefaultValueFactory = _ => 1024 };

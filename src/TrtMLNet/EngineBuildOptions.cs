@@ -15,7 +15,7 @@ internal sealed record EngineBuildOptions
     public bool AllowTf32 { get; init; } = true;
 
     /// <summary>ONNX Runtime only: fuse attention and residual layer norms into com.microsoft ops at fit (TransformerFusions).</summary>
-    public bool FuseTransformerOps { get; init; }
+    public bool FuseTransformerOps { get; init; } = true;
 
     /// <summary>The builder's workspace pool limit; null is TensorRT's default.</summary>
     public long? WorkspaceBytes { get; init; }

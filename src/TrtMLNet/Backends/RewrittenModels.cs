@@ -33,6 +33,11 @@ internal static class RewrittenModels
         };
         var what = string.Join(", ", new[] { fuse ? "transformer ops fused" : null, precision?.Target.ShortName() }.OfType<string>());
         var path = Path.Combine(cacheDirectory, "reduced-precision", Key(model, precision, fuse) + ".onnx");
+        // A model the rewrites leave as it is (most models have no transformer blocks to fuse) gets an empty
+        // marker instead of a copy, so later fits do not parse it again to find nothing.
+        var unchanged = Path.ChangeExtension(path, ".unchanged");
+        if (File.Exists(unchanged))
+            return model;
         if (File.Exists(path))
         {
             try
@@ -63,7 +68,10 @@ internal static class RewrittenModels
             changed |= report.Changed;
         }
         if (!changed)
+        {
+            AtomicFile.Write(unchanged, _ => { });
             return model;
+        }
         var bytes = proto.ToBytes();
         AtomicFile.Write(path, stream => stream.Write(bytes));
         return ModelSource.FromBytes(bytes, $"{model.Name} ({what})");

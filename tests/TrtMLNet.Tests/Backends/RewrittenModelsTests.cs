@@ -9,10 +9,11 @@ public sealed class RewrittenModelsTests : IDisposable
 {
     private readonly TempFolder _folder = new();
     private readonly List<string> _warnings = [];
+    private readonly List<string> _info = [];
 
     public void Dispose() => _folder.Dispose();
 
-    private ModelSource For(ModelSource model, EngineBuildOptions build) => RewrittenModels.For(model, build, fuseTransformerOps: true, _folder.Path, _ => { }, _warnings.Add);
+    private ModelSource For(ModelSource model, EngineBuildOptions build) => RewrittenModels.For(model, build, fuseTransformerOps: true, _folder.Path, _info.Add, _warnings.Add);
 
     [Fact]
     public void A_rewrite_is_cached_and_read_back_and_a_damaged_entry_is_rewritten_with_a_warning()
@@ -46,5 +47,19 @@ public sealed class RewrittenModelsTests : IDisposable
 
         Assert.Equal(3, Directory.GetFiles(Path.Combine(_folder.Path, "reduced-precision")).Length);
         Assert.Same(model, For(model, new EngineBuildOptions()));
+    }
+
+    [Fact]
+    public void A_model_with_nothing_to_fuse_is_left_as_it_is_and_marked_so_the_next_fit_does_not_look_again()
+    {
+        var model = ModelSource.FromBytes(TestModels.Mlp().Build(), "mlp");
+
+        Assert.Same(model, For(model, new EngineBuildOptions()));
+        Assert.Contains(_info, m => m.Contains("found nothing it could fuse", StringComparison.Ordinal));
+        Assert.EndsWith(".unchanged", Assert.Single(Directory.GetFiles(Path.Combine(_folder.Path, "reduced-precision"))), StringComparison.Ordinal);
+
+        _info.Clear();
+        Assert.Same(model, For(model, new EngineBuildOptions()));
+        Assert.Empty(_info);
     }
 }
