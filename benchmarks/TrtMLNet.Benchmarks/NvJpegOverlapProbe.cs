@@ -3,78 +3,152 @@ using System.Globalization;
 using TrtMLNet.Images;
 using TrtMLNet.Images.Gpu;
 using TrtMLNet.Native.Cuda;
+using TrtMLNet.Native.NvJpeg;
 
 namespace TrtMLNet.Benchmarks;
 
 /// <summary>
 /// Does an nvJPEG batch decode wait for work on other streams? The image job's two lanes decode one batch
 /// while the other's engine runs, yet throughput barely beats one lane: either the decode and the engine
-/// serialize (a device-wide wait inside nvJPEG) or they compete for the same SMs. This queues a known amount
-/// of device work (memsets) on a stream of its own, then decodes a batch on another stream, and reports how
-/// long the decode call held the host and whether the other stream's work had finished by the time it
-/// returned. It then measures decode throughput alone and with the other stream kept busy.
+/// serialize or they compete for the device. This queues a known amount of work on a stream of its own, then
+/// decodes a batch on another stream, and reports how long the call held the host and whether the other
+/// stream's work had finished by the time it returned: for nvJPEG's own call (nvjpegDecodeBatched on the
+/// hardware backend) and for the whole of TrtMLNet's decode (headers, nvJPEG, resize kernels). Two kinds of
+/// work: kernels that keep every SM busy (as an engine's convolutions do) and memsets (copies' engines and
+/// memory bandwidth).
 /// </summary>
 internal static class NvJpegOverlapProbe
 {
-    private const long BusyBytes = 1L << 30;
+    // A kernel that spins for a number of clock cycles: SM-bound busy work, checked with ptxas -arch=sm_70.
+    private const string SpinPtx = """
+        .version 6.0
+        .target sm_70
+        .address_size 64
+
+        .visible .entry spin(
+            .param .u64 spin_cycles
+        )
+        {
+            .reg .pred %p<2>;
+            .reg .b64 %rd<5>;
+            ld.param.u64 %rd1, [spin_cycles];
+            mov.u64 %rd2, %clock64;
+        $L_loop:
+            mov.u64 %rd3, %clock64;
+            sub.s64 %rd4, %rd3, %rd2;
+            setp.lt.u64 %p1, %rd4, %rd1;
+            @%p1 bra $L_loop;
+            ret;
+        }
+        """;
+
+    private const double TargetBusyMs = 150;
 
     public static void Run(CudaDevice device, EncodedImage[] images, ImageTensorLayout layout, int batch, TextWriter report)
     {
-        using var busyMemory = device.Allocate(BusyBytes, "probe: busy work");
+        using var memsetTarget = device.Allocate(1L << 30, "probe: memset target");
+        using var spinModule = device.LoadModule(SpinPtx);
+        var spin = spinModule.GetFunction("spin");
         using var busyStream = device.CreateStream();
         using var busyDone = device.CreateEvent();
         using var decodeStream = device.CreateStream();
         using var output = device.Allocate((long)batch * layout.RowBytes, "probe: batch");
         using var decoder = new NvJpegBatchDecoder(device, new NvJpegDecoderOptions { UseHardwareDecoder = true });
+        using var session = new NvJpegSession(device, useHardware: true, interpolatedUpsampling: false);
         var first = images.Take(batch).ToArray();
+        var (decoded, destinations) = Destinations(device, session, first);
+        using var _ = decoded;
 
-        // Warm the decoder and measure the busy work alone.
-        decoder.DecodeInto(first, output.Pointer, layout.RowBytes, layout, BadImagePolicy.Fail, decodeStream.Pointer);
-        decodeStream.Synchronize();
-        int memsets = 1;
-        double busyMs;
-        while (true)
+        void DecodeWhole() => decoder.DecodeInto(first, output.Pointer, layout.RowBytes, layout, BadImagePolicy.Fail, decodeStream.Pointer);
+        void DecodeNvJpegOnly()
         {
-            var watch = Stopwatch.StartNew();
-            Busy(busyStream, busyMemory, memsets);
-            busyStream.Synchronize();
-            busyMs = watch.Elapsed.TotalMilliseconds;
-            if (busyMs >= 150 || memsets >= 1 << 14)
-                break;
-            memsets *= 2;
+            var status = session.DecodeBatched(first, destinations, decodeStream.Pointer);
+            if (status != NvJpegStatus.Success)
+                throw NvJpegException.Create(status, "nvjpegDecodeBatched (probe)");
         }
-        report.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"## Does a decode wait for other streams? busy work: {memsets} memsets of {BusyBytes >> 20} MiB on another stream, {busyMs:0.0} ms alone"));
-        report.WriteLine("| case | decode call, host ms | decode done, ms | busy work done when the call returned |");
-        report.WriteLine("|---|---:|---:|---|");
-        for (int trial = 0; trial < 3; trial++)
+        DecodeWhole();
+        DecodeNvJpegOnly();
+        decodeStream.Synchronize();
+
+        var spinCycles = Calibrate(busyStream, cycles => SpinAll(spin, busyStream, cycles), 50_000_000UL);
+        var memsets = Calibrate(busyStream, count => { for (ulong i = 0; i < count; i++) busyStream.Memset(memsetTarget.Pointer, (byte)i, memsetTarget.Bytes); }, 8UL);
+        var busyKinds = new (string Name, Action Enqueue)[]
         {
-            var (call, done, _) = Decode(decoder, first, output, layout, decodeStream);
-            report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| decode alone | {call:0.00} | {done:0.00} | |"));
-            Busy(busyStream, busyMemory, memsets);
-            busyDone.Record(busyStream);
-            var (callBusy, doneBusy, _) = Decode(decoder, first, output, layout, decodeStream);
-            var busyFinished = busyDone.IsComplete();
-            busyStream.Synchronize();
-            report.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| decode with {busyMs:0} ms queued on another stream | {callBusy:0.00} | {doneBusy:0.00} | {(busyFinished ? "yes: the decode waited for it" : "no: they overlapped")} |"));
+            ($"spin kernels on every SM", () => SpinAll(spin, busyStream, spinCycles.Amount)),
+            ($"1 GiB memsets", () => { for (ulong i = 0; i < memsets.Amount; i++) busyStream.Memset(memsetTarget.Pointer, (byte)i, memsetTarget.Bytes); }),
+        };
+        report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"## Does a decode wait for work on other streams? {first.Length} JPEGs; busy work alone: spin kernels {spinCycles.Ms:0} ms, memsets {memsets.Ms:0} ms"));
+        report.WriteLine("| decode | busy work queued on another stream | call, host ms | done, ms | busy work done when the call returned |");
+        report.WriteLine("|---|---|---:|---:|---|");
+        foreach (var (what, decode) in new (string, Action)[] { ("nvjpegDecodeBatched only", DecodeNvJpegOnly), ("TrtMLNet's whole decode", DecodeWhole) })
+        {
+            for (int trial = 0; trial < 2; trial++)
+            {
+                var (call, done) = Time(decode, decodeStream);
+                report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {what} | none | {call:0.00} | {done:0.00} | |"));
+                foreach (var (name, enqueue) in busyKinds)
+                {
+                    enqueue();
+                    busyDone.Record(busyStream);
+                    var (callBusy, doneBusy) = Time(decode, decodeStream);
+                    var finished = busyDone.IsComplete();
+                    busyStream.Synchronize();
+                    report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {what} | {name} | {callBusy:0.00} | {doneBusy:0.00} | {(finished ? "yes: the call waited for it" : "no: they overlapped")} |"));
+                }
+            }
         }
         report.Flush();
     }
 
-    private static void Busy(CudaStream stream, CudaDeviceMemory memory, int memsets)
+    private static unsafe void SpinAll(IntPtr spin, CudaStream stream, ulong cycles)
     {
-        for (int i = 0; i < memsets; i++)
-            stream.Memset(memory.Pointer, (byte)i, memory.Bytes);
+        // More blocks than the SMs hold at once, so every SM stays busy for the whole of it.
+        CudaModule.Launch(spin, (4096, 1, 1), (256, 1, 1), stream.Pointer, (IntPtr)(&cycles));
     }
 
-    private static (double CallMs, double DoneMs, GpuDecodeResult Result) Decode(NvJpegBatchDecoder decoder, EncodedImage[] images, CudaDeviceMemory output,
-        ImageTensorLayout layout, CudaStream stream)
+    /// <summary>Doubles the amount of busy work until it takes <see cref="TargetBusyMs"/>; returns the amount and its time.</summary>
+    private static (ulong Amount, double Ms) Calibrate(CudaStream stream, Action<ulong> enqueue, ulong start)
+    {
+        for (var amount = start; ; amount *= 2)
+        {
+            var watch = Stopwatch.StartNew();
+            enqueue(amount);
+            stream.Synchronize();
+            var ms = watch.Elapsed.TotalMilliseconds;
+            if (ms >= TargetBusyMs || amount >= start << 12)
+                return (amount, ms);
+        }
+    }
+
+    private static (double CallMs, double DoneMs) Time(Action decode, CudaStream stream)
     {
         var watch = Stopwatch.StartNew();
-        var result = decoder.DecodeInto(images, output.Pointer, layout.RowBytes, layout, BadImagePolicy.Fail, stream.Pointer);
+        decode();
         var call = watch.Elapsed.TotalMilliseconds;
         stream.Synchronize();
-        return (call, watch.Elapsed.TotalMilliseconds, result);
+        return (call, watch.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>Device memory for each image decoded as interleaved RGB, and nvJPEG's descriptions of it.</summary>
+    private static (CudaDeviceMemory Memory, NvJpegImage[] Destinations) Destinations(CudaDevice device, NvJpegSession session, EncodedImage[] images)
+    {
+        var sizes = images.Select(image =>
+        {
+            var status = session.GetImageInfo(image, out int width, out int height, out _, out _);
+            if (status != NvJpegStatus.Success)
+                throw NvJpegException.Create(status, $"nvjpegGetImageInfo on {image.Source}");
+            return (Width: width, Height: height);
+        }).ToArray();
+        var memory = device.Allocate(sizes.Sum(s => s.Width * 3L * s.Height + 256), "probe: decoded pixels");
+        var destinations = new NvJpegImage[images.Length];
+        long offset = 0;
+        for (int i = 0; i < images.Length; i++)
+        {
+            destinations[i] = NvJpegImage.Interleaved(memory.Pointer + (nint)offset, sizes[i].Width * 3L);
+            offset += (sizes[i].Width * 3L * sizes[i].Height + 255) / 256 * 256;
+        }
+        return (memory, destinations);
     }
 }
