@@ -40,7 +40,7 @@ internal static class GpuBenchmark
         new("FP16 + fused transformer ops", TensorRtPrecision.Fp16, Tf32: true, Graphs: false, FuseTransformerOps: true),
     ];
 
-    public static void Run(string modelsFolder, int[] batchSizes, int passes, int rows, string? only, int lanes, int? readAhead, double minPassSeconds, string? settings,
+    public static void Run(string modelsFolder, int[] batchSizes, int passes, int rows, string? only, int lanes, int readAhead, double minPassSeconds, string? settings,
         TextWriter report)
     {
         var device = CudaDriver.GetDevice(0);
@@ -54,7 +54,7 @@ internal static class GpuBenchmark
         report.WriteLine($"# GPU: {device.Name} (compute {device.ComputeCapability}, {device.TotalMemory >> 30} GiB), CUDA driver {CudaDriver.DriverVersion}, " +
             $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {Environment.ProcessorCount} cores");
         report.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ApplyTensorRt: ONNX Runtime CUDA, {lanes} lanes, {readAhead ?? lanes + 1} batches read ahead; passes: {passes}, each at least {minPassSeconds:0.0} s, contenders alternating."));
+            $"ApplyTensorRt: ONNX Runtime CUDA, {lanes} lanes, {readAhead} batches read ahead; passes: {passes}, each at least {minPassSeconds:0.0} s, contenders alternating."));
         report.WriteLine();
         var chosen = Settings.Where(s => settings is null ? !s.FuseTransformerOps : settings.Split(',').Any(n => s.Name.Equals(n.Trim(), StringComparison.OrdinalIgnoreCase))).ToList();
         // Enough rows that a pass is many batches, so filling the pipeline and draining it weigh little.
@@ -80,7 +80,7 @@ internal static class GpuBenchmark
     /// own batch pipeline), and over a source that lends its rows' arrays (<see cref="IRowArrayLender"/>: no copy); with CUDA graphs too
     /// when <paramref name="withGraphs"/> is given, and the raw engine at both settings in the same passes.
     /// </summary>
-    private static void CompareSources(MLContext ml, Model model, int rows, int batch, int passes, int lanes, int? readAhead, TimeSpan minPass, Setting setting,
+    private static void CompareSources(MLContext ml, Model model, int rows, int batch, int passes, int lanes, int readAhead, TimeSpan minPass, Setting setting,
         Setting? withGraphs, TextWriter report)
     {
         report.WriteLine($"## {model.Name} at batch {batch}, ApplyTensorRt {setting.Name}: what the source costs");
@@ -131,7 +131,7 @@ internal static class GpuBenchmark
         return stages.Describe();
     }
 
-    private static void RunModel(MLContext ml, Model model, int rows, int[] batchSizes, int passes, int lanes, int? readAhead, TimeSpan minPass, IReadOnlyList<Setting> settings,
+    private static void RunModel(MLContext ml, Model model, int rows, int[] batchSizes, int passes, int lanes, int readAhead, TimeSpan minPass, IReadOnlyList<Setting> settings,
         TextWriter report)
     {
         report.WriteLine($"## {model.Name}, rows/s");
@@ -193,7 +193,7 @@ internal static class GpuBenchmark
     /// <summary>Rows read per pass at <paramref name="batch"/>: 16 batches, at least 256 rows, at most all of them.</summary>
     private static long RowsPerPass(int batch, int rows) => Math.Clamp(16L * batch, 256, rows);
 
-    private static TensorRtTransformer Fit(MLContext ml, Model model, int batch, int lanes, int? readAhead, Setting setting)
+    private static TensorRtTransformer Fit(MLContext ml, Model model, int batch, int lanes, int readAhead, Setting setting)
     {
         var options = new TensorRtOptions
         {

@@ -13,7 +13,7 @@ var batches = new Option<string>("--batch-sizes") { Description = "Comma-separat
 var rows = new Option<int>("--rows") { Description = "Rows scored per pass.", DefaultValueFactory = _ => 2048 };
 var only = new Option<string?>("--only") { Description = "Run only the models whose name contains this (e.g. ResNet, BERT)." };
 var lanes = new Option<int>("--lanes") { Description = "ApplyTensorRt's Lanes.", DefaultValueFactory = _ => new TrtMLNet.TensorRtOptions().Lanes };
-var readAhead = new Option<int?>("--read-ahead") { Description = "ApplyTensorRt's ReadAheadBatches (default: the library's, one more than the lanes)." };
+var readAhead = new Option<int>("--read-ahead") { Description = "ApplyTensorRt's ReadAheadBatches.", DefaultValueFactory = _ => new TrtMLNet.TensorRtOptions().ReadAheadBatches };
 var minPass = new Option<double>("--min-pass") { Description = "Seconds each timed pass lasts at least.", DefaultValueFactory = _ => 1.0 };
 var settings = new Option<string?>("--settings") { Description = "Precision settings to run, comma-separated: FP32, TF32, FP16, \"FP16 + CUDA graphs\" (all four by default), \"FP16 + fused transformer ops\" (only when named)." };
 var gpu = new Command("gpu", "ApplyTensorRt (ONNX Runtime CUDA) at FP32, TF32, FP16 and FP16 with CUDA graphs beside the raw engine at the same settings and ApplyOnnxModel: ResNet-50 and BERT-base.")

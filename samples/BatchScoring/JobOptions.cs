@@ -48,11 +48,11 @@ public sealed record JobOptions
 
     public int Concurrency { get; init; } = 2;
 
-    /// <summary><see cref="TensorRtOptions.ReadAheadBatches"/>; null leaves TrtMLNet's default, one more than the lanes.</summary>
+    /// <summary><see cref="TensorRtOptions.ReadAheadBatches"/>; null: as many as there are lanes, at least 2.</summary>
     public int? ReadAhead { get; init; }
 
     /// <summary>Batches the job reads ahead of the one it writes.</summary>
-    public int ReadAheadBatches => ReadAhead ?? Concurrency + 1;
+    public int ReadAheadBatches => ReadAhead ?? Math.Max(2, Concurrency);
 
     /// <summary><see cref="TensorRtOptions.FallbackToCpu"/>: null leaves it to TrtMLNet (Auto may fall back, an explicit GPU backend may not).</summary>
     public bool? CpuFallback { get; init; }

@@ -110,16 +110,13 @@ public sealed class TensorRtOptions
     public int Lanes { get; set; } = 2;
 
     /// <summary>
-    /// Batches a cursor reads and sends to the device ahead of the one it is serving; null (the default)
-    /// means one more than <see cref="Lanes"/>. With only as many as there are lanes, a lane that finishes
-    /// waits while the cursor serves its rows and reads the next batch; the one extra batch is already
-    /// queued for it (on the H200's image job, 2 lanes reading 2 ahead sat idle a quarter of the time).
-    /// Each batch read ahead holds one more batch of pinned staging per cursor.
+    /// Batches a cursor reads and sends to the device ahead of the one it is serving. With 2 (the
+    /// default), reading the source for one batch overlaps the device's work on two. One more than the
+    /// lanes, so a lane that finishes finds a batch queued, was measured and is slower: on the H200 the
+    /// image job with 2 lanes scored 4,610 images/s reading 2 ahead, 4,371 reading 3 and 4,165 reading 4
+    /// (docs/benchmarks.md). Each batch read ahead holds one more batch of pinned staging per cursor.
     /// </summary>
-    public int? ReadAheadBatches { get; set; }
-
-    /// <summary>The batches a cursor reads ahead: <see cref="ReadAheadBatches"/>, else one per lane and one queued.</summary>
-    internal int ReadAheadOrDefault => ReadAheadBatches ?? Lanes + 1;
+    public int ReadAheadBatches { get; set; } = 2;
 
     /// <summary>
     /// Execution contexts per engine (per optimization profile you give); null means one per lane. On

@@ -30,7 +30,7 @@ public sealed class JobCommand
     private readonly Option<int?> _batchSize = new("--batch-size") { Description = $"Rows per batch (default: the model's own when it fixes one, else {TensorRtOptions.DefaultBatchSize}); capped to the rows there are." };
     private readonly Option<bool> _openBatch = new("--open-batch") { Description = "For a model exported with its batch fixed at 1: open the batch dimension so rows run in batches of --batch-size (check the outputs with --check-parity)." };
     private readonly Option<int> _concurrency = new("--concurrency") { Description = "Batches in flight on the device at once (lanes).", DefaultValueFactory = _ => 2 };
-    private readonly Option<int?> _readAhead = new("--read-ahead") { Description = "Batches read and sent ahead of the one being written (default: --concurrency + 1, so a lane that finishes finds a batch queued).", HelpName = "N" };
+    private readonly Option<int?> _readAhead = new("--read-ahead") { Description = "Batches read and sent ahead of the one being written (default: --concurrency, at least 2).", HelpName = "N" };
     private readonly Option<bool?> _cpuFallback = new("--cpu-fallback")
     {
         Description = "Whether to run on the CPU when the GPU backend cannot run: true (any --backend), false (never; fail and say why). Default: Auto may fall back, an explicit GPU backend may not.",

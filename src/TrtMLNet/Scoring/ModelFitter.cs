@@ -43,7 +43,7 @@ internal static class ModelFitter
             try
             {
                 WarmUp(shapes, engine, model.Name, environment.Info);
-                return new FittedModel(shapes, runtime, options.ReadAheadOrDefault, environment.Warn)
+                return new FittedModel(shapes, runtime, options.ReadAheadBatches, environment.Warn)
                 {
                     SkippedBackends = skipped,
                     Precision = engine.Device.SharesHostMemory ? TensorRtPrecision.Fp32 : options.Precision,
