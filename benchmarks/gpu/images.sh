@@ -17,7 +17,6 @@ bench=/tmp/gpu-bundle/app/TrtMLNet.Benchmarks/TrtMLNet.Benchmarks
   job gpu-decode-no-share --decoder gpu --share-decoding false
   job gpu-decode-fp16 --decoder gpu --precision fp16
   job gpu-decode-fp16-no-share --decoder gpu --precision fp16 --share-decoding false
-  job gpu-decode-3-lanes --decoder gpu --concurrency 3
   job cpu-decode --decoder cpu
   if [[ -x $bench ]]; then
     echo "== the engine alone, ResNet-50 batch 128 (TrtMLNet.Benchmarks gpu: raw engine beside ApplyTensorRt)"
