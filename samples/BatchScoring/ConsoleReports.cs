@@ -116,8 +116,6 @@ public static class ConsoleReports
         table.AddRow("Backend", Markup.Escape(transformer.BackendDescription));
         table.AddRow("Batch size", transformer.BatchSize.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Lanes", lanes.ToString(CultureInfo.InvariantCulture));
-        foreach (var decoding in transformer.ImageDecoding)
-            table.AddRow("Images", Markup.Escape(decoding));
         table.AddRow("Parts committed", final.Parts.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Output", Markup.Escape(target.FinalPath));
         if (dataset is not null)
@@ -129,8 +127,6 @@ public static class ConsoleReports
             $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} rows_per_s={(seconds > 0 ? scoredNow / seconds : 0):0.0} cores_busy={cores:0.0} output={target.FinalPath}"));
         if (stages is not null)
             Console.WriteLine($"batch_ms: {stages}");
-        foreach (var decoding in transformer.ImageDecoding)
-            Console.WriteLine($"images: {decoding}");
     }
 
     public static void Memory(MemoryReport report)

@@ -99,9 +99,6 @@ public sealed record JobOptions
     /// <summary>Where images are decoded: nvJPEG on the GPU when the model runs there (auto), or on the CPU.</summary>
     public ImageDecoderKind Decoder { get; init; } = ImageDecoderKind.Auto;
 
-    /// <summary><see cref="ImageInputOptions.ShareDecodingWithCpu"/>: with GPU decoding, idle cores decode part of each batch.</summary>
-    public bool ShareDecoding { get; init; } = true;
-
     public TensorRtPrecision Precision { get; init; } = TensorRtPrecision.Fp32;
 
     /// <summary><see cref="TensorRtOptions.AllowTf32"/> for FP32 math.</summary>

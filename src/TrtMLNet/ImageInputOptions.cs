@@ -85,14 +85,6 @@ public sealed class ImageInputOptions
     /// <summary>Which decoder decodes the images. Default <see cref="ImageDecoderKind.Auto"/>.</summary>
     public ImageDecoderKind Decoder { get; set; } = ImageDecoderKind.Auto;
 
-    /// <summary>
-    /// When images decode on the GPU, the CPU decodes part of each batch beside it: a share that adapts batch
-    /// by batch to what the idle cores keep up with, taking work off the device the engine runs on. Default
-    /// true; false leaves every JPEG to nvJPEG (the CPU still decodes what nvJPEG cannot). No effect when
-    /// images decode on the CPU. <see cref="TensorRtTransformer.ImageDecoding"/> says how the work was shared.
-    /// </summary>
-    public bool ShareDecodingWithCpu { get; set; } = true;
-
     /// <summary>The default of <see cref="PixelScale"/>: 1/255, so pixels become 0..1 as torchvision's <c>ToTensor</c> makes them.</summary>
     public const float DefaultPixelScale = 1f / 255f;
 

@@ -50,7 +50,6 @@ public static class ImagePreprocessing
             // The job reports bad images itself (skipped or stopping, as --bad-rows says) and never writes their rows.
             OnBadImage = BadImagePolicy.Skip,
             Decoder = options.Decoder,
-            ShareDecodingWithCpu = options.ShareDecoding,
         };
         string values;
         if (tensor.ElementType == typeof(byte))

@@ -43,12 +43,6 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// <summary>How many images <see cref="SkippedImages"/> holds, without copying them: cheap enough to poll per row.</summary>
     public int SkippedImageCount => Fitted.SkippedImageCount;
 
-    /// <summary>
-    /// Per image input, where its images were decoded so far, e.g. "Image input 'input': 6,144 images decoded on
-    /// the GPU, 2,048 (25%) on the CPU beside it; ..." (<see cref="ImageInputOptions.ShareDecodingWithCpu"/>).
-    /// </summary>
-    public IReadOnlyList<string> ImageDecoding => [.. Fitted.ImageInputs.OrderBy(p => p.Key).Select(p => p.Value.Describe())];
-
     /// <summary>Rows per batch (the model's own when it fixes its batch dimension).</summary>
     public int BatchSize => Fitted.Shapes.BatchSize;
 

@@ -144,9 +144,6 @@ internal sealed class BatchPipeline : IDisposable
 
     public void Dispose()
     {
-        // The CPU may still be decoding into a slot's staging, which the session gives back to the pool.
-        foreach (var filler in _fillers)
-            filler.WaitForPendingWork();
         // The session waits for batches still on the device, which may read the fillers' staging.
         _session.Dispose();
         foreach (var filler in _fillers)

@@ -37,15 +37,12 @@ internal sealed class CpuImageFiller(ImageInputRuntime runtime, FittedModel mode
 /// Feeds an image input decoded on the GPU: rows only name their image while the batch is read; the
 /// batch's files are then read on every core (one thread reading files one by one holds a GPU decoder
 /// at a fraction of its speed) and their compressed bytes packed into pinned staging of the slot's own,
-/// which the lane hands to nvJPEG: only those bytes cross PCIe. The batch's last images, as many as the
-/// input's <see cref="CpuDecodeShare"/> says, are decoded on the CPU instead, in the background while the
-/// batch waits for its lane, into their rows of the batch's host staging. The staging of a slot is reused
-/// once its batch is done.
+/// which the lane hands to nvJPEG: only those bytes cross PCIe. The staging of a slot is reused once its
+/// batch is done.
 /// </summary>
-internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel model, int inputIndex, ImageColumn source, int slots) : InputFiller
+internal sealed class GpuImageFiller(ImageInputRuntime runtime, ComputeDevice device, int inputIndex, ImageColumn source, int slots) : InputFiller
 {
     private readonly DeviceBuffer?[] _encoded = new DeviceBuffer?[slots];
-    private readonly Task?[] _cpuParts = new Task?[slots];
     private readonly List<PendingImage> _rows = [];
     private DeviceBuffer? _filling;
     private long _used;
@@ -60,8 +57,6 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel mode
         public int Length { get; set; }
         public ImageDecodeException? Failure { get; set; }
     }
-
-    private BadImagePolicy Policy => runtime.Image.Options.OnBadImage;
 
     public override void Fill(Span<byte> destination, int row, long position)
     {
@@ -89,17 +84,15 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel mode
         try
         {
             ReadFiles();
-            var share = runtime.CpuShare!;
-            var gpuImages = _rows.Count - share.ImagesFor(_rows.Count);
-            var upload = new GpuImageUpload(runtime.Gpu!, runtime.Cpu, Policy, runtime.Report, share);
+            var upload = new GpuImageUpload(runtime.Gpu!, runtime.Cpu, runtime.Image.Options.OnBadImage, runtime.Report);
             _used = 0;
-            var offsets = new long[gpuImages];
-            for (var i = 0; i < gpuImages; i++)
+            var offsets = new long[_rows.Count];
+            for (var i = 0; i < _rows.Count; i++)
             {
                 var image = _rows[i];
                 if (image.Failure is { } failure)
                 {
-                    if (Policy == BadImagePolicy.Fail)
+                    if (runtime.Image.Options.OnBadImage == BadImagePolicy.Fail)
                         throw failure;
                     upload.ReadFailures[i] = new BadImage(i, image.Position, failure.ImageSource, failure.Failure, failure.Reason);
                 }
@@ -111,10 +104,8 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel mode
                 _used += image.Length;
             }
             // The staging may have grown while packing: take the pointers once it is final.
-            for (var i = 0; i < gpuImages; i++)
+            for (var i = 0; i < _rows.Count; i++)
                 upload.Images.Add(new EncodedImage(_filling!.Pointer + (nint)offsets[i], _rows[i].Length, _rows[i].Source, _rows[i].Position));
-            if (gpuImages < _rows.Count)
-                upload.CpuPart = StartCpuPart(slot, gpuImages);
             _encoded[slot.Index] = _filling;
             slot.Job.Uploads[inputIndex] = upload;
             _filling = null;
@@ -126,53 +117,6 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel mode
                     ArrayPool<byte>.Shared.Return(image.Bytes);
             _rows.Clear();
         }
-    }
-
-    /// <summary>
-    /// Starts decoding rows <paramref name="first"/> on of the batch on the CPU, into their rows of the slot's
-    /// host staging (which the lane copies up once they are done). Their pooled arrays go with the work.
-    /// </summary>
-    private CpuDecodePart StartCpuPart(BatchSlot slot, int first)
-    {
-        var rowBytes = runtime.Input.RowBytes;
-        var staging = slot.Job.Staging!;
-        var input = staging.Pointer + (nint)model.Layout.InputOffsets[inputIndex];
-        var items = new List<ImageBatchItem>();
-        var arrays = new List<byte[]>();
-        var unreadable = new List<BadImage>();
-        for (var i = first; i < _rows.Count; i++)
-        {
-            var image = _rows[i];
-            if (image.Failure is { } failure)
-            {
-                if (Policy == BadImagePolicy.Fail)
-                    throw failure;
-                unsafe { new Span<byte>((byte*)input + (long)i * rowBytes, checked((int)rowBytes)).Clear(); }
-                unreadable.Add(new BadImage(i, image.Position, failure.ImageSource, failure.Failure, failure.Reason));
-                continue;
-            }
-            items.Add(ImageBatchItem.FromBytes(image.Position, image.Bytes.AsMemory(0, image.Length), (long)i * rowBytes));
-            arrays.Add(image.Bytes);
-            image.Bytes = [];
-        }
-        runtime.Report(unreadable);
-        var stagingBytes = (long)model.Shapes.BatchSize * rowBytes;
-        var work = Task.Run(() =>
-        {
-            try
-            {
-                return runtime.Cpu.Decode(items, input, stagingBytes);
-            }
-            finally
-            {
-                foreach (var array in arrays)
-                    ArrayPool<byte>.Shared.Return(array);
-                // The staging must outlive the writes even if its cursor is dropped and finalized meanwhile.
-                GC.KeepAlive(staging);
-            }
-        });
-        _cpuParts[slot.Index] = work;
-        return new CpuDecodePart(work, first, _rows.Count - first);
     }
 
     /// <summary>Reads every path row's file into a pooled array, on every core, noting why one could not be read.</summary>
@@ -196,22 +140,9 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel mode
 
     public override void BeginBatch(BatchSlot slot)
     {
-        // The CPU's part of the slot's last batch writes into the staging this batch is about to fill; the
-        // lane waited for it, unless that batch failed before its upload.
-        WaitQuietly(_cpuParts[slot.Index]);
-        _cpuParts[slot.Index] = null;
         _filling = _encoded[slot.Index];
         _encoded[slot.Index] = null;
     }
-
-    public override void WaitForPendingWork()
-    {
-        foreach (var part in _cpuParts)
-            WaitQuietly(part);
-    }
-
-    // Its error, if any, was the batch's (thrown on its lane); here only its end matters.
-    private static void WaitQuietly(Task? task) => task?.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
 
     /// <summary>Room for <paramref name="length"/> more bytes after <see cref="_used"/> in the slot's pinned staging; it grows by doubling, keeping what is there.</summary>
     private unsafe Span<byte> Room(int length)
@@ -219,7 +150,7 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel mode
         var needed = _used + length;
         if (_filling is null || _filling.Bytes < needed)
         {
-            var grown = model.Runtime.Pool.Device.AllocateStaging(Math.Max(needed, (_filling?.Bytes ?? 1 << 20) * 2), $"compressed images of input '{runtime.Input.Tensor.Name}'");
+            var grown = device.AllocateStaging(Math.Max(needed, (_filling?.Bytes ?? 1 << 20) * 2), $"compressed images of input '{runtime.Input.Tensor.Name}'");
             if (_filling is not null)
             {
                 Buffer.MemoryCopy((void*)_filling.Pointer, (void*)grown.Pointer, grown.Bytes, _used);
@@ -232,7 +163,6 @@ internal sealed class GpuImageFiller(ImageInputRuntime runtime, FittedModel mode
 
     public override void Dispose()
     {
-        WaitForPendingWork();
         foreach (var buffer in _encoded)
             buffer?.Dispose();
         _filling?.Dispose();

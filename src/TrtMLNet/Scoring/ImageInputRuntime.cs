@@ -20,7 +20,6 @@ internal sealed class ImageInputRuntime : IDisposable
         Input = input;
         Cpu = cpu;
         Gpu = gpu;
-        CpuShare = gpu is null ? null : new CpuDecodeShare(input.Image!.Options.ShareDecodingWithCpu);
     }
 
     public InputShape Input { get; }
@@ -31,14 +30,6 @@ internal sealed class ImageInputRuntime : IDisposable
 
     /// <summary>The lanes' nvJPEG decoders; null when images decode on the CPU.</summary>
     public LaneImageDecoders? Gpu { get; }
-
-    /// <summary>The part of each GPU-decoded batch the CPU decodes; null when images decode on the CPU.</summary>
-    public CpuDecodeShare? CpuShare { get; }
-
-    /// <summary>Where this input's images were decoded so far, in words.</summary>
-    public string Describe() => CpuShare is { } share
-        ? $"Image input '{Input.Tensor.Name}': {share.Describe()}."
-        : $"Image input '{Input.Tensor.Name}': decoded on the CPU.";
 
     public IReadOnlyList<SkippedImage> Skipped => [.. _skipped];
 

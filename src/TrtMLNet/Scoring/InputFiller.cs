@@ -24,7 +24,7 @@ internal abstract class InputFiller : IDisposable
             var source = new ImageColumn(row, shape);
             return image.Gpu is null
                 ? new CpuImageFiller(image, model, input, source)
-                : new GpuImageFiller(image, model, input, source, slots);
+                : new GpuImageFiller(image, model.Runtime.Pool.Device, input, source, slots);
         }
         if (shape.RowBytes >= LargeRowFiller.MinRowBytes && row.Schema[shape.Column].Type is VectorDataViewType
             && shape.Tensor.ElementType is not (TensorElementType.Float16 or TensorElementType.BFloat16))
@@ -61,12 +61,6 @@ internal abstract class InputFiller : IDisposable
 
     /// <summary>After the last row of a batch, before it is sent to the device.</summary>
     public virtual void FinishBatch(BatchSlot slot, int rows) { }
-
-    /// <summary>
-    /// Waits for work this filler started on a batch's staging that may still be running (the CPU's part of
-    /// a GPU-decoded image batch), so the staging can go back to the pool.
-    /// </summary>
-    public virtual void WaitForPendingWork() { }
 
     public virtual void Dispose() { }
 

@@ -81,20 +81,16 @@ internal sealed class LaneImageDecoders(CudaDevice device) : IDisposable
     }
 }
 
-/// <summary>The CPU's part of a GPU-decoded batch: rows <see cref="FirstRow"/> on, decoding into the batch's host staging.</summary>
-internal sealed record CpuDecodePart(Task<ImageBatchResult> Work, int FirstRow, int Count);
-
 /// <summary>
 /// A batch of an image input decoded on the GPU: the JPEGs' compressed bytes (in the cursor's pinned
 /// staging) go to nvJPEG on the lane's stream, and the kernels write the tensor straight into the lane's
 /// IO buffers. Images nvJPEG does not take are decoded on the CPU path into their rows of the batch's
-/// host staging and copied up, and so are the batch's last rows when the CPU took a share of it
-/// (<see cref="CpuPart"/>, decoded while the batch waited for its lane).
+/// host staging and copied up.
 /// </summary>
-internal sealed class GpuImageUpload(LaneImageDecoders decoders, ImageBatchDecoder cpu, BadImagePolicy policy, Action<IReadOnlyList<BadImage>> report,
-    CpuDecodeShare share) : IDeviceUpload
+internal sealed class GpuImageUpload(LaneImageDecoders decoders, ImageBatchDecoder cpu, BadImagePolicy policy, Action<IReadOnlyList<BadImage>> report)
+    : IDeviceUpload
 {
-    /// <summary>The images nvJPEG gets, row by row: image i goes to row i.</summary>
+    /// <summary>The batch's images, row by row: image i goes to row i.</summary>
     public List<EncodedImage> Images { get; } = [];
 
     /// <summary>
@@ -103,36 +99,21 @@ internal sealed class GpuImageUpload(LaneImageDecoders decoders, ImageBatchDecod
     /// </summary>
     public Dictionary<int, BadImage> ReadFailures { get; } = [];
 
-    /// <summary>The rows after <see cref="Images"/>', decoded on the CPU; null when nvJPEG has them all.</summary>
-    public CpuDecodePart? CpuPart { get; set; }
-
     public void Upload(DeviceStream stream, IntPtr destination, IntPtr staging, int lane)
     {
         var layout = cpu.Layout;
-        var rows = Images.Count + (CpuPart?.Count ?? 0);
         var result = decoders.For(lane).DecodeInto(Images, destination, layout.RowBytes, layout, policy, stream.Handle);
         report(ReadFailures.Count == 0 ? result.BadImages : [.. result.BadImages.Select(b => ReadFailures.GetValueOrDefault(b.Index, b))]);
-        if (result.ForCpu.Count > 0)
-        {
-            var items = result.ForCpu.Select(f => ImageBatchItem.FromBytes(Images[f.Index].Row, Copy(Images[f.Index]), (long)f.Index * layout.RowBytes)).ToList();
-            var decoded = cpu.Decode(items, staging, (long)rows * layout.RowBytes);
-            report(decoded.BadImages);
-            foreach (var image in result.ForCpu)
-            {
-                var offset = (nint)((long)image.Index * layout.RowBytes);
-                stream.CopyToDevice(destination + offset, staging + offset, layout.RowBytes);
-            }
-        }
-        if (CpuPart is not { } part)
-        {
-            share.Observe(Images.Count, 0, laneWaited: false);
+        if (result.ForCpu.Count == 0)
             return;
+        var items = result.ForCpu.Select(f => ImageBatchItem.FromBytes(Images[f.Index].Row, Copy(Images[f.Index]), (long)f.Index * layout.RowBytes)).ToList();
+        var decoded = cpu.Decode(items, staging, (long)Images.Count * layout.RowBytes);
+        report(decoded.BadImages);
+        foreach (var image in result.ForCpu)
+        {
+            var offset = (nint)((long)image.Index * layout.RowBytes);
+            stream.CopyToDevice(destination + offset, staging + offset, layout.RowBytes);
         }
-        var waited = !part.Work.IsCompleted;
-        report(part.Work.GetAwaiter().GetResult().BadImages);
-        share.Observe(Images.Count, part.Count, waited);
-        var first = (nint)((long)part.FirstRow * layout.RowBytes);
-        stream.CopyToDevice(destination + first, staging + first, (long)part.Count * layout.RowBytes);
     }
 
     private static unsafe byte[] Copy(EncodedImage image) => new ReadOnlySpan<byte>((void*)image.Data, checked((int)image.Length)).ToArray();

@@ -28,7 +28,6 @@ public class FakeGpuTests
             case "no-engine": MixedBatch(hardwareExpected: false); break;
             case "default-backend": MixedBatch(hardwareExpected: false, useHardware: false); break;
             case "fail-policy": FailPolicy(); break;
-            case "cpu-share": CpuShare(); break;
             default: return 64;
         }
         AssertNothingLeft();
@@ -47,9 +46,6 @@ public class FakeGpuTests
 
     [Fact]
     public void ABadImageFailsTheBatchNamingIt() => RunInChild("fail-policy");
-
-    [Fact]
-    public void ABatchSharedWithTheCpuLandsEveryRowRightAndReportsTheCpusBadImage() => RunInChild("cpu-share");
 
     private static void RunInChild(string scenario, bool noEngine = false)
     {
@@ -175,62 +171,6 @@ public class FakeGpuTests
         Assert.IsType<Native.NvJpeg.NvJpegException>(error5.InnerException);
         var (result, _, _) = Decode(device, decoder, [images[0], images[7]], layout, BadImagePolicy.Fail);
         Assert.Equal(2, result.Decoded);
-    }
-
-    /// <summary>
-    /// A batch whose last rows the CPU decoded (as GpuImageFiller hands them over): nvJPEG's rows come from the
-    /// fake decoder, the CPU's are its decoder's bytes copied up from staging, a truncated JPEG among the
-    /// CPU's rows is zeroed and reported, and the share hears whether the lane had to wait.
-    /// </summary>
-    private static void CpuShare()
-    {
-        var cuda = CudaDriver.GetDevice(0);
-        var device = new Device.CudaComputeDevice(cuda);
-        var layout = TestImages.Layout(new ImageInputOptions { Width = 16, Height = 12 }, "float", ImageLayout.Nchw);
-        var jpegs = Enumerable.Range(0, 5).Select(i => TestImages.Jpeg(TestImages.Draw(40 + i, 30, 10 + i))).ToArray();
-        jpegs[4] = jpegs[4][..(jpegs[4].Length / 2)];
-        var cpu = new ImageBatchDecoder(layout, "image", null, BadImagePolicy.Skip);
-        var reported = new List<BadImage>();
-        var share = new CpuDecodeShare(enabled: true);
-        using var decoders = new LaneImageDecoders(cuda);
-        using var encoded = cuda.AllocatePinned(jpegs.Sum(j => j.Length), "test JPEGs");
-        using var staging = cuda.AllocatePinned(5L * layout.RowBytes, "test staging");
-        using var output = cuda.Allocate(5L * layout.RowBytes, "test batch");
-        using var stream = device.CreateStream();
-
-        var upload = new GpuImageUpload(decoders, cpu, BadImagePolicy.Skip, bad => { lock (reported) reported.AddRange(bad); }, share);
-        long at = 0;
-        for (int i = 0; i < 2; i++)
-        {
-            Marshal.Copy(jpegs[i], 0, encoded.Pointer + (nint)at, jpegs[i].Length);
-            upload.Images.Add(new EncodedImage(encoded.Pointer + (nint)at, jpegs[i].Length, $"image {i}", 100 + i));
-            at += jpegs[i].Length;
-        }
-        var items = Enumerable.Range(2, 3).Select(i => ImageBatchItem.FromBytes(100 + i, jpegs[i], (long)i * layout.RowBytes)).ToList();
-        upload.CpuPart = new CpuDecodePart(Task.Run(() => cpu.Decode(items, staging.Pointer, 5L * layout.RowBytes)), 2, 3);
-        upload.Upload(stream, output.Pointer, staging.Pointer, lane: 0);
-        stream.Synchronize();
-
-        var all = new byte[5 * layout.RowBytes];
-        Marshal.Copy(output.Pointer, all, 0, all.Length); // the fake's device memory is host memory
-        byte[] Row(int i) => all.AsSpan(i * layout.RowBytes, layout.RowBytes).ToArray();
-        for (int i = 0; i < 2; i++)
-        {
-            var (width, height) = (40 + i, 30);
-            var expected = SimulatedBatch.Run(layout, [FakeGpuPattern(width, height, 3, jpegs[i].Length)])[0];
-            Assert.True(expected.AsSpan().SequenceEqual(Row(i)), $"nvJPEG's row {i} differs from the reference.");
-        }
-        using var alone = cuda.AllocatePinned(layout.RowBytes, "reference row");
-        for (int i = 2; i < 4; i++)
-        {
-            cpu.Decode([ImageBatchItem.FromBytes(100 + i, jpegs[i], 0)], alone.Pointer, layout.RowBytes);
-            var expected = new byte[layout.RowBytes];
-            Marshal.Copy(alone.Pointer, expected, 0, expected.Length);
-            Assert.True(expected.AsSpan().SequenceEqual(Row(i)), $"The CPU's row {i} was not copied up as decoded.");
-        }
-        Assert.All(Row(4), b => Assert.Equal(0, b));
-        Assert.Equal([(104L, ImageDecodeFailure.Truncated)], reported.Select(b => (b.Row, b.Failure)));
-        Assert.Contains("2 images decoded on the GPU, 3 (60%) on the CPU beside it", share.Describe());
     }
 
     /// <summary>One batch through the decoder, rows 64 bytes apart beyond their size; returns the rows and the gaps' bytes.</summary>
