@@ -100,6 +100,7 @@ internal static class NvJpegOverlapProbe
             }
         }
         report.Flush();
+        NvJpegPhaseProbe.Run(device, first, destinations, busyKinds[0].Enqueue, busyStream, busyDone, decodeStream, report);
     }
 
     private static unsafe void SpinAll(IntPtr spin, CudaStream stream, ulong cycles)
