@@ -12,8 +12,8 @@ namespace TrtMLNet.Backends.OnnxRuntime;
 /// too). It is set here explicitly because the lanes rely on it. What they must not do is call
 /// <c>SynchronizeBoundOutputs</c>: for the CUDA provider that is <c>cudaDeviceSynchronize</c>
 /// (CUDAExecutionProvider::Sync), which waits for every stream of the process. Each lane's batch would then
-/// wait for the other lanes' work, and the lanes would run one after another: on the H200 the image job
-/// decoded one batch with nvJPEG and ran the engine on another in turn instead of at once.
+/// wait for the other lanes' work, and lanes would not overlap (docs/benchmarks.md, sixth session, has the
+/// H200's figures before and after the call was dropped).
 /// </summary>
 internal static class SynchronizedRuns
 {
