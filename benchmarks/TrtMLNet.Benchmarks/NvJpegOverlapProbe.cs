@@ -71,11 +71,16 @@ internal static class NvJpegOverlapProbe
         decodeStream.Synchronize();
 
         var spinCycles = Calibrate(busyStream, cycles => SpinAll(spin, busyStream, cycles), 50_000_000UL);
-        var memsets = Calibrate(busyStream, count => { for (ulong i = 0; i < count; i++) busyStream.Memset(memsetTarget.Pointer, (byte)i, memsetTarget.Bytes); }, 8UL);
+        void Memsets(ulong count)
+        {
+            for (ulong i = 0; i < count; i++)
+                busyStream.Memset(memsetTarget.Pointer, (byte)i, memsetTarget.Bytes);
+        }
+        var memsets = Calibrate(busyStream, Memsets, 8UL);
         var busyKinds = new (string Name, Action Enqueue)[]
         {
-            ($"spin kernels on every SM", () => SpinAll(spin, busyStream, spinCycles.Amount)),
-            ($"1 GiB memsets", () => { for (ulong i = 0; i < memsets.Amount; i++) busyStream.Memset(memsetTarget.Pointer, (byte)i, memsetTarget.Bytes); }),
+            ("spin kernels on every SM", () => SpinAll(spin, busyStream, spinCycles.Amount)),
+            ("1 GiB memsets", () => Memsets(memsets.Amount)),
         };
         report.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"## Does a decode wait for work on other streams? {first.Length} JPEGs; busy work alone: spin kernels {spinCycles.Ms:0} ms, memsets {memsets.Ms:0} ms"));

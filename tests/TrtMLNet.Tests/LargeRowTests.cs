@@ -33,16 +33,28 @@ public class LargeRowTests
 
     private static float Expected(float[] row) => row.Sum();
 
+    private static TensorRtTransformer Fit(MLContext ml, IDataView data) =>
+        ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(data);
+
+    private static float[] Sums(MLContext ml, ITransformer model, IDataView data) =>
+        ml.Data.CreateEnumerable<Sum>(model.Transform(data), reuseRowObject: false).Select(s => s.Value[0]).ToArray();
+
+    private static void AssertUnwritten(float[][] rows, float[][] copies)
+    {
+        for (var r = 0; r < rows.Length; r++)
+            Assert.True(rows[r].AsSpan().SequenceEqual(copies[r]), $"Row {r} of the lending source was written.");
+    }
+
     [Fact]
     public void RowsComeOutRightCursorAfterCursor()
     {
         var ml = new MLContext(seed: 1);
         var rows = Rows(23);
         var data = ml.Data.Cache(Source(rows, RowSupply.Copy));
-        using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(data);
+        using var model = Fit(ml, data);
         for (var pass = 0; pass < 3; pass++)
         {
-            var sums = ml.Data.CreateEnumerable<Sum>(model.Transform(data), reuseRowObject: false).Select(s => s.Value[0]).ToArray();
+            var sums = Sums(ml, model, data);
             Assert.Equal(rows.Select(Expected), sums, (a, b) => Math.Abs(a - b) <= 1e-3f * Math.Abs(a));
         }
     }
@@ -55,17 +67,16 @@ public class LargeRowTests
         var copies = rows.Select(r => (float[])r.Clone()).ToArray();
         var lending = Source(rows, RowSupply.GetterLends);
         var copying = ml.Data.Cache(Source(Rows(19).Reverse().ToArray(), RowSupply.Copy));
-        using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(lending);
+        using var model = Fit(ml, lending);
         // Alternate the sources, so a pooled set that held lent arrays serves a copying getter next.
         for (var pass = 0; pass < 2; pass++)
         {
-            var lent = ml.Data.CreateEnumerable<Sum>(model.Transform(lending), reuseRowObject: false).Select(s => s.Value[0]).ToArray();
-            var copied = ml.Data.CreateEnumerable<Sum>(model.Transform(copying), reuseRowObject: false).Select(s => s.Value[0]).ToArray();
+            var lent = Sums(ml, model, lending);
+            var copied = Sums(ml, model, copying);
             Assert.Equal(rows.Select(Expected), lent, (a, b) => Math.Abs(a - b) <= 1e-3f * Math.Abs(a));
             Assert.Equal(rows.Reverse().Select(Expected), copied, (a, b) => Math.Abs(a - b) <= 1e-3f * Math.Abs(a));
         }
-        for (var r = 0; r < rows.Length; r++)
-            Assert.True(rows[r].AsSpan().SequenceEqual(copies[r]), $"Row {r} of the lending source was written.");
+        AssertUnwritten(rows, copies);
     }
 
     [Fact]
@@ -75,16 +86,15 @@ public class LargeRowTests
         var rows = Rows(21);
         var copies = rows.Select(r => (float[])r.Clone()).ToArray();
         var lender = Source(rows, RowSupply.Lender);
-        using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 }).Fit(lender);
+        using var model = Fit(ml, lender);
         var before = lender.GetterCalls;
         for (var pass = 0; pass < 2; pass++)
         {
-            var sums = ml.Data.CreateEnumerable<Sum>(model.Transform(lender), reuseRowObject: false).Select(s => s.Value[0]).ToArray();
+            var sums = Sums(ml, model, lender);
             Assert.Equal(rows.Select(Expected), sums, (a, b) => Math.Abs(a - b) <= 1e-3f * Math.Abs(a));
         }
         Assert.Equal(before, lender.GetterCalls);
-        for (var r = 0; r < rows.Length; r++)
-            Assert.True(rows[r].AsSpan().SequenceEqual(copies[r]), $"Row {r} of the lending source was written.");
+        AssertUnwritten(rows, copies);
     }
 
     [Fact]
@@ -94,8 +104,7 @@ public class LargeRowTests
         var rows = Rows(5);
         rows[3] = rows[3][..^1];
         var lender = Source(rows, RowSupply.Lender);
-        using var model = ml.Transforms.ApplyTensorRt(new TensorRtOptions { ModelFile = SumModel(), Backend = TensorRtBackend.OnnxRuntimeCpu, BatchSize = 8 })
-            .Fit(Source(Rows(1), RowSupply.Copy));
+        using var model = Fit(ml, Source(Rows(1), RowSupply.Copy));
         var error = Assert.ThrowsAny<Exception>(() => ml.Data.CreateEnumerable<Sum>(model.Transform(lender), reuseRowObject: false).ToArray());
         Assert.Contains("Row 3: column 'x' has 79999 values", error.ToString());
     }
