@@ -55,6 +55,7 @@ internal static class NvJpegOverlapProbe
         using var output = device.Allocate((long)batch * layout.RowBytes, "probe: batch");
         using var decoder = new NvJpegBatchDecoder(device, new NvJpegDecoderOptions { UseHardwareDecoder = true });
         using var session = new NvJpegSession(device, useHardware: true, interpolatedUpsampling: false);
+        using var software = new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false);
         var first = images.Take(batch).ToArray();
         var (decoded, destinations) = Destinations(device, session, first);
         using var _ = decoded;
@@ -66,8 +67,20 @@ internal static class NvJpegOverlapProbe
             if (status != NvJpegStatus.Success)
                 throw NvJpegException.Create(status, "nvjpegDecodeBatched (probe)");
         }
+        // The decoupled default backend, image by image: Huffman on this thread, the rest as kernels on the stream.
+        void DecodeDecoupled()
+        {
+            software.BeginDecoupled();
+            for (int i = 0; i < first.Length; i++)
+            {
+                var status = software.DecodeOne(first[i], destinations[i], i, decodeStream.Pointer, out var phase);
+                if (status != NvJpegStatus.Success)
+                    throw NvJpegException.Create(status, $"{phase} (probe)");
+            }
+        }
         DecodeWhole();
         DecodeNvJpegOnly();
+        DecodeDecoupled();
         decodeStream.Synchronize();
 
         var spinCycles = Calibrate(busyStream, cycles => SpinAll(spin, busyStream, cycles), 50_000_000UL);
@@ -82,11 +95,17 @@ internal static class NvJpegOverlapProbe
             ("spin kernels on every SM", () => SpinAll(spin, busyStream, spinCycles.Amount)),
             ("1 GiB memsets", () => Memsets(memsets.Amount)),
         };
+        // The same spin kernels on the decode's own stream: nvJPEG's hardware backend is said to write without
+        // waiting for work queued before it on its stream (github:meta-pytorch/torchcodec).
+        void SpinOnDecodeStream() => SpinAll(spin, decodeStream, spinCycles.Amount);
         report.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"## Does a decode wait for work on other streams? {first.Length} JPEGs; busy work alone: spin kernels {spinCycles.Ms:0} ms, memsets {memsets.Ms:0} ms"));
         report.WriteLine("| decode | busy work queued on another stream | call, host ms | done, ms | busy work done when the call returned |");
         report.WriteLine("|---|---|---:|---:|---|");
-        foreach (var (what, decode) in new (string, Action)[] { ("nvjpegDecodeBatched only", DecodeNvJpegOnly), ("TrtMLNet's whole decode", DecodeWhole) })
+        foreach (var (what, decode) in new (string, Action)[]
+        {
+            ("nvjpegDecodeBatched only", DecodeNvJpegOnly), ("TrtMLNet's whole decode", DecodeWhole), ("decoupled default backend, one by one", DecodeDecoupled),
+        })
         {
             for (int trial = 0; trial < 2; trial++)
             {
@@ -102,10 +121,24 @@ internal static class NvJpegOverlapProbe
                     report.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {what} | {name} | {callBusy:0.00} | {doneBusy:0.00} | {(finished ? "yes: the call waited for it" : "no: they overlapped")} |"));
                 }
+                SpinOnDecodeStream();
+                busyDone.Record(decodeStream);
+                var watch = Stopwatch.StartNew();
+                decode();
+                var callSame = watch.Elapsed.TotalMilliseconds;
+                var finishedSame = busyDone.IsComplete();
+                decodeStream.Synchronize();
+                report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {what} | spin kernels on the decode's own stream | {callSame:0.00} | {watch.Elapsed.TotalMilliseconds:0.00} | {(finishedSame ? "yes: the call waited for it" : "no: the call returned first")} |"));
             }
         }
         report.Flush();
         NvJpegPhaseProbe.Run(device, first, destinations, busyKinds[0].Enqueue, busyStream, busyDone, decodeStream, report);
+        device.MakeCurrent();
+        decodeStream.Memset(decoded.Pointer, 0, decoded.Bytes);
+        DecodeNvJpegOnly();
+        decodeStream.Synchronize();
+        NvJpegContextProbe.Run(device, first, decoded, destinations, busyKinds[0].Enqueue, busyStream, busyDone, decodeStream, report);
     }
 
     private static unsafe void SpinAll(IntPtr spin, CudaStream stream, ulong cycles)
