@@ -13,11 +13,10 @@ bench=/tmp/gpu-bundle/app/TrtMLNet.Benchmarks/TrtMLNet.Benchmarks
 {
   job gpu-decode --decoder gpu
   [[ -n ${QUICK:-} ]] && { job cpu-decode --decoder cpu; exit 0; }
-  # Reading one batch more ahead than there are lanes was slower in the sixth session's two leases: kept to check.
-  job gpu-decode-read-ahead-3 --decoder gpu --read-ahead 3
+  # With nvJPEG in its own context a decode no longer waits for the other lanes' engines: do more lanes help?
   job gpu-decode-3-lanes --decoder gpu --concurrency 3
   job gpu-decode-fp16 --decoder gpu --precision fp16
-  job gpu-decode-fp16-read-ahead-3 --decoder gpu --precision fp16 --read-ahead 3
+  job gpu-decode-fp16-3-lanes --decoder gpu --precision fp16 --concurrency 3
   job cpu-decode --decoder cpu
   if [[ -x $bench ]]; then
     echo "== the engine alone, ResNet-50 batch 128 (TrtMLNet.Benchmarks gpu: raw engine beside ApplyTensorRt)"
