@@ -37,13 +37,6 @@ internal sealed record NvJpegDecoderOptions
     /// </summary>
     public bool InterpolatedChromaUpsampling { get; init; }
 
-    /// <summary>
-    /// Run the hardware decoder in a CUDA context of its own (<see cref="HardwareDecodeContext"/>), so that a
-    /// lane's decode does not wait for the other lanes' engines. Default true; false decodes in the primary
-    /// context, as before, and saves that context's device memory.
-    /// </summary>
-    public bool HardwareDecoderInOwnContext { get; init; } = true;
-
     /// <summary>The most decoded pixel bytes held at once; a batch whose images decode to more is done in parts. Default 1 GiB.</summary>
     public long MaxDecodedBytes { get; init; } = 1L << 30;
 }

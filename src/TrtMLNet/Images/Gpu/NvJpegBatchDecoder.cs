@@ -10,24 +10,17 @@ namespace TrtMLNet.Images.Gpu;
 /// is used by one thread at a time (a second thread at once is refused). Images nvJPEG does not take (not a
 /// JPEG, CMYK, 12-bit, arithmetic-coded, ...) are handed back for the CPU path; broken ones fail the batch or
 /// are reported and zeroed, as <see cref="BadImagePolicy"/> says. All its device memory returns on Dispose.
-/// With the hardware decoder, nvJPEG works in a CUDA context of its own (<see cref="HardwareDecodeContext"/>
-/// says why): it decodes there, on a stream of that context, and the lane's stream copies the pixels into the
-/// primary context before the kernels read them.
 /// </summary>
 internal sealed class NvJpegBatchDecoder : IDisposable
 {
+    private const int DecodedAlignment = 256;
+
     private readonly CudaDevice _device;
     private readonly NvJpegDecoderOptions _options;
     private readonly NvJpegSession _session;
     private readonly GpuResizeKernels _kernels;
     private readonly GrowableBuffer _decoded, _intermediate, _planOnDevice, _planOnHost;
     private readonly CudaEvent _lastUse, _planUploaded;
-    // Set only when nvJPEG works in its own context: that context, its stream and the event the lane's stream
-    // waits for, and the primary context's copy of the decoded pixels (the kernels' source).
-    private readonly CudaDevice? _decodeContext;
-    private readonly CudaStream? _decodeStream;
-    private readonly CudaEvent? _decodeDone;
-    private readonly GrowableBuffer? _decodedHere;
     private readonly TapsCache _taps = new();
     private readonly List<IDisposable> _owned = [];
     private readonly List<DecodedOnDevice> _lastDecoded = [];
@@ -43,15 +36,9 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxDecodedBytes, 1);
         try
         {
-            (_session, _decodeContext) = StartSession(device, _options);
-            if (_decodeContext is not null)
-            {
-                _decodeStream = Own(_decodeContext.CreateStream());
-                _decodeDone = Own(_decodeContext.CreateEvent());
-                _decodedHere = Own(new GrowableBuffer(device, "nvJPEG's decoded images (copied into the primary context)", pinned: false));
-            }
+            _session = Own(new NvJpegSession(device, _options.UseHardwareDecoder, _options.InterpolatedChromaUpsampling));
             _kernels = Own(new GpuResizeKernels(device));
-            _decoded = Own(new GrowableBuffer(_decodeContext ?? device, "nvJPEG's decoded images", pinned: false));
+            _decoded = Own(new GrowableBuffer(device, "nvJPEG's decoded images", pinned: false));
             _intermediate = Own(new GrowableBuffer(device, "the resize kernel's intermediate rows", pinned: false));
             _planOnDevice = Own(new GrowableBuffer(device, "the resize kernel's tap tables", pinned: false));
             _planOnHost = Own(new GrowableBuffer(device, "the resize kernel's tap tables (staging)", pinned: true));
@@ -65,34 +52,6 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         }
     }
 
-    /// <summary>
-    /// The session, in the hardware decoder's own context where the options ask for it and the GPU has a
-    /// hardware decoder (that context, else null), or in the primary context.
-    /// </summary>
-    private (NvJpegSession Session, CudaDevice? Context) StartSession(CudaDevice device, NvJpegDecoderOptions options)
-    {
-        if (options.UseHardwareDecoder && options.HardwareDecoderInOwnContext)
-        {
-            var context = HardwareDecodeContext.Acquire(device);
-            NvJpegSession? session = null;
-            try
-            {
-                session = new NvJpegSession(context, useHardware: true, options.InterpolatedChromaUpsampling);
-                if (session.UsesHardwareDecoder)
-                    return (Own(session), context);
-            }
-            catch
-            {
-                HardwareDecodeContext.Release(context);
-                throw;
-            }
-            // No hardware decoder on this GPU: nothing gained from a context of its own.
-            session.Dispose();
-            HardwareDecodeContext.Release(context);
-        }
-        return (Own(new NvJpegSession(device, options.UseHardwareDecoder, options.InterpolatedChromaUpsampling)), null);
-    }
-
     /// <summary>Whether the GPU's hardware JPEG decoder does the baseline JPEGs.</summary>
     public bool UsesHardwareDecoder => _session.UsesHardwareDecoder;
 
@@ -103,11 +62,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     internal IReadOnlyList<DecodedOnDevice> LastDecoded => _lastDecoded;
 
     /// <summary>What decodes, in words: library, file, GPU, backend and flags, and anything refused.</summary>
-    public string Setup => $"nvJPEG {NvJpegLibrary.Version} ({NvJpegLibrary.FileName}) on GPU {_device.Ordinal} ({_device.Name}): {_session.Setup}" +
-        (_decodeContext is null ? "" : ", in a CUDA context of its own");
-
-    /// <summary>Whether nvJPEG works in the hardware decoder's own context (false: in the primary context).</summary>
-    public bool DecodesInOwnContext => _decodeContext is not null;
+    public string Setup => $"nvJPEG {NvJpegLibrary.Version} ({NvJpegLibrary.FileName}) on GPU {_device.Ordinal} ({_device.Name}): {_session.Setup}";
 
     /// <summary>
     /// Decodes <paramref name="images"/> and writes image i into the row at <paramref name="output"/> + i *
@@ -130,8 +85,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         {
             _device.MakeCurrent();
             _lastDecoded.Clear();
-            var batch = new GpuDecodeBatch(images, output, rowBytes, layout, policy, stream);
-            var accepted = batch.Classify(_session);
+            var batch = new BatchState(images, output, rowBytes, layout, policy, stream);
+            var accepted = Classify(batch);
             for (int start = 0; start < accepted.Count;)
             {
                 int end = start + 1;
@@ -168,26 +123,133 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     /// <summary>An image as nvJPEG decoded it: interleaved RGB at <see cref="Pixels"/> (device), rows <see cref="Pitch"/> bytes apart.</summary>
     internal readonly record struct DecodedOnDevice(int Index, IntPtr Pixels, int Width, int Height, long Pitch);
 
+    /// <summary>One accepted image: where it goes, its decoded size, and whether nvjpegDecodeBatched takes it.</summary>
+    private readonly record struct Accepted(int Index, int Width, int Height, bool Batched)
+    {
+        public long Pitch => Width * 3L;
+
+        public long DecodedBytes => (Pitch * Height + DecodedAlignment - 1) / DecodedAlignment * DecodedAlignment;
+    }
+
+    /// <summary>A batch on its way through: the call's arguments and what has happened to its images.</summary>
+    private sealed class BatchState(IReadOnlyList<EncodedImage> images, IntPtr output, long rowBytes, ImageTensorLayout layout, BadImagePolicy policy, IntPtr stream)
+    {
+        public IReadOnlyList<EncodedImage> Images { get; } = images;
+        public IntPtr Output { get; } = output;
+        public long RowBytes { get; } = rowBytes;
+        public ImageTensorLayout Layout { get; } = layout;
+        public BadImagePolicy Policy { get; } = policy;
+        public IntPtr Stream { get; } = stream;
+        public List<CpuFallbackImage> ForCpu { get; } = [];
+        public List<BadImage> Bad { get; } = [];
+        public int HardwareDecoded { get; set; }
+        public int OtherDecoded { get; set; }
+
+        public void Cpu(int index, string reason) => ForCpu.Add(new CpuFallbackImage(index, Images[index].Source, reason));
+
+        /// <summary>Records a bad image, or throws naming it when bad images fail the batch.</summary>
+        public void Reject(int index, ImageDecodeFailure failure, string reason, Exception? inner = null)
+        {
+            var image = Images[index];
+            if (Policy == BadImagePolicy.Fail)
+                throw new ImageDecodeException(image.Source, failure,
+                    reason + " To go on past bad images, set OnBadImage = Skip: their rows are then reported and their images zeroed.", inner);
+            Bad.Add(new BadImage(index, image.Row >= 0 ? image.Row : index, image.Source, failure, reason));
+        }
+    }
+
+    /// <summary>Reads every image's headers: which go to nvJPEG (and which of those batched), which to the CPU, which are bad.</summary>
+    private List<Accepted> Classify(BatchState batch)
+    {
+        var accepted = new List<Accepted>(batch.Images.Count);
+        for (int i = 0; i < batch.Images.Count; i++)
+        {
+            var image = batch.Images[i];
+            if (image.Data == IntPtr.Zero || image.Length <= 0)
+            {
+                batch.Reject(i, ImageDecodeFailure.Empty, "it is empty (0 bytes). Replace it with the image it should hold, or skip bad images (OnBadImage = Skip).");
+                continue;
+            }
+            var header = JpegHeader.Read(image.Data, image.Length);
+            switch (header.Verdict)
+            {
+                case JpegHeaderVerdict.Cpu:
+                    batch.Cpu(i, header.Reason!);
+                    continue;
+                case JpegHeaderVerdict.Truncated:
+                    batch.Reject(i, ImageDecodeFailure.Truncated, $"the JPEG {header.Reason} ({image.Length} bytes): the file is cut off, as by an interrupted download or " +
+                        $"copy. Replace it with a complete copy.");
+                    continue;
+                case JpegHeaderVerdict.Corrupt:
+                    batch.Reject(i, ImageDecodeFailure.Corrupt, $"the JPEG is damaged: {header.Reason}. Re-export or re-download it.");
+                    continue;
+            }
+            var status = _session.GetImageInfo(image, out int width, out int height, out int components, out var subsampling);
+            if (status != NvJpegStatus.Success)
+            {
+                Refuse(batch, i, status, "nvjpegGetImageInfo");
+                continue;
+            }
+            if (components is not (1 or 3) || subsampling == NvJpegChromaSubsampling.Unknown)
+            {
+                batch.Cpu(i, $"nvJPEG reads it as {components} component(s) with {subsampling} chroma subsampling; the CPU decodes it as PIL does");
+                continue;
+            }
+            if ((long)width * height > CpuImageDecoder.MaxDecodedPixels)
+            {
+                batch.Reject(i, ImageDecodeFailure.Unsupported,
+                    $"it is {width} x {height} pixels, more than the {CpuImageDecoder.MaxDecodedPixels / 1_000_000} million this decoder accepts for one image (Pillow's " +
+                        $"decompression-bomb limit). Downscale it first.");
+                continue;
+            }
+            bool batched = _session.UsesHardwareDecoder
+                ? _session.IsBatchedSupported(image, out bool supported) == NvJpegStatus.Success && supported
+                : !header.Progressive;
+            accepted.Add(new Accepted(i, width, height, batched));
+        }
+        return accepted;
+    }
+
+    /// <summary>
+    /// An nvJPEG status about one image: what nvJPEG does not support or refuses goes to the CPU path, which
+    /// decodes whatever libjpeg decodes; damage is a bad image; a failure of nvJPEG or the GPU itself throws.
+    /// </summary>
+    private static void Refuse(BatchState batch, int index, NvJpegStatus status, string call)
+    {
+        var error = NvJpegException.Create(status, $"{call} on {batch.Images[index].Source}");
+        string what = $"{call} returned {error.StatusName} ({NvJpegException.Describe(status)})";
+        switch (status)
+        {
+            case NvJpegStatus.JpegNotSupported or NvJpegStatus.ImplementationNotSupported or NvJpegStatus.ArchMismatch or NvJpegStatus.InvalidParameter:
+                batch.Cpu(index, $"nvJPEG does not decode it: {what}");
+                break;
+            case NvJpegStatus.IncompleteBitstream:
+                batch.Reject(index, ImageDecodeFailure.Truncated, $"the JPEG ends too early: {what}. The file is cut off; replace it with a complete copy.", error);
+                break;
+            case NvJpegStatus.BadJpeg:
+                batch.Reject(index, ImageDecodeFailure.Corrupt, $"the JPEG data is damaged: {what}. Re-export or re-download it.", error);
+                break;
+            default:
+                throw error;
+        }
+    }
+
     /// <summary>Decodes, resizes and writes one part of the batch whose decoded images fit in memory at once.</summary>
-    private void DecodeChunk(GpuDecodeBatch batch, List<GpuDecodeBatch.Accepted> chunk)
+    private void DecodeChunk(BatchState batch, List<Accepted> chunk)
     {
         try
         {
             long decodedBytes = chunk.Sum(a => a.DecodedBytes);
             IntPtr decoded = _decoded.Ensure(decodedBytes, WaitIdle);
-            // Where the kernels read the pixels: nvJPEG's own buffer, or its copy in the primary context.
-            IntPtr pixels = _decodedHere?.Ensure(decodedBytes, WaitIdle) ?? decoded;
             var destinations = new NvJpegImage[chunk.Count];
-            var sources = new IntPtr[chunk.Count];
             long offset = 0;
             for (int k = 0; k < chunk.Count; k++)
             {
                 destinations[k] = NvJpegImage.Interleaved(decoded + (nint)offset, chunk[k].Pitch);
-                sources[k] = pixels + (nint)offset;
                 offset += chunk[k].DecodedBytes;
             }
             // Sized for every image; rebuilt below if some fail to decode, so no kernel writes their rows.
-            var plan = Plan(batch, chunk, sources, _ => true);
+            var plan = Plan(batch, chunk, destinations, _ => true);
             IntPtr intermediate = _intermediate.Ensure(Math.Max(plan.IntermediateBytes, 1), WaitIdle);
             IntPtr planOnDevice = _planOnDevice.Ensure(plan.ByteCount, WaitIdle);
             IntPtr planOnHost = _planOnHost.Ensure(plan.ByteCount, WaitIdle);
@@ -197,15 +259,13 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             // writes"; only a host wait orders it): the kernels of the previous chunk or batch, still queued,
             // may not have read these pixels yet. Usually long done; a batch in chunks waits here for real.
             _lastUse.Synchronize();
-            var decodedOk = Decode(batch, chunk, destinations, _decodeStream?.Pointer ?? batch.Stream);
-            if (_decodeContext is not null)
-                CopyIntoPrimary(batch.Stream, pixels, decoded, decodedBytes);
+            var decodedOk = Decode(batch, chunk, destinations);
             if (decodedOk.Count(ok => ok) != chunk.Count)
-                plan = Plan(batch, chunk, sources, k => decodedOk[k]);
+                plan = Plan(batch, chunk, destinations, k => decodedOk[k]);
             _lastDecoded.Clear();
             for (int k = 0; k < chunk.Count; k++)
                 if (decodedOk[k])
-                    _lastDecoded.Add(new DecodedOnDevice(chunk[k].Index, sources[k], chunk[k].Width, chunk[k].Height, chunk[k].Pitch));
+                    _lastDecoded.Add(new DecodedOnDevice(chunk[k].Index, destinations[k].Channel[0], chunk[k].Width, chunk[k].Height, chunk[k].Pitch));
             if (plan.Count == 0)
                 return;
 
@@ -226,24 +286,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         }
     }
 
-    /// <summary>
-    /// Makes the lane's stream wait for what nvJPEG enqueued on its own context's stream, then copy the chunk's
-    /// pixels from there into the primary context. Before the next chunk overwrites nvJPEG's buffer, its host
-    /// wait for <c>_lastUse</c> (recorded on the lane's stream after the kernels, so after this copy) orders them.
-    /// </summary>
-    private void CopyIntoPrimary(IntPtr laneStream, IntPtr pixels, IntPtr decoded, long bytes)
-    {
-        using (_decodeContext!.Enter())
-            _decodeDone!.Record(_decodeStream!);
-        // A stream may wait for an event of another context (cuStreamWaitEvent, cuda.h).
-        CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(laneStream, _decodeDone.Pointer, 0), "cuStreamWaitEvent (nvJPEG's context)");
-        CudaCheck.ThrowIfFailed(
-            CudaDriverApi.cuMemcpyPeerAsync(pixels, _device.Context, decoded, _decodeContext.Context, (nuint)bytes, laneStream),
-            "cuMemcpyPeerAsync (decoded images, nvJPEG's context to the primary)");
-    }
-
-    /// <summary>Enqueues the decoding of a chunk on <paramref name="stream"/>; returns which of its images decoded.</summary>
-    private bool[] Decode(GpuDecodeBatch batch, List<GpuDecodeBatch.Accepted> chunk, NvJpegImage[] destinations, IntPtr stream)
+    /// <summary>Enqueues the decoding of a chunk; returns which of its images decoded.</summary>
+    private bool[] Decode(BatchState batch, List<Accepted> chunk, NvJpegImage[] destinations)
     {
         var ok = new bool[chunk.Count];
         var one = new List<int>();
@@ -253,7 +297,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
         if (batched.Count > 0)
         {
-            var status = _session.DecodeBatched([.. batched.Select(k => batch.Images[chunk[k].Index])], [.. batched.Select(k => destinations[k])], stream);
+            var status = _session.DecodeBatched([.. batched.Select(k => batch.Images[chunk[k].Index])], [.. batched.Select(k => destinations[k])], batch.Stream);
             if (status == NvJpegStatus.Success)
             {
                 foreach (int k in batched)
@@ -284,7 +328,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             foreach (int k in one)
             {
                 int index = chunk[k].Index;
-                var status = _session.DecodeOne(batch.Images[index], destinations[k], sequence++, stream, out string phase);
+                var status = _session.DecodeOne(batch.Images[index], destinations[k], sequence++, batch.Stream, out string phase);
                 if (status == NvJpegStatus.Success)
                 {
                     ok[k] = true;
@@ -292,15 +336,14 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 }
                 else
                 {
-                    batch.Refuse(index, status, phase);
+                    Refuse(batch, index, status, phase);
                 }
             }
         }
         return ok;
     }
 
-    /// <summary>The kernels' tables for the chunk's images that <paramref name="include"/> says, reading each at its <paramref name="sources"/> entry.</summary>
-    private ResizePlan Plan(GpuDecodeBatch batch, List<GpuDecodeBatch.Accepted> chunk, IntPtr[] sources, Func<int, bool> include)
+    private ResizePlan Plan(BatchState batch, List<Accepted> chunk, NvJpegImage[] destinations, Func<int, bool> include)
     {
         var layout = batch.Layout;
         var plan = new ResizePlan(layout.Width, layout.Height);
@@ -310,7 +353,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 continue;
             var image = chunk[k];
             var (horizontal, vertical) = _taps.Get(image.Width, image.Height, layout);
-            plan.Add(sources[k], image.Pitch, image.Width, image.Height, horizontal, vertical, image.Index * batch.RowBytes);
+            plan.Add(destinations[k].Channel[0], image.Pitch, image.Width, image.Height, horizontal, vertical, image.Index * batch.RowBytes);
         }
         return plan;
     }
@@ -322,11 +365,6 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         _lastUse?.Synchronize();
         _planUploaded?.Synchronize();
         _session?.WaitIdle();
-        if (_decodeContext is not null && _decodeStream is not null)
-        {
-            using var _ = _decodeContext.Enter();
-            _decodeStream.Synchronize();
-        }
     }
 
     private T Own<T>(T disposable) where T : IDisposable
@@ -351,8 +389,5 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         for (int i = _owned.Count - 1; i >= 0; i--)
             _owned[i].Dispose();
         _owned.Clear();
-        // Last: everything made in the decoders' context is freed by now.
-        if (_decodeContext is not null)
-            HardwareDecodeContext.Release(_decodeContext);
     }
 }

@@ -16,16 +16,13 @@ namespace TrtMLNet.Images.Gpu;
 /// hardware decoder (github:NVIDIA/nvImageCodec, its nvjpeg hw_decoder extension): preallocate once, and per
 /// batch wait for the previous one, initialize, decode, record an event. States, buffers and streams are
 /// not thread safe (nvJPEG's documentation,
-/// "Thread Safety"): a session belongs to one lane and is used by one thread at a time. Every call enters the
-/// session's context (the primary, or the hardware decoder's own: <see cref="HardwareDecodeContext"/>) and leaves
-/// the thread in the one it was in.
+/// "Thread Safety"): a session belongs to one lane and is used by one thread at a time.
 /// </summary>
 internal sealed unsafe class NvJpegSession : IDisposable
 {
     /// <summary>NVJPEG_FLAGS_UPSAMPLING_WITH_INTERPOLATION (nvjpeg.h of CUDA 12.x and 13.x; not in 11.x).</summary>
     internal const uint UpsamplingWithInterpolation = 1u << 5;
 
-    private readonly CudaDevice _device;
     private readonly NvJpegLibraryHandle _library;
     private readonly NvJpegState _batchedState;
     private readonly NvJpegDecoder _decoder;
@@ -42,8 +39,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
 
     public NvJpegSession(CudaDevice device, bool useHardware, bool interpolatedUpsampling)
     {
-        _device = device;
-        using var _ = device.Enter();
+        device.MakeCurrent();
         try
         {
             (_library, UsesHardwareDecoder, Flags, Setup) = CreateLibrary(device.Context, useHardware, interpolatedUpsampling);
@@ -91,7 +87,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
     /// <summary>Width, height and layout of an image's headers as nvJPEG reads them, or its status.</summary>
     public NvJpegStatus GetImageInfo(EncodedImage image, out int width, out int height, out int components, out NvJpegChromaSubsampling subsampling)
     {
-        using var _ = _device.Enter();
         int* widths = stackalloc int[NvJpegImage.MaxComponents];
         int* heights = stackalloc int[NvJpegImage.MaxComponents];
         var status = NvJpegApi.nvjpegGetImageInfo(_library.Pointer, (byte*)image.Data, (nuint)image.Length, out components, out subsampling, widths, heights);
@@ -103,7 +98,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
     /// <summary>Whether nvjpegDecodeBatched takes the image (on a hardware handle: whether the JPEG engine decodes it).</summary>
     public NvJpegStatus IsBatchedSupported(EncodedImage image, out bool supported)
     {
-        using var _ = _device.Enter();
         supported = false;
         var status = NvJpegApi.nvjpegJpegStreamParseHeader(_library.Pointer, (byte*)image.Data, (nuint)image.Length, _headerStream.Pointer);
         if (status != NvJpegStatus.Success)
@@ -122,7 +116,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
     /// </summary>
     public NvJpegStatus DecodeBatched(IReadOnlyList<EncodedImage> images, IReadOnlyList<NvJpegImage> destinations, IntPtr stream)
     {
-        using var _ = _device.Enter();
         int n = images.Count;
         // "Any currently running batched decoding should be finished before calling" nvjpegDecodeBatchedInitialize;
         // the arrays of the last batch are free then too.
@@ -144,11 +137,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
     }
 
     /// <summary>Makes the next <see cref="DecodeOne"/> wait for the decoupled work already enqueued (of an earlier batch).</summary>
-    public void BeginDecoupled()
-    {
-        using var _ = _device.Enter();
-        _decoupledDone.Synchronize();
-    }
+    public void BeginDecoupled() => _decoupledDone.Synchronize();
 
     /// <summary>
     /// Decodes one image with the decoupled decoder into <paramref name="destination"/> (RGBI), the
@@ -157,7 +146,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
     /// </summary>
     public NvJpegStatus DecodeOne(EncodedImage image, NvJpegImage destination, int sequence, IntPtr stream, out string phase)
     {
-        using var _ = _device.Enter();
         int slot = sequence & 1;
         var jpegStream = _streams[slot].Pointer;
         phase = "nvjpegJpegStreamParse";
@@ -187,7 +175,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
     /// <summary>Waits until no work this session enqueued is running (before freeing what it reads or writes).</summary>
     public void WaitIdle()
     {
-        using var _ = _device.Enter();
         _batchedDone.Synchronize();
         _decoupledDone.Synchronize();
     }
@@ -231,7 +218,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
     {
         // Nothing may be freed while the GPU still uses it; then the objects go in reverse order of creation
         // (their references on each other would keep the order right anyway).
-        using var _ = _device?.Enter();
         try
         {
             _batchedDone?.Synchronize();

@@ -3,12 +3,10 @@ using System.Text;
 namespace TrtMLNet.Native.Cuda;
 
 /// <summary>
-/// One GPU, seen through one CUDA context. Normally its primary context: the one the CUDA runtime (and so
-/// ONNX Runtime and TensorRT) uses, so memory and streams made here are usable by them. It is retained for
-/// the life of the process and never released: other libraries in the process share it, and releasing the
-/// last reference would destroy their allocations with it. Every TrtMLNet thread works in it.
-/// <see cref="CreateOwnContext"/> gives the same GPU through a context of TrtMLNet's own, which a caller
-/// visits (<see cref="Enter"/>) and destroys (<see cref="DestroyOwnContext"/>) once nothing made in it is left.
+/// One GPU and its primary context. The primary context is the one the CUDA runtime (and so ONNX
+/// Runtime and TensorRT) uses, so memory and streams made here are usable by them. It is retained
+/// for the life of the process and never released: other libraries in the process share it, and
+/// releasing the last reference would destroy their allocations with it.
 /// </summary>
 internal sealed class CudaDevice
 {
@@ -26,13 +24,6 @@ internal sealed class CudaDevice
         CudaCheck.ThrowIfFailed(CudaDriverApi.cuDeviceTotalMem(out var total, device), "cuDeviceTotalMem");
         TotalMemory = (long)total;
         CudaCheck.ThrowIfFailed(CudaDriverApi.cuDevicePrimaryCtxRetain(out _context, device), $"cuDevicePrimaryCtxRetain(GPU {ordinal})");
-        IsPrimaryContext = true;
-    }
-
-    private CudaDevice(CudaDevice gpu, IntPtr ownContext)
-    {
-        (Ordinal, Handle, Name, ComputeCapability, TotalMemory) = (gpu.Ordinal, gpu.Handle, gpu.Name, gpu.ComputeCapability, gpu.TotalMemory);
-        _context = ownContext;
     }
 
     public int Ordinal { get; }
@@ -46,45 +37,6 @@ internal sealed class CudaDevice
     public long TotalMemory { get; }
 
     internal IntPtr Context => _context;
-
-    /// <summary>Whether this is the GPU's primary context (false: a context of TrtMLNet's own, from <see cref="CreateOwnContext"/>).</summary>
-    public bool IsPrimaryContext { get; }
-
-    /// <summary>
-    /// The same GPU through a new context of its own. Work in different contexts is scheduled apart: a
-    /// device-wide wait in one (a library's, or a free) does not wait for the other's streams. It costs the
-    /// device memory of a context, and the GPU time-slices between contexts that both have kernels to run.
-    /// </summary>
-    public CudaDevice CreateOwnContext()
-    {
-        CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxCreate(out var context, 0, Handle), $"cuCtxCreate(GPU {Ordinal})");
-        // cuCtxCreate also makes the new context current; this thread goes back to the one it had.
-        CudaDriverApi.cuCtxPopCurrent(out _);
-        return new CudaDevice(this, context);
-    }
-
-    /// <summary>Destroys a context from <see cref="CreateOwnContext"/>; everything made in it must be freed first.</summary>
-    public void DestroyOwnContext()
-    {
-        if (IsPrimaryContext)
-            throw new InvalidOperationException("The primary context is shared with the CUDA runtime and is never destroyed.");
-        CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxDestroy(_context), $"cuCtxDestroy(GPU {Ordinal})");
-    }
-
-    /// <summary>
-    /// Makes this context current until the returned scope ends. The primary context simply becomes current
-    /// and stays (<see cref="MakeCurrent"/>); an own context is pushed, and popped at the end, so the thread
-    /// is back in the context it was in (ONNX Runtime, on the same thread, runs in the current one).
-    /// </summary>
-    public ContextScope Enter()
-    {
-        if (IsPrimaryContext)
-        {
-            MakeCurrent();
-            return default;
-        }
-        return ContextScope.Push(_context, $"GPU {Ordinal}, own context");
-    }
 
     [ThreadStatic] private static bool t_mindsOwnCapturesOnly;
 
@@ -105,8 +57,6 @@ internal sealed class CudaDevice
     /// </remarks>
     public void MakeCurrent()
     {
-        if (!IsPrimaryContext)
-            throw new InvalidOperationException("An own context is entered for a while (Enter), never left current: the thread's other work runs in the primary.");
         CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxSetCurrent(_context), $"cuCtxSetCurrent(GPU {Ordinal})");
         if (t_mindsOwnCapturesOnly)
             return;
@@ -118,14 +68,14 @@ internal sealed class CudaDevice
     /// <summary>Free and total device memory as the driver sees it (all processes included).</summary>
     public (long Free, long Total) GetMemoryInfo()
     {
-        using var scope = Enter();
+        MakeCurrent();
         CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemGetInfo(out var free, out var total), "cuMemGetInfo");
         return ((long)free, (long)total);
     }
 
     public CudaDeviceMemory Allocate(long bytes, string purpose)
     {
-        using var scope = Enter();
+        MakeCurrent();
         var result = CudaDriverApi.cuMemAlloc(out var pointer, (nuint)Math.Max(bytes, 1));
         if (result == CudaError.OutOfMemory)
         {
@@ -140,7 +90,7 @@ internal sealed class CudaDevice
 
     public CudaPinnedMemory AllocatePinned(long bytes, string purpose)
     {
-        using var scope = Enter();
+        MakeCurrent();
         // Portable: the pinned buffer is used from the threads of every lane, not only this context's.
         var result = CudaDriverApi.cuMemHostAlloc(out var pointer, (nuint)Math.Max(bytes, 1), CudaDriverApi.HostAllocPortable);
         CudaCheck.ThrowIfFailed(result, $"cuMemHostAlloc({Bytes.Format(bytes)} of pinned host memory for {purpose})");
@@ -149,7 +99,7 @@ internal sealed class CudaDevice
 
     public CudaStream CreateStream()
     {
-        using var scope = Enter();
+        MakeCurrent();
         // Non-blocking: lanes must not serialize behind the legacy default stream other libraries may use.
         // Greatest priority: a lane's stream carries what feeds an engine (copies, image decoding and
         // resizing), which should not queue behind another lane's execution on ONNX Runtime's own stream.
@@ -161,7 +111,7 @@ internal sealed class CudaDevice
     /// <summary>An event; blocking-sync so a host waiting on it sleeps instead of spinning a core.</summary>
     public CudaEvent CreateEvent(bool timing = false)
     {
-        using var scope = Enter();
+        MakeCurrent();
         var flags = CudaDriverApi.EventBlockingSync | (timing ? 0 : CudaDriverApi.EventDisableTiming);
         CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventCreate(out var ev, flags), "cuEventCreate");
         return new CudaEvent(ev, _context);
@@ -169,7 +119,7 @@ internal sealed class CudaDevice
 
     public CudaModule LoadModule(string ptx)
     {
-        using var scope = Enter();
+        MakeCurrent();
         return CudaModule.Load(ptx, _context);
     }
 

@@ -26,11 +26,8 @@ internal static partial class CudaDriverApi
 
     [LibraryImport(Lib)] internal static partial CudaError cuDevicePrimaryCtxRetain(out IntPtr context, int device);
     [LibraryImport(Lib)] internal static partial CudaError cuCtxSetCurrent(IntPtr context);
-    [LibraryImport(Lib)] internal static partial CudaError cuCtxGetCurrent(out IntPtr context);
     [LibraryImport(Lib, EntryPoint = "cuCtxCreate_v2")] internal static partial CudaError cuCtxCreate(out IntPtr context, uint flags, int device);
     [LibraryImport(Lib, EntryPoint = "cuCtxDestroy_v2")] internal static partial CudaError cuCtxDestroy(IntPtr context);
-    [LibraryImport(Lib, EntryPoint = "cuCtxPushCurrent_v2")] internal static partial CudaError cuCtxPushCurrent(IntPtr context);
-    [LibraryImport(Lib, EntryPoint = "cuCtxPopCurrent_v2")] internal static partial CudaError cuCtxPopCurrent(out IntPtr context);
     [LibraryImport(Lib)] internal static partial CudaError cuCtxEnablePeerAccess(IntPtr peerContext, uint flags);
     [LibraryImport(Lib)] internal static partial CudaError cuThreadExchangeStreamCaptureMode(ref int mode);
 

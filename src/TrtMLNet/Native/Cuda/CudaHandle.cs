@@ -25,9 +25,8 @@ internal abstract class CudaHandle : SafeHandle
     protected sealed override bool ReleaseHandle()
     {
         // Errors cannot be reported from here; at process exit the driver may already be gone
-        // (CUDA_ERROR_DEINITIALIZED), which is harmless. Pushed and popped: a lane's thread that frees memory
-        // of another context (an image decoder's own) must stay in the primary one for its engine.
-        using var _ = ContextScope.TryPush(Context);
+        // (CUDA_ERROR_DEINITIALIZED), which is harmless.
+        CudaDriverApi.cuCtxSetCurrent(Context);
         return Release(handle) == CudaError.Success;
     }
 

@@ -4,7 +4,7 @@ using TrtMLNet.Native.Cuda;
 namespace TrtMLNet.Native.NvJpeg;
 
 /// <summary>
-/// Base of every nvJPEG object handle. Release makes the object's CUDA context current for the call (nvJPEG
+/// Base of every nvJPEG object handle. Release makes the object's CUDA context current first (nvJPEG
 /// frees device memory through the CUDA runtime, which acts on the current context, and release may run
 /// on a finalizer or another thread). An object holds a reference on each object it was made from or
 /// attached to, so those outlive it whatever order Dispose or the finalizer takes them in: a state is
@@ -74,7 +74,7 @@ internal abstract class NvJpegObject(IntPtr context, Func<IntPtr, NvJpegStatus> 
     protected sealed override bool ReleaseHandle()
     {
         // Errors cannot be reported from here; at process exit the driver may already be gone, which is harmless.
-        using var _ = ContextScope.TryPush(Context);
+        CudaDriverApi.cuCtxSetCurrent(Context);
         var status = destroy(handle);
         ReleaseDependencies();
         return status == NvJpegStatus.Success;
