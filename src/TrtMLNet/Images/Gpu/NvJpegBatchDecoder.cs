@@ -13,8 +13,6 @@ namespace TrtMLNet.Images.Gpu;
 /// </summary>
 internal sealed class NvJpegBatchDecoder : IDisposable
 {
-    private const int DecodedAlignment = 256;
-
     private readonly CudaDevice _device;
     private readonly NvJpegDecoderOptions _options;
     private readonly NvJpegSession _session;
@@ -66,51 +64,84 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
     /// <summary>
     /// Decodes <paramref name="images"/> and writes image i into the row at <paramref name="output"/> + i *
-    /// <paramref name="rowBytes"/> (device memory) as <paramref name="layout"/> says, all enqueued on
-    /// <paramref name="stream"/> and asynchronous: when this returns, the rows are written once the stream
-    /// reaches this point. Until then the encoded bytes of <paramref name="images"/> must stay untouched
-    /// (nvJPEG copies them to the GPU from there asynchronously; record an event on the stream after this call
-    /// and wait for it before reusing the staging). The decoder's own host buffers are its business.
-    /// Rows of images in <see cref="GpuDecodeResult.ForCpu"/> are not written: decode those on the CPU path into
-    /// their rows. With <see cref="BadImagePolicy.Fail"/> a bad image throws an <see cref="ImageDecodeException"/>
-    /// naming it; with <see cref="BadImagePolicy.Skip"/> its row is zeroed and it is reported.
+    /// <paramref name="rowBytes"/> (device memory) as <paramref name="layout"/> says: <see cref="Prepare"/>, then
+    /// <see cref="Decode"/>.
     /// </summary>
-    public GpuDecodeResult DecodeInto(IReadOnlyList<EncodedImage> images, IntPtr output, long rowBytes, ImageTensorLayout layout, BadImagePolicy policy, IntPtr stream)
+    public GpuDecodeResult DecodeInto(IReadOnlyList<EncodedImage> images, IntPtr output, long rowBytes, ImageTensorLayout layout, BadImagePolicy policy, IntPtr stream) =>
+        Decode(Prepare(images, layout, policy), output, rowBytes, stream);
+
+    /// <summary>
+    /// The host half of a batch: reads every image's headers and sorts the images into those nvJPEG decodes
+    /// (and which of them in one batched call), those left to the CPU path, and the bad ones (with
+    /// <see cref="BadImagePolicy.Fail"/> the first throws an <see cref="ImageDecodeException"/> naming it). It
+    /// enqueues nothing on the GPU, so a lane does it before it takes its turn on the device (see
+    /// <see cref="LaneImageDecoders"/>).
+    /// </summary>
+    public GpuDecodeBatch Prepare(IReadOnlyList<EncodedImage> images, ImageTensorLayout layout, BadImagePolicy policy)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Validate(images, output, rowBytes, layout);
-        if (Interlocked.Exchange(ref _busy, 1) == 1)
-            throw new InvalidOperationException("An NvJpegBatchDecoder is used by two threads at once; each lane needs its own.");
-        try
-        {
-            _device.MakeCurrent();
-            _lastDecoded.Clear();
-            var batch = new BatchState(images, output, rowBytes, layout, policy, stream);
-            var accepted = Classify(batch);
-            for (int start = 0; start < accepted.Count;)
-            {
-                int end = start + 1;
-                long bytes = accepted[start].DecodedBytes;
-                while (end < accepted.Count && end - start < GpuResizeKernels.MaxImagesPerLaunch && bytes + accepted[end].DecodedBytes <= _options.MaxDecodedBytes)
-                    bytes += accepted[end++].DecodedBytes;
-                DecodeChunk(batch, accepted.GetRange(start, end - start));
-                start = end;
-            }
-            foreach (var bad in batch.Bad)
-                CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemsetD8Async(output + (nint)(bad.Index * rowBytes), 0, (nuint)layout.RowBytes, stream), "cuMemsetD8Async");
-            return new GpuDecodeResult(batch.HardwareDecoded, batch.OtherDecoded,
-                [.. batch.ForCpu.OrderBy(f => f.Index)], [.. batch.Bad.OrderBy(b => b.Index)]);
-        }
-        finally
-        {
-            Volatile.Write(ref _busy, 0);
-        }
-    }
-
-    private static void Validate(IReadOnlyList<EncodedImage> images, IntPtr output, long rowBytes, ImageTensorLayout layout)
-    {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(layout);
+        using var _ = Use();
+        var batch = new GpuDecodeBatch(this, images, layout, policy);
+        batch.Classify(_session);
+        return batch;
+    }
+
+    /// <summary>
+    /// The device half: decodes <paramref name="batch"/> (from this decoder's <see cref="Prepare"/>, once) and
+    /// writes image i into the row at <paramref name="output"/> + i * <paramref name="rowBytes"/> (device memory),
+    /// all enqueued on <paramref name="stream"/> and asynchronous: when this returns, the rows are written once
+    /// the stream reaches this point. Until then the encoded bytes of the images must stay untouched (nvJPEG
+    /// copies them to the GPU from there asynchronously; record an event on the stream after this call and wait
+    /// for it before reusing the staging). The decoder's own host buffers are its business. Rows of images in
+    /// <see cref="GpuDecodeResult.ForCpu"/> are not written: decode those on the CPU path into their rows. With
+    /// <see cref="BadImagePolicy.Skip"/> a bad image's row is zeroed and it is reported. With the hardware
+    /// decoder this call waits, inside nvJPEG, for all work already queued on the device.
+    /// </summary>
+    public GpuDecodeResult Decode(GpuDecodeBatch batch, IntPtr output, long rowBytes, IntPtr stream)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Decoder != this || batch.Decoded)
+            throw new ArgumentException("A batch is decoded once, by the decoder that prepared it.", nameof(batch));
+        Validate(output, rowBytes, batch.Layout);
+        using var _ = Use();
+        batch.Decoded = true;
+        (batch.Output, batch.RowBytes, batch.Stream) = (output, rowBytes, stream);
+        _device.MakeCurrent();
+        _lastDecoded.Clear();
+        var accepted = batch.Accepted;
+        for (int start = 0; start < accepted.Count;)
+        {
+            int end = start + 1;
+            long bytes = accepted[start].DecodedBytes;
+            while (end < accepted.Count && end - start < GpuResizeKernels.MaxImagesPerLaunch && bytes + accepted[end].DecodedBytes <= _options.MaxDecodedBytes)
+                bytes += accepted[end++].DecodedBytes;
+            DecodeChunk(batch, accepted.GetRange(start, end - start));
+            start = end;
+        }
+        foreach (var bad in batch.Bad)
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemsetD8Async(output + (nint)(bad.Index * rowBytes), 0, (nuint)batch.Layout.RowBytes, stream), "cuMemsetD8Async");
+        return new GpuDecodeResult(batch.HardwareDecoded, batch.OtherDecoded,
+            [.. batch.ForCpu.OrderBy(f => f.Index)], [.. batch.Bad.OrderBy(b => b.Index)]);
+    }
+
+    /// <summary>Refuses a second thread at once: a decoder's state belongs to one lane.</summary>
+    private BusyScope Use()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) == 1)
+            throw new InvalidOperationException("An NvJpegBatchDecoder is used by two threads at once; each lane needs its own.");
+        return new BusyScope(this);
+    }
+
+    private readonly struct BusyScope(NvJpegBatchDecoder decoder) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref decoder._busy, 0);
+    }
+
+    private static void Validate(IntPtr output, long rowBytes, ImageTensorLayout layout)
+    {
         if (output == IntPtr.Zero)
             throw new ArgumentException("The output is a null device pointer.", nameof(output));
         if (rowBytes < layout.RowBytes)
@@ -123,119 +154,8 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     /// <summary>An image as nvJPEG decoded it: interleaved RGB at <see cref="Pixels"/> (device), rows <see cref="Pitch"/> bytes apart.</summary>
     internal readonly record struct DecodedOnDevice(int Index, IntPtr Pixels, int Width, int Height, long Pitch);
 
-    /// <summary>One accepted image: where it goes, its decoded size, and whether nvjpegDecodeBatched takes it.</summary>
-    private readonly record struct Accepted(int Index, int Width, int Height, bool Batched)
-    {
-        public long Pitch => Width * 3L;
-
-        public long DecodedBytes => (Pitch * Height + DecodedAlignment - 1) / DecodedAlignment * DecodedAlignment;
-    }
-
-    /// <summary>A batch on its way through: the call's arguments and what has happened to its images.</summary>
-    private sealed class BatchState(IReadOnlyList<EncodedImage> images, IntPtr output, long rowBytes, ImageTensorLayout layout, BadImagePolicy policy, IntPtr stream)
-    {
-        public IReadOnlyList<EncodedImage> Images { get; } = images;
-        public IntPtr Output { get; } = output;
-        public long RowBytes { get; } = rowBytes;
-        public ImageTensorLayout Layout { get; } = layout;
-        public BadImagePolicy Policy { get; } = policy;
-        public IntPtr Stream { get; } = stream;
-        public List<CpuFallbackImage> ForCpu { get; } = [];
-        public List<BadImage> Bad { get; } = [];
-        public int HardwareDecoded { get; set; }
-        public int OtherDecoded { get; set; }
-
-        public void Cpu(int index, string reason) => ForCpu.Add(new CpuFallbackImage(index, Images[index].Source, reason));
-
-        /// <summary>Records a bad image, or throws naming it when bad images fail the batch.</summary>
-        public void Reject(int index, ImageDecodeFailure failure, string reason, Exception? inner = null)
-        {
-            var image = Images[index];
-            if (Policy == BadImagePolicy.Fail)
-                throw new ImageDecodeException(image.Source, failure,
-                    reason + " To go on past bad images, set OnBadImage = Skip: their rows are then reported and their images zeroed.", inner);
-            Bad.Add(new BadImage(index, image.Row >= 0 ? image.Row : index, image.Source, failure, reason));
-        }
-    }
-
-    /// <summary>Reads every image's headers: which go to nvJPEG (and which of those batched), which to the CPU, which are bad.</summary>
-    private List<Accepted> Classify(BatchState batch)
-    {
-        var accepted = new List<Accepted>(batch.Images.Count);
-        for (int i = 0; i < batch.Images.Count; i++)
-        {
-            var image = batch.Images[i];
-            if (image.Data == IntPtr.Zero || image.Length <= 0)
-            {
-                batch.Reject(i, ImageDecodeFailure.Empty, "it is empty (0 bytes). Replace it with the image it should hold, or skip bad images (OnBadImage = Skip).");
-                continue;
-            }
-            var header = JpegHeader.Read(image.Data, image.Length);
-            switch (header.Verdict)
-            {
-                case JpegHeaderVerdict.Cpu:
-                    batch.Cpu(i, header.Reason!);
-                    continue;
-                case JpegHeaderVerdict.Truncated:
-                    batch.Reject(i, ImageDecodeFailure.Truncated, $"the JPEG {header.Reason} ({image.Length} bytes): the file is cut off, as by an interrupted download or " +
-                        $"copy. Replace it with a complete copy.");
-                    continue;
-                case JpegHeaderVerdict.Corrupt:
-                    batch.Reject(i, ImageDecodeFailure.Corrupt, $"the JPEG is damaged: {header.Reason}. Re-export or re-download it.");
-                    continue;
-            }
-            var status = _session.GetImageInfo(image, out int width, out int height, out int components, out var subsampling);
-            if (status != NvJpegStatus.Success)
-            {
-                Refuse(batch, i, status, "nvjpegGetImageInfo");
-                continue;
-            }
-            if (components is not (1 or 3) || subsampling == NvJpegChromaSubsampling.Unknown)
-            {
-                batch.Cpu(i, $"nvJPEG reads it as {components} component(s) with {subsampling} chroma subsampling; the CPU decodes it as PIL does");
-                continue;
-            }
-            if ((long)width * height > CpuImageDecoder.MaxDecodedPixels)
-            {
-                batch.Reject(i, ImageDecodeFailure.Unsupported,
-                    $"it is {width} x {height} pixels, more than the {CpuImageDecoder.MaxDecodedPixels / 1_000_000} million this decoder accepts for one image (Pillow's " +
-                        $"decompression-bomb limit). Downscale it first.");
-                continue;
-            }
-            bool batched = _session.UsesHardwareDecoder
-                ? _session.IsBatchedSupported(image, out bool supported) == NvJpegStatus.Success && supported
-                : !header.Progressive;
-            accepted.Add(new Accepted(i, width, height, batched));
-        }
-        return accepted;
-    }
-
-    /// <summary>
-    /// An nvJPEG status about one image: what nvJPEG does not support or refuses goes to the CPU path, which
-    /// decodes whatever libjpeg decodes; damage is a bad image; a failure of nvJPEG or the GPU itself throws.
-    /// </summary>
-    private static void Refuse(BatchState batch, int index, NvJpegStatus status, string call)
-    {
-        var error = NvJpegException.Create(status, $"{call} on {batch.Images[index].Source}");
-        string what = $"{call} returned {error.StatusName} ({NvJpegException.Describe(status)})";
-        switch (status)
-        {
-            case NvJpegStatus.JpegNotSupported or NvJpegStatus.ImplementationNotSupported or NvJpegStatus.ArchMismatch or NvJpegStatus.InvalidParameter:
-                batch.Cpu(index, $"nvJPEG does not decode it: {what}");
-                break;
-            case NvJpegStatus.IncompleteBitstream:
-                batch.Reject(index, ImageDecodeFailure.Truncated, $"the JPEG ends too early: {what}. The file is cut off; replace it with a complete copy.", error);
-                break;
-            case NvJpegStatus.BadJpeg:
-                batch.Reject(index, ImageDecodeFailure.Corrupt, $"the JPEG data is damaged: {what}. Re-export or re-download it.", error);
-                break;
-            default:
-                throw error;
-        }
-    }
-
     /// <summary>Decodes, resizes and writes one part of the batch whose decoded images fit in memory at once.</summary>
-    private void DecodeChunk(BatchState batch, List<Accepted> chunk)
+    private void DecodeChunk(GpuDecodeBatch batch, List<GpuDecodeBatch.AcceptedImage> chunk)
     {
         try
         {
@@ -259,7 +179,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             // writes"; only a host wait orders it): the kernels of the previous chunk or batch, still queued,
             // may not have read these pixels yet. Usually long done; a batch in chunks waits here for real.
             _lastUse.Synchronize();
-            var decodedOk = Decode(batch, chunk, destinations);
+            var decodedOk = EnqueueNvJpeg(batch, chunk, destinations);
             if (decodedOk.Count(ok => ok) != chunk.Count)
                 plan = Plan(batch, chunk, destinations, k => decodedOk[k]);
             _lastDecoded.Clear();
@@ -287,7 +207,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     }
 
     /// <summary>Enqueues the decoding of a chunk; returns which of its images decoded.</summary>
-    private bool[] Decode(BatchState batch, List<Accepted> chunk, NvJpegImage[] destinations)
+    private bool[] EnqueueNvJpeg(GpuDecodeBatch batch, List<GpuDecodeBatch.AcceptedImage> chunk, NvJpegImage[] destinations)
     {
         var ok = new bool[chunk.Count];
         var one = new List<int>();
@@ -336,14 +256,14 @@ internal sealed class NvJpegBatchDecoder : IDisposable
                 }
                 else
                 {
-                    Refuse(batch, index, status, phase);
+                    batch.Refuse(index, status, phase);
                 }
             }
         }
         return ok;
     }
 
-    private ResizePlan Plan(BatchState batch, List<Accepted> chunk, NvJpegImage[] destinations, Func<int, bool> include)
+    private ResizePlan Plan(GpuDecodeBatch batch, List<GpuDecodeBatch.AcceptedImage> chunk, NvJpegImage[] destinations, Func<int, bool> include)
     {
         var layout = batch.Layout;
         var plan = new ResizePlan(layout.Width, layout.Height);
