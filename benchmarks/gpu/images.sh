@@ -13,13 +13,12 @@ bench=/tmp/gpu-bundle/app/TrtMLNet.Benchmarks/TrtMLNet.Benchmarks
 {
   job gpu-decode --decoder gpu
   [[ -n ${QUICK:-} ]] && { job cpu-decode --decoder cpu; exit 0; }
-  # nvjpegDecodeBatched waits for all work queued on the device, so the lanes' decodes and engines take turns:
-  # does one lane, fed further ahead, do as well or better?
-  job gpu-decode-1-lane --decoder gpu --concurrency 1
-  job gpu-decode-1-lane-read-ahead-4 --decoder gpu --concurrency 1 --read-ahead 4
+  # Lanes decoding with nvJPEG's hardware decoder take turns on the device (Execution/DeviceTurn.cs): do more
+  # lanes, or more batches read ahead, help now?
+  job gpu-decode-3-lanes --decoder gpu --concurrency 3
   job gpu-decode-read-ahead-4 --decoder gpu --read-ahead 4
   job gpu-decode-fp16 --decoder gpu --precision fp16
-  job gpu-decode-fp16-1-lane-read-ahead-4 --decoder gpu --precision fp16 --concurrency 1 --read-ahead 4
+  job gpu-decode-fp16-3-lanes --decoder gpu --precision fp16 --concurrency 3
   job cpu-decode --decoder cpu
   if [[ -x $bench ]]; then
     echo "== the engine alone, ResNet-50 batch 128 (TrtMLNet.Benchmarks gpu: raw engine beside ApplyTensorRt)"

@@ -7,6 +7,19 @@ namespace TrtMLNet.Device;
 /// </summary>
 internal interface IDeviceUpload
 {
+    /// <summary>
+    /// Host work for the batch that enqueues nothing on the device (reading image headers), done on the lane's
+    /// thread before <see cref="Upload"/> and outside the device's turn.
+    /// </summary>
+    void Prepare(int lane);
+
+    /// <summary>
+    /// Whether <see cref="Upload"/> makes a call that waits for all work queued on the device, whichever
+    /// stream it is on (nvJPEG's hardware decoder does). The lane then holds the device's turn from the
+    /// upload until its batch is complete (see <c>Execution.DeviceTurn</c>).
+    /// </summary>
+    bool WaitsForTheDevice(int lane);
+
     /// <param name="stream">The lane's stream; all work is queued on it.</param>
     /// <param name="destination">The tensor's place in the lane's device IO buffers.</param>
     /// <param name="staging">The tensor's place in the batch's host staging.</param>

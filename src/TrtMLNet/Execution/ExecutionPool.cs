@@ -50,6 +50,9 @@ internal sealed class ExecutionPool
 
     public ScratchArena Arena { get; }
 
+    /// <summary>Taken by lanes whose batches' uploads wait for the whole device (see <see cref="Execution.DeviceTurn"/>).</summary>
+    public DeviceTurn DeviceTurn { get; } = new();
+
     public StagingPool Staging { get; }
 
     public IReadOnlyList<Lane> Lanes
@@ -227,6 +230,7 @@ internal sealed class ExecutionPool
         _lanes.Clear();
         Arena.Dispose();
         Staging.Dispose();
+        DeviceTurn.Dispose();
         _queue.Dispose();
         _deviceUse.Dispose();
     }

@@ -83,6 +83,12 @@ internal sealed class Lane : IDisposable
         var staging = job.Staging!.Pointer;
         var io = IoMemoryFor(job);
 
+        var uploads = _pool.Device.SharesHostMemory ? [] : job.Uploads.Take(job.Inputs.Length).ToArray();
+        foreach (var upload in uploads)
+            upload?.Prepare(Index);
+        // Held until the batch is complete, past the end of this method's last statement.
+        using var turn = uploads.Any(u => u is not null && u.WaitsForTheDevice(Index)) ? _pool.DeviceTurn.Take() : default(DeviceTurn.Held?);
+
         var timer = job.CollectTimings ? _timer ??= Stream.CreateTimer(TimerMarks) : null;
         timer?.Mark(0);
         var inputs = new TensorBuffer[job.Inputs.Length];
@@ -90,7 +96,7 @@ internal sealed class Lane : IDisposable
         {
             inputs[i] = job.Inputs[i].At(io);
             var host = job.Inputs[i].At(staging).Data;
-            if (i < job.Uploads.Length && job.Uploads[i] is { } upload && !_pool.Device.SharesHostMemory)
+            if (i < uploads.Length && uploads[i] is { } upload)
                 upload.Upload(Stream, inputs[i].Data, host, Index);
             else
                 Stream.CopyToDevice(inputs[i].Data, host, inputs[i].Bytes);

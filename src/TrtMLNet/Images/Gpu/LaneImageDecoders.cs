@@ -99,10 +99,19 @@ internal sealed class GpuImageUpload(LaneImageDecoders decoders, ImageBatchDecod
     /// </summary>
     public Dictionary<int, BadImage> ReadFailures { get; } = [];
 
+    private GpuDecodeBatch? _prepared;
+
+    public void Prepare(int lane) => _prepared = decoders.For(lane).Prepare(Images, cpu.Layout, policy);
+
+    public bool WaitsForTheDevice(int lane) => decoders.For(lane).UsesHardwareDecoder;
+
     public void Upload(DeviceStream stream, IntPtr destination, IntPtr staging, int lane)
     {
         var layout = cpu.Layout;
-        var result = decoders.For(lane).DecodeInto(Images, destination, layout.RowBytes, layout, policy, stream.Handle);
+        var decoder = decoders.For(lane);
+        var prepared = _prepared is { Decoded: false } batch && batch.Decoder == decoder ? batch : decoder.Prepare(Images, layout, policy);
+        _prepared = null;
+        var result = decoder.Decode(prepared, destination, layout.RowBytes, stream.Handle);
         report(ReadFailures.Count == 0 ? result.BadImages : [.. result.BadImages.Select(b => ReadFailures.GetValueOrDefault(b.Index, b))]);
         if (result.ForCpu.Count == 0)
             return;
