@@ -11,7 +11,10 @@ namespace TrtMLNet;
 public sealed class BatchStageTimes : IDisposable
 {
     private static readonly string[] Stages =
-        [TensorRtMetrics.Fill, TensorRtMetrics.Wait, TensorRtMetrics.LaneBusy, TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download];
+    [
+        TensorRtMetrics.Fill, TensorRtMetrics.Wait, TensorRtMetrics.Queued, TensorRtMetrics.LaneBusy, TensorRtMetrics.Prepare, TensorRtMetrics.TurnWait,
+        TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download,
+    ];
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, (double Sum, long Count, double Max)> _totals = Stages.ToDictionary(s => s, _ => (0.0, 0L, 0.0));
 
@@ -34,7 +37,7 @@ public sealed class BatchStageTimes : IDisposable
     }
 
     /// <summary>
-    /// The mean of each stage per batch, e.g. "fill 3.1, wait 0.2, lane 17.9, upload 2.0, compute 15.1, download 0.3";
+    /// The mean of each stage per batch, e.g. "fill 3.1, wait 0.2, queued 0.1, lane 17.9, upload 2.0, compute 15.1, download 0.3";
     /// a stage whose slowest batch took over five times its mean gets that too ("upload 22.6 (max 512.0)"), which
     /// is how a one-time cost (a first-batch allocation or search) shows. Null before any batch.
     /// </summary>
@@ -44,7 +47,8 @@ public sealed class BatchStageTimes : IDisposable
         {
             if (_totals[TensorRtMetrics.LaneBusy].Count == 0)
                 return null;
-            return string.Join(", ", Stages.Select(s =>
+            // A stage that never took any time (no turn without nvJPEG's hardware decoder) is left out.
+            return string.Join(", ", Stages.Where(s => _totals[s].Max > 0 || s == TensorRtMetrics.LaneBusy).Select(s =>
             {
                 var (sum, count, max) = _totals[s];
                 var mean = sum / Math.Max(1, count);

@@ -17,6 +17,18 @@ public static class TensorRtMetrics
     /// <summary>Histogram, ms: the lane's thread on one batch, from taking it to the device finishing it.</summary>
     public const string LaneBusy = "trtmlnet.batch.lane";
 
+    /// <summary>Histogram, ms: from a batch's submit to a lane taking it (long when every lane is busy).</summary>
+    public const string Queued = "trtmlnet.batch.queued";
+
+    /// <summary>Histogram, ms: a lane's host work on a batch's inputs before it uses the device (images: reading the JPEG headers).</summary>
+    public const string Prepare = "trtmlnet.batch.prepare";
+
+    /// <summary>
+    /// Histogram, ms: a lane waiting for the device's turn, which lanes decoding with nvJPEG's hardware decoder
+    /// take one at a time (it waits for all work on the device); 0 for other batches.
+    /// </summary>
+    public const string TurnWait = "trtmlnet.batch.turn";
+
     /// <summary>Histogram, ms on the device's clock: inputs to the device (images: nvJPEG decoding and resizing).</summary>
     public const string Upload = "trtmlnet.batch.upload";
 

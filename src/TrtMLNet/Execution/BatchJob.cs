@@ -40,9 +40,13 @@ internal sealed class BatchJob : IDisposable
 
     public Exception? Error { get; private set; }
 
+    /// <summary>When <see cref="Start"/> last ran (Stopwatch ticks): the lane's wait for it starts there.</summary>
+    internal long SubmittedAt { get; private set; }
+
     internal void Start()
     {
         Error = null;
+        SubmittedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _done.Reset();
     }
 
@@ -83,4 +87,13 @@ internal sealed class BatchTimings
 
     /// <summary>The lane's thread on the batch, host clock: its uploads' host work, the engine's call, the wait for the device.</summary>
     public double LaneMs { get; set; }
+
+    /// <summary>From the submit to a lane taking the batch, host clock: long when every lane is busy.</summary>
+    public double QueuedMs { get; set; }
+
+    /// <summary>The uploads' host work before the device's turn (reading JPEG headers), host clock.</summary>
+    public double PrepareMs { get; set; }
+
+    /// <summary>The lane waiting for the device's turn (<see cref="DeviceTurn"/>), host clock; 0 when its uploads need none.</summary>
+    public double TurnWaitMs { get; set; }
 }

@@ -12,6 +12,9 @@ internal static class BatchMetrics
     private static readonly Histogram<double> Upload = Meter.CreateHistogram<double>(TensorRtMetrics.Upload, "ms", "Inputs to the device, device clock.");
     private static readonly Histogram<double> Compute = Meter.CreateHistogram<double>(TensorRtMetrics.Compute, "ms", "The engine's execution, device clock.");
     private static readonly Histogram<double> Download = Meter.CreateHistogram<double>(TensorRtMetrics.Download, "ms", "Outputs back to the host, device clock.");
+    private static readonly Histogram<double> Queued = Meter.CreateHistogram<double>(TensorRtMetrics.Queued, "ms", "A batch waiting for a lane.");
+    private static readonly Histogram<double> Prepare = Meter.CreateHistogram<double>(TensorRtMetrics.Prepare, "ms", "A lane's host work on the inputs before the device.");
+    private static readonly Histogram<double> TurnWait = Meter.CreateHistogram<double>(TensorRtMetrics.TurnWait, "ms", "A lane waiting for the device's turn.");
     private static readonly Histogram<double> Wait = Meter.CreateHistogram<double>(TensorRtMetrics.Wait, "ms", "The cursor waiting for a batch.");
     private static readonly Counter<long> Rows = Meter.CreateCounter<long>(TensorRtMetrics.Rows, "{row}", "Rows scored.");
 
@@ -22,6 +25,9 @@ internal static class BatchMetrics
         var tag = new KeyValuePair<string, object?>("model", model);
         Fill.Record(timings.HostFillMs, tag);
         Lane.Record(timings.LaneMs, tag);
+        Queued.Record(timings.QueuedMs, tag);
+        Prepare.Record(timings.PrepareMs, tag);
+        TurnWait.Record(timings.TurnWaitMs, tag);
         Upload.Record(timings.HostToDeviceMs, tag);
         Compute.Record(timings.ComputeMs, tag);
         Download.Record(timings.DeviceToHostMs, tag);
