@@ -14,14 +14,26 @@ namespace TrtMLNet.Benchmarks;
 /// context of the same GPU while SM-bound work runs in the primary one, then copies the pixels into the
 /// primary context (cuMemcpyPeerAsync) and checks them byte for byte against the primary context's own decode.
 /// </summary>
-internal static unsafe class NvJpegContextProbe
+internal static unsafe partial class NvJpegContextProbe
 {
+    /// <summary>The driver calls only this probe makes (the library keeps to the primary context); Linux, as the GPU machine.</summary>
+    private static partial class ContextCalls
+    {
+        private const string Lib = "libcuda.so.1";
+
+        [LibraryImport(Lib, EntryPoint = "cuCtxCreate_v2")] internal static partial CudaError cuCtxCreate(out IntPtr context, uint flags, int device);
+        [LibraryImport(Lib, EntryPoint = "cuCtxDestroy_v2")] internal static partial CudaError cuCtxDestroy(IntPtr context);
+        [LibraryImport(Lib)] internal static partial CudaError cuCtxEnablePeerAccess(IntPtr peerContext, uint flags);
+        [LibraryImport(Lib)]
+        internal static partial CudaError cuMemcpyPeerAsync(IntPtr destination, IntPtr destinationContext, IntPtr source, IntPtr sourceContext, nuint bytes, IntPtr stream);
+    }
+
     public static void Run(CudaDevice device, EncodedImage[] images, CudaDeviceMemory decodedInPrimary, IReadOnlyList<NvJpegImage> destinations,
         Action busy, CudaStream busyStream, CudaEvent busyDone, CudaStream primaryStream, TextWriter report)
     {
         report.WriteLine();
         report.WriteLine("## nvJPEG (hardware backend) in a second context of the GPU, SM-bound work in the primary context");
-        Check(CudaDriverApi.cuCtxCreate(out var second, 0, device.Handle), "cuCtxCreate");
+        Check(ContextCalls.cuCtxCreate(out var second, 0, device.Handle), "cuCtxCreate");
         IntPtr stream = 0, pixels = 0, handle = 0, state = 0, doneEvent = 0;
         var data = (byte**)NativeMemory.Alloc((nuint)images.Length, (nuint)sizeof(IntPtr));
         var lengths = (nuint*)NativeMemory.Alloc((nuint)images.Length, (nuint)sizeof(nuint));
@@ -105,14 +117,14 @@ internal static unsafe class NvJpegContextProbe
             busy();
             busyDone.Record(busyStream);
             var copyWatch = Stopwatch.StartNew();
-            Check(CudaDriverApi.cuMemcpyPeerAsync(copied.Pointer, device.Context, pixels, second, (nuint)decodedInPrimary.Bytes, primaryStream.Pointer), "cuMemcpyPeerAsync");
+            Check(ContextCalls.cuMemcpyPeerAsync(copied.Pointer, device.Context, pixels, second, (nuint)decodedInPrimary.Bytes, primaryStream.Pointer), "cuMemcpyPeerAsync");
             primaryStream.Synchronize();
             var copyMs = copyWatch.Elapsed.TotalMilliseconds;
             var copyOverlapped = !busyDone.IsComplete();
             busyStream.Synchronize();
             report.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| cuMemcpyPeerAsync of {decodedInPrimary.Bytes / 1048576.0:0} MiB into the primary context | spin kernels on every SM | | {copyMs:0.00} | {(copyOverlapped ? "no: they overlapped" : "yes: it waited")} |"));
-            var peer = CudaDriverApi.cuCtxEnablePeerAccess(second, 0);
+            var peer = ContextCalls.cuCtxEnablePeerAccess(second, 0);
             report.WriteLine($"cuCtxEnablePeerAccess(second context) from the primary: {peer}");
             report.WriteLine($"pixels equal to the primary context's decode: {SameBytes(device, decodedInPrimary, copied, primaryStream)}");
         }
@@ -128,7 +140,7 @@ internal static unsafe class NvJpegContextProbe
             if (pixels != 0) CudaDriverApi.cuMemFree(pixels);
             if (doneEvent != 0) CudaDriverApi.cuEventDestroy(doneEvent);
             if (stream != 0) CudaDriverApi.cuStreamDestroy(stream);
-            CudaDriverApi.cuCtxDestroy(second);
+            ContextCalls.cuCtxDestroy(second);
             NativeMemory.Free(data);
             NativeMemory.Free(lengths);
             NativeMemory.Free(outputs);

@@ -26,9 +26,6 @@ internal static partial class CudaDriverApi
 
     [LibraryImport(Lib)] internal static partial CudaError cuDevicePrimaryCtxRetain(out IntPtr context, int device);
     [LibraryImport(Lib)] internal static partial CudaError cuCtxSetCurrent(IntPtr context);
-    [LibraryImport(Lib, EntryPoint = "cuCtxCreate_v2")] internal static partial CudaError cuCtxCreate(out IntPtr context, uint flags, int device);
-    [LibraryImport(Lib, EntryPoint = "cuCtxDestroy_v2")] internal static partial CudaError cuCtxDestroy(IntPtr context);
-    [LibraryImport(Lib)] internal static partial CudaError cuCtxEnablePeerAccess(IntPtr peerContext, uint flags);
     [LibraryImport(Lib)] internal static partial CudaError cuThreadExchangeStreamCaptureMode(ref int mode);
 
     [LibraryImport(Lib, EntryPoint = "cuMemGetInfo_v2")] internal static partial CudaError cuMemGetInfo(out nuint free, out nuint total);
@@ -40,8 +37,6 @@ internal static partial class CudaDriverApi
     [LibraryImport(Lib, EntryPoint = "cuMemcpyHtoDAsync_v2")] internal static partial CudaError cuMemcpyHtoDAsync(IntPtr destination, IntPtr source, nuint bytes, IntPtr stream);
     [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoHAsync_v2")] internal static partial CudaError cuMemcpyDtoHAsync(IntPtr destination, IntPtr source, nuint bytes, IntPtr stream);
     [LibraryImport(Lib, EntryPoint = "cuMemcpyDtoDAsync_v2")] internal static partial CudaError cuMemcpyDtoDAsync(IntPtr destination, IntPtr source, nuint bytes, IntPtr stream);
-    [LibraryImport(Lib)]
-    internal static partial CudaError cuMemcpyPeerAsync(IntPtr destination, IntPtr destinationContext, IntPtr source, IntPtr sourceContext, nuint bytes, IntPtr stream);
     [LibraryImport(Lib)] internal static partial CudaError cuMemsetD8Async(IntPtr destination, byte value, nuint count, IntPtr stream);
 
     [LibraryImport(Lib)] internal static partial CudaError cuStreamCreateWithPriority(out IntPtr stream, uint flags, int priority);
