@@ -30,7 +30,7 @@ internal sealed class RawEngine : IDisposable
         var options = new TensorRtOptions { ModelFile = modelPath };
         setting.Apply(options);
         var engineOptions = new EngineOptions { Backend = TensorRtBackend.OnnxRuntimeCuda, DeviceId = 0, Build = EngineBuildOptions.From(options, []) };
-        var model = RewrittenModels.For(ModelSource.Load(modelPath), engineOptions.Build, fuseTransformerOps: true, EngineCacheDefault, _ => { }, _ => { });
+        var model = RewrittenModels.For(ModelSource.Load(modelPath), engineOptions.Build, EngineCacheDefault, _ => { }, _ => { });
         using var sessionOptions = OnnxRuntimeSessionOptions.Create(engineOptions);
         _session = new InferenceSession(model.OnnxBytes, sessionOptions);
         _graphs = setting.Graphs;

@@ -85,7 +85,7 @@ internal static class EngineFactory
     /// <summary>
     /// The engine, with the precision each backend takes its own way: TensorRT (10: builder flags, 11: the
     /// rewritten model), ONNX Runtime's TensorRT provider (its flags), ONNX Runtime CUDA (the rewritten
-    /// model), the CPU (the model as it is).
+    /// model), the CPU (FP32, its transformer ops fused as on CUDA).
     /// </summary>
     private static IInferenceEngine Make(ModelSource model, EngineOptions options, Action<string> warn, Action<string> info)
     {
@@ -93,20 +93,19 @@ internal static class EngineFactory
         {
             case TensorRtBackend.TensorRt:
                 return TensorRt.TensorRtEngineLoader.Create(model, options, warn, info);
-            case TensorRtBackend.OnnxRuntimeCuda:
-                var rewritten = RewrittenModels.For(model, options.Build, fuseTransformerOps: true, CacheDirectory(options), info, warn);
+            case TensorRtBackend.OnnxRuntimeCuda or TensorRtBackend.OnnxRuntimeCpu:
+                var build = options.Build;
+                if (options.Backend == TensorRtBackend.OnnxRuntimeCpu && build.Precision != TensorRtPrecision.Fp32)
+                {
+                    warn($"{model.Name} runs in FP32 on the CPU: {build.Precision} is for GPUs.");
+                    build = build with { Precision = TensorRtPrecision.Fp32 };
+                }
+                var rewritten = RewrittenModels.For(model, build, options.EngineCacheDirectory ?? TensorRt.EngineCache.DefaultDirectory, info, warn);
                 return OnnxRuntimeEngine.Create(rewritten.OnnxBytes, rewritten.Onnx, options, rewritten.Name, warn);
-            case TensorRtBackend.OnnxRuntimeCpu:
-                if (options.Build.Precision != TensorRtPrecision.Fp32)
-                    warn($"{model.Name} runs in FP32 on the CPU: {options.Build.Precision} is for GPUs.");
-                var fused = RewrittenModels.For(model, options.Build with { Precision = TensorRtPrecision.Fp32 }, fuseTransformerOps: true, CacheDirectory(options), info, warn);
-                return OnnxRuntimeEngine.Create(fused.OnnxBytes, fused.Onnx, options, fused.Name, warn);
             default:
                 return OnnxRuntimeEngine.Create(model.OnnxBytes, model.Onnx, options, model.Name, warn);
         }
     }
-
-    private static string CacheDirectory(EngineOptions options) => options.EngineCacheDirectory ?? TensorRt.EngineCache.DefaultDirectory;
 
     /// <summary>Failures that mean "this backend cannot run here" rather than "this model is wrong".</summary>
     private static bool IsUnavailability(Exception e) =>

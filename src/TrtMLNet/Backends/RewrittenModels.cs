@@ -18,12 +18,13 @@ internal static class RewrittenModels
     private const string Scheme = "trtmlnet precision rewrite 1";
 
     /// <summary>
-    /// The model as the backend should get it. <paramref name="fuseTransformerOps"/> says whether this backend may
-    /// get fused transformer ops: ONNX Runtime only (TensorRT's parser has no com.microsoft ops; it fuses these itself).
+    /// The model as the backend should get it, rewritten as <paramref name="build"/> says. A backend that cannot
+    /// take fused transformer ops (TensorRT: its parser has no com.microsoft ops, and it fuses these itself)
+    /// passes <see cref="EngineBuildOptions.FuseTransformerOps"/> off.
     /// </summary>
-    public static ModelSource For(ModelSource model, EngineBuildOptions build, bool fuseTransformerOps, string cacheDirectory, Action<string> info, Action<string> warn)
+    public static ModelSource For(ModelSource model, EngineBuildOptions build, string cacheDirectory, Action<string> info, Action<string> warn)
     {
-        var fuse = fuseTransformerOps && build.FuseTransformerOps;
+        var fuse = build.FuseTransformerOps;
         if (build.Precision == TensorRtPrecision.Fp32 && !fuse)
             return model;
         PrecisionRewriteOptions? precision = build.Precision == TensorRtPrecision.Fp32 ? null : new PrecisionRewriteOptions

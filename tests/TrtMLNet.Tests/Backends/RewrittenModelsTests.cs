@@ -13,7 +13,7 @@ public sealed class RewrittenModelsTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private ModelSource For(ModelSource model, EngineBuildOptions build) => RewrittenModels.For(model, build, fuseTransformerOps: true, _folder.Path, _info.Add, _warnings.Add);
+    private ModelSource For(ModelSource model, EngineBuildOptions build) => RewrittenModels.For(model, build, _folder.Path, _info.Add, _warnings.Add);
 
     [Fact]
     public void A_rewrite_is_cached_and_read_back_and_a_damaged_entry_is_rewritten_with_a_warning()

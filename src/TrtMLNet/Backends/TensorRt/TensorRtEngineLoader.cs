@@ -146,7 +146,7 @@ internal static class TensorRtEngineLoader
         if (options.Build.Precision != TensorRtPrecision.Fp32 && !shim.SupportsPrecisionFlags)
         {
             // TensorRT 11 is strongly typed: the precision is the model's, so it gets the rewritten model.
-            model = RewrittenModels.For(model, options.Build, fuseTransformerOps: false, cacheDirectory, _ => { }, warn);
+            model = RewrittenModels.For(model, options.Build with { FuseTransformerOps = false }, cacheDirectory, _ => { }, warn);
             options = options with { Build = options.Build with { Precision = TensorRtPrecision.Fp32 } };
         }
         var build = WithProfilePerContext(options.Build, model, options.ConcurrentContexts);
