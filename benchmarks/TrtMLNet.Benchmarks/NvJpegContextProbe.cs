@@ -33,37 +33,31 @@ internal static unsafe partial class NvJpegContextProbe
     {
         report.WriteLine();
         report.WriteLine("## nvJPEG (hardware backend) in a second context of the GPU, SM-bound work in the primary context");
-        Check(ContextCalls.cuCtxCreate(out var second, 0, device.Handle), "cuCtxCreate");
+        CudaCheck.ThrowIfFailed(ContextCalls.cuCtxCreate(out var second, 0, device.Handle), "cuCtxCreate");
         IntPtr stream = 0, pixels = 0, handle = 0, state = 0, doneEvent = 0;
-        var data = (byte**)NativeMemory.Alloc((nuint)images.Length, (nuint)sizeof(IntPtr));
-        var lengths = (nuint*)NativeMemory.Alloc((nuint)images.Length, (nuint)sizeof(nuint));
-        var outputs = (NvJpegImage*)NativeMemory.Alloc((nuint)images.Length, (nuint)sizeof(NvJpegImage));
+        var arrays = new NvJpegBatchArrays();
         try
         {
-            Check(CudaDriverApi.cuStreamCreateWithPriority(out stream, CudaDriverApi.StreamNonBlocking, 0), "cuStreamCreateWithPriority");
-            Check(CudaDriverApi.cuEventCreate(out doneEvent, CudaDriverApi.EventBlockingSync | CudaDriverApi.EventDisableTiming), "cuEventCreate");
-            Check(CudaDriverApi.cuMemAlloc(out pixels, (nuint)decodedInPrimary.Bytes), "cuMemAlloc");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamCreateWithPriority(out stream, CudaDriverApi.StreamNonBlocking, 0), "cuStreamCreateWithPriority");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventCreate(out doneEvent, CudaDriverApi.EventBlockingSync | CudaDriverApi.EventDisableTiming), "cuEventCreate");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemAlloc(out pixels, (nuint)decodedInPrimary.Bytes), "cuMemAlloc");
             // Zeroed as the caller zeroed the primary's, so the padding between images compares equal too.
-            Check(CudaDriverApi.cuMemsetD8Async(pixels, 0, (nuint)decodedInPrimary.Bytes, stream), "cuMemsetD8Async");
-            Check(CudaDriverApi.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemsetD8Async(pixels, 0, (nuint)decodedInPrimary.Bytes, stream), "cuMemsetD8Async");
+            CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamSynchronize(stream), "cuStreamSynchronize");
             var primaryBase = destinations[0].Channel[0];
-            for (int i = 0; i < images.Length; i++)
-            {
-                data[i] = (byte*)images[i].Data;
-                lengths[i] = (nuint)images[i].Length;
-                outputs[i] = NvJpegImage.Interleaved(pixels + (destinations[i].Channel[0] - primaryBase), (long)destinations[i].Pitch[0]);
-            }
-            CheckJpeg(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, 0, 0, NvJpegApi.FlagsDefault, out handle), "nvjpegCreateEx");
-            CheckJpeg(NvJpegApi.nvjpegJpegStateCreate(handle, out state), "nvjpegJpegStateCreate");
-            CheckJpeg(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
+            // The same layout as the primary context's pixels, in the second context's memory.
+            arrays.Fill(images, [.. destinations.Select(d => NvJpegImage.Interleaved(pixels + (d.Channel[0] - primaryBase), (long)d.Pitch[0]))]);
+            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, 0, 0, NvJpegApi.FlagsDefault, out handle), "nvjpegCreateEx");
+            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegJpegStateCreate(handle, out state), "nvjpegJpegStateCreate");
+            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
             void Decode()
             {
-                Check(CudaDriverApi.cuCtxSetCurrent(second), "cuCtxSetCurrent");
-                CheckJpeg(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, images.Length, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
-                CheckJpeg(NvJpegApi.nvjpegDecodeBatched(handle, state, data, lengths, outputs, stream), "nvjpegDecodeBatched");
-                Check(CudaDriverApi.cuEventRecord(doneEvent, stream), "cuEventRecord");
+                CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxSetCurrent(second), "cuCtxSetCurrent");
+                NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, images.Length, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
+                NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatched(handle, state, arrays.Data, arrays.Lengths, arrays.Destinations, stream), "nvjpegDecodeBatched");
+                CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(doneEvent, stream), "cuEventRecord");
             }
-            void WaitDecoded() => Check(CudaDriverApi.cuEventSynchronize(doneEvent), "cuEventSynchronize");
+            void WaitDecoded() => CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventSynchronize(doneEvent), "cuEventSynchronize");
             for (int warm = 0; warm < 3; warm++)
             {
                 Decode();
@@ -117,7 +111,7 @@ internal static unsafe partial class NvJpegContextProbe
             busy();
             busyDone.Record(busyStream);
             var copyWatch = Stopwatch.StartNew();
-            Check(ContextCalls.cuMemcpyPeerAsync(copied.Pointer, device.Context, pixels, second, (nuint)decodedInPrimary.Bytes, primaryStream.Pointer), "cuMemcpyPeerAsync");
+            CudaCheck.ThrowIfFailed(ContextCalls.cuMemcpyPeerAsync(copied.Pointer, device.Context, pixels, second, (nuint)decodedInPrimary.Bytes, primaryStream.Pointer), "cuMemcpyPeerAsync");
             primaryStream.Synchronize();
             var copyMs = copyWatch.Elapsed.TotalMilliseconds;
             var copyOverlapped = !busyDone.IsComplete();
@@ -141,9 +135,7 @@ internal static unsafe partial class NvJpegContextProbe
             if (doneEvent != 0) CudaDriverApi.cuEventDestroy(doneEvent);
             if (stream != 0) CudaDriverApi.cuStreamDestroy(stream);
             ContextCalls.cuCtxDestroy(second);
-            NativeMemory.Free(data);
-            NativeMemory.Free(lengths);
-            NativeMemory.Free(outputs);
+            arrays.Dispose();
             device.MakeCurrent();
         }
         report.Flush();
@@ -153,8 +145,8 @@ internal static unsafe partial class NvJpegContextProbe
     {
         using var hostA = device.AllocatePinned(a.Bytes, "probe: host copy");
         using var hostB = device.AllocatePinned(b.Bytes, "probe: host copy");
-        Check(CudaDriverApi.cuMemcpyDtoHAsync(hostA.Pointer, a.Pointer, (nuint)a.Bytes, stream.Pointer), "cuMemcpyDtoHAsync");
-        Check(CudaDriverApi.cuMemcpyDtoHAsync(hostB.Pointer, b.Pointer, (nuint)b.Bytes, stream.Pointer), "cuMemcpyDtoHAsync");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemcpyDtoHAsync(hostA.Pointer, a.Pointer, (nuint)a.Bytes, stream.Pointer), "cuMemcpyDtoHAsync");
+        CudaCheck.ThrowIfFailed(CudaDriverApi.cuMemcpyDtoHAsync(hostB.Pointer, b.Pointer, (nuint)b.Bytes, stream.Pointer), "cuMemcpyDtoHAsync");
         stream.Synchronize();
         var spanA = new ReadOnlySpan<byte>((void*)hostA.Pointer, checked((int)a.Bytes));
         var spanB = new ReadOnlySpan<byte>((void*)hostB.Pointer, checked((int)b.Bytes));
@@ -163,17 +155,5 @@ internal static unsafe partial class NvJpegContextProbe
             if (spanA[i] != spanB[i])
                 differ++;
         return differ == 0 ? "yes, every byte" : $"no: {differ} of {spanA.Length} bytes differ";
-    }
-
-    private static void Check(CudaError error, string call)
-    {
-        if (error != CudaError.Success)
-            throw new InvalidOperationException($"{call}: {error}");
-    }
-
-    private static void CheckJpeg(NvJpegStatus status, string call)
-    {
-        if (status != NvJpegStatus.Success)
-            throw NvJpegException.Create(status, $"{call} (context probe)");
     }
 }

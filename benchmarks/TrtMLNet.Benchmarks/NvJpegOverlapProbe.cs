@@ -63,9 +63,7 @@ internal static class NvJpegOverlapProbe
         void DecodeWhole() => decoder.DecodeInto(first, output.Pointer, layout.RowBytes, layout, BadImagePolicy.Fail, decodeStream.Pointer);
         void DecodeNvJpegOnly()
         {
-            var status = session.DecodeBatched(first, destinations, decodeStream.Pointer);
-            if (status != NvJpegStatus.Success)
-                throw NvJpegException.Create(status, "nvjpegDecodeBatched (probe)");
+            NvJpegException.ThrowIfFailed(session.DecodeBatched(first, destinations, decodeStream.Pointer), "nvjpegDecodeBatched (probe)");
         }
         // The decoupled default backend, image by image: Huffman on this thread, the rest as kernels on the stream.
         void DecodeDecoupled()
@@ -74,8 +72,7 @@ internal static class NvJpegOverlapProbe
             for (int i = 0; i < first.Length; i++)
             {
                 var status = software.DecodeOne(first[i], destinations[i], i, decodeStream.Pointer, out var phase);
-                if (status != NvJpegStatus.Success)
-                    throw NvJpegException.Create(status, $"{phase} (probe)");
+                NvJpegException.ThrowIfFailed(status, $"{phase} (probe)");
             }
         }
         DecodeWhole();
@@ -175,9 +172,7 @@ internal static class NvJpegOverlapProbe
     {
         var sizes = images.Select(image =>
         {
-            var status = session.GetImageInfo(image, out int width, out int height, out _, out _);
-            if (status != NvJpegStatus.Success)
-                throw NvJpegException.Create(status, $"nvjpegGetImageInfo on {image.Source}");
+            NvJpegException.ThrowIfFailed(session.GetImageInfo(image, out int width, out int height, out _, out _), $"nvjpegGetImageInfo on {image.Source}");
             return (Width: width, Height: height);
         }).ToArray();
         var memory = device.Allocate(sizes.Sum(s => s.Width * 3L * s.Height + 256), "probe: decoded pixels");

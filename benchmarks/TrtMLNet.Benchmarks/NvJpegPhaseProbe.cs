@@ -57,23 +57,16 @@ internal static unsafe class NvJpegPhaseProbe
         s_keep = keep;
         var deviceAllocator = new DeviceAllocator { Malloc = &DeviceMalloc, Free = &DeviceFree };
         var pinnedAllocator = new PinnedAllocator { Malloc = &PinnedMalloc, Free = &PinnedFree };
-        Check(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, (IntPtr)(&deviceAllocator), (IntPtr)(&pinnedAllocator), NvJpegApi.FlagsDefault, out var handle), "nvjpegCreateEx");
-        Check(NvJpegApi.nvjpegJpegStateCreate(handle, out var state), "nvjpegJpegStateCreate");
+        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, (IntPtr)(&deviceAllocator), (IntPtr)(&pinnedAllocator), NvJpegApi.FlagsDefault, out var handle), "nvjpegCreateEx");
+        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegJpegStateCreate(handle, out var state), "nvjpegJpegStateCreate");
         int n = images.Length;
-        var data = (byte**)NativeMemory.Alloc((nuint)n, (nuint)sizeof(IntPtr));
-        var lengths = (nuint*)NativeMemory.Alloc((nuint)n, (nuint)sizeof(nuint));
-        var outputs = (NvJpegImage*)NativeMemory.Alloc((nuint)n, (nuint)sizeof(NvJpegImage));
+        var arrays = new NvJpegBatchArrays();
         try
         {
-            for (int i = 0; i < n; i++)
-            {
-                data[i] = (byte*)images[i].Data;
-                lengths[i] = (nuint)images[i].Length;
-                outputs[i] = destinations[i];
-            }
-            Check(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
-            void Initialize() => Check(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, n, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
-            void Decode() => Check(NvJpegApi.nvjpegDecodeBatched(handle, state, data, lengths, outputs, decodeStream.Pointer), "nvjpegDecodeBatched");
+            arrays.Fill(images, destinations);
+            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
+            void Initialize() => NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, n, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
+            void Decode() => NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatched(handle, state, arrays.Data, arrays.Lengths, arrays.Destinations, decodeStream.Pointer), "nvjpegDecodeBatched");
             for (int warm = 0; warm < 3; warm++)
             {
                 Initialize();
@@ -102,9 +95,7 @@ internal static unsafe class NvJpegPhaseProbe
         }
         finally
         {
-            NativeMemory.Free(data);
-            NativeMemory.Free(lengths);
-            NativeMemory.Free(outputs);
+            arrays.Dispose();
             NvJpegApi.nvjpegJpegStateDestroy(state);
             NvJpegApi.nvjpegDestroy(handle);
             ReleaseKept();
@@ -113,12 +104,6 @@ internal static unsafe class NvJpegPhaseProbe
 
     private static (int DeviceMallocs, int DeviceFrees, int PinnedMallocs, int PinnedFrees) Counts() =>
         (Volatile.Read(ref s_deviceMallocs), Volatile.Read(ref s_deviceFrees), Volatile.Read(ref s_pinnedMallocs), Volatile.Read(ref s_pinnedFrees));
-
-    private static void Check(NvJpegStatus status, string call)
-    {
-        if (status != NvJpegStatus.Success)
-            throw NvJpegException.Create(status, $"{call} (probe)");
-    }
 
     [UnmanagedCallersOnly]
     private static int DeviceMalloc(IntPtr* pointer, nuint bytes) => Allocate(pointer, bytes, pinned: false, 0, ref s_deviceMallocs);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using TrtMLNet.Native.Cuda;
 using TrtMLNet.Native.NvJpeg;
 
@@ -35,7 +34,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
     private readonly CudaEvent _batchedDone;
     private readonly CudaEvent _decoupledDone;
     private readonly List<IDisposable> _owned = [];
-    private NativeArrays _arrays;
+    private readonly NvJpegBatchArrays _arrays = new();
 
     public NvJpegSession(CudaDevice device, bool useHardware, bool interpolatedUpsampling)
     {
@@ -123,14 +122,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
         NvJpegException.ThrowIfFailed(
             NvJpegApi.nvjpegDecodeBatchedInitialize(_library.Pointer, _batchedState.Pointer, n, 1, NvJpegOutputFormat.Rgbi),
             $"nvjpegDecodeBatchedInitialize({n} images)");
-        if (_arrays.Capacity < n)
-            _arrays.Grow(n);
-        for (int i = 0; i < n; i++)
-        {
-            _arrays.Data[i] = (byte*)images[i].Data;
-            _arrays.Lengths[i] = (nuint)images[i].Length;
-            _arrays.Destinations[i] = destinations[i];
-        }
+        _arrays.Fill(images, destinations);
         var status = NvJpegApi.nvjpegDecodeBatched(_library.Pointer, _batchedState.Pointer, _arrays.Data, _arrays.Lengths, _arrays.Destinations, stream);
         CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(_batchedDone.Pointer, stream), "cuEventRecord");
         return status;
@@ -230,32 +222,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
         for (int i = _owned.Count - 1; i >= 0; i--)
             _owned[i].Dispose();
         _owned.Clear();
-        _arrays.Free();
-    }
-
-    /// <summary>The host arrays nvjpegDecodeBatched reads, kept in native memory so they stay put while a batch runs.</summary>
-    private struct NativeArrays
-    {
-        public byte** Data;
-        public nuint* Lengths;
-        public NvJpegImage* Destinations;
-        public int Capacity;
-
-        public void Grow(int count)
-        {
-            Free();
-            Data = (byte**)NativeMemory.Alloc((nuint)count, (nuint)sizeof(byte*));
-            Lengths = (nuint*)NativeMemory.Alloc((nuint)count, (nuint)sizeof(nuint));
-            Destinations = (NvJpegImage*)NativeMemory.Alloc((nuint)count, (nuint)sizeof(NvJpegImage));
-            Capacity = count;
-        }
-
-        public void Free()
-        {
-            NativeMemory.Free(Data);
-            NativeMemory.Free(Lengths);
-            NativeMemory.Free(Destinations);
-            this = default;
-        }
+        _arrays.Dispose();
     }
 }
