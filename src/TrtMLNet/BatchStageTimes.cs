@@ -48,7 +48,7 @@ public sealed class BatchStageTimes : IDisposable
             if (_totals[TensorRtMetrics.LaneBusy].Count == 0)
                 return null;
             // A stage that never took any time (no turn without nvJPEG's hardware decoder) is left out.
-            return string.Join(", ", Stages.Where(s => _totals[s].Max > 0 || s == TensorRtMetrics.LaneBusy).Select(s =>
+            return string.Join(", ", Stages.Where(s => _totals[s].Max > 0).Select(s =>
             {
                 var (sum, count, max) = _totals[s];
                 var mean = sum / Math.Max(1, count);

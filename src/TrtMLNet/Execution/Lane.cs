@@ -83,18 +83,26 @@ internal sealed class Lane : IDisposable
         var staging = job.Staging!.Pointer;
         var io = IoMemoryFor(job);
 
-        var uploads = _pool.Device.SharesHostMemory ? [] : job.Uploads.Take(job.Inputs.Length).ToArray();
+        // On the CPU the staging is the IO memory: there is nothing to upload.
+        var uploads = _pool.Device.SharesHostMemory ? [] : job.Uploads;
+        bool anyUpload = false, needsTurn = false;
         foreach (var upload in uploads)
-            upload?.Prepare(Index);
+        {
+            if (upload is null)
+                continue;
+            upload.Prepare(Index);
+            anyUpload = true;
+            needsTurn |= upload.WaitsForTheDevice(Index);
+        }
         var prepared = job.CollectTimings ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         // Held until the batch is complete, past the end of this method's last statement.
-        using var turn = uploads.Any(u => u is not null && u.WaitsForTheDevice(Index)) ? _pool.DeviceTurn.Take() : default(DeviceTurn.Held?);
+        using var turn = needsTurn ? _pool.DeviceTurn.Take() : default(DeviceTurn.Held?);
         if (job.CollectTimings)
         {
             job.Timings.QueuedMs = System.Diagnostics.Stopwatch.GetElapsedTime(job.SubmittedAt, started).TotalMilliseconds;
             // Zero where there was nothing to do, so that reports leave those stages out.
-            job.Timings.PrepareMs = uploads.Any(u => u is not null) ? System.Diagnostics.Stopwatch.GetElapsedTime(started, prepared).TotalMilliseconds : 0;
-            job.Timings.TurnWaitMs = turn is null ? 0 : System.Diagnostics.Stopwatch.GetElapsedTime(prepared).TotalMilliseconds;
+            job.Timings.PrepareMs = anyUpload ? System.Diagnostics.Stopwatch.GetElapsedTime(started, prepared).TotalMilliseconds : 0;
+            job.Timings.TurnWaitMs = needsTurn ? System.Diagnostics.Stopwatch.GetElapsedTime(prepared).TotalMilliseconds : 0;
         }
 
         var timer = job.CollectTimings ? _timer ??= Stream.CreateTimer(TimerMarks) : null;

@@ -108,10 +108,9 @@ internal sealed class GpuImageUpload(LaneImageDecoders decoders, ImageBatchDecod
     public void Upload(DeviceStream stream, IntPtr destination, IntPtr staging, int lane)
     {
         var layout = cpu.Layout;
-        var decoder = decoders.For(lane);
-        var prepared = _prepared is { Decoded: false } batch && batch.Decoder == decoder ? batch : decoder.Prepare(Images, layout, policy);
+        var prepared = _prepared ?? throw new InvalidOperationException("A GPU image upload runs Prepare on its lane before Upload.");
         _prepared = null;
-        var result = decoder.Decode(prepared, destination, layout.RowBytes, stream.Handle);
+        var result = decoders.For(lane).Decode(prepared, destination, layout.RowBytes, stream.Handle);
         report(ReadFailures.Count == 0 ? result.BadImages : [.. result.BadImages.Select(b => ReadFailures.GetValueOrDefault(b.Index, b))]);
         if (result.ForCpu.Count == 0)
             return;
