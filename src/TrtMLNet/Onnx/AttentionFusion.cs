@@ -83,10 +83,8 @@ internal sealed class AttentionFusion
             added.Add(Node("Expand", bias, [mask, $"{bias}/shape"]));
             inputs.AddRange(["", "", bias]);
         }
-        var attention = Node("MultiHeadAttention", merge.Outputs[0], [.. inputs], AttributeProto.Int("num_heads", heads),
-            new AttributeProto { Name = "scale", Type = AttributeProto.FloatType, F = scores.Scale });
-        attention.Domain = FusionGraph.Microsoft;
-        added.Add(attention);
+        added.Add(MicrosoftNode("MultiHeadAttention", merge.Outputs[0], [.. inputs], AttributeProto.Int("num_heads", heads),
+            new AttributeProto { Name = "scale", Type = AttributeProto.FloatType, F = scores.Scale }));
         _graph.Replace(output, added, block, retyped: merge.Outputs[0]);
         return true;
     }
@@ -185,12 +183,12 @@ internal sealed class AttentionFusion
         var node = _graph.ProducerOf(name);
         if (node is not null && IsOp(node, "Unsqueeze"))
             node = _graph.ProducerOf(node.Inputs[0]);
-        if (node is null || !IsOp(node, "Gather") || FusionGraph.Int(node, "axis", 0) != 0 || _graph.Int64s(node.Inputs[1]) is not [var index] || index != axis)
+        if (node is null || !IsOp(node, "Gather") || Int(node, "axis", 0) != 0 || _graph.Int64s(node.Inputs[1]) is not [var index] || index != axis)
             return false;
         var shapeOf = _graph.ProducerOf(node.Inputs[0]);
         if (shapeOf is not null && IsOp(shapeOf, "Slice") && _graph.Int64s(shapeOf.Inputs[1]) is [0])
             shapeOf = _graph.ProducerOf(shapeOf.Inputs[0]);
-        return shapeOf is not null && IsOp(shapeOf, "Shape") && FusionGraph.Int(shapeOf, "start", 0) == 0 && sources.Contains(shapeOf.Inputs[0]);
+        return shapeOf is not null && IsOp(shapeOf, "Shape") && Int(shapeOf, "start", 0) == 0 && sources.Contains(shapeOf.Inputs[0]);
     }
 
     /// <summary>The MatMul that projects q: q is MatMul(x, W), or that plus a bias.</summary>

@@ -182,6 +182,14 @@ internal sealed class FusionGraph
         return node;
     }
 
+    /// <summary>A node of ONNX Runtime's contrib ops (the com.microsoft domain, which <see cref="Finish"/> declares).</summary>
+    public static NodeProto MicrosoftNode(string op, string output, string[] inputs, params AttributeProto[] attributes)
+    {
+        var node = Node(op, output, inputs, attributes);
+        node.Domain = Microsoft;
+        return node;
+    }
+
     public static bool IsOp(NodeProto? node, string op) => node is not null && node.OpType == op && ElementTypeRules.IsDefaultDomain(node.Domain);
 
     public static long Int(NodeProto node, string name, long fallback) => node.Attribute(name)?.I ?? fallback;

@@ -38,9 +38,8 @@ internal static class SkipLayerNormFusion
         if (!IsResidualStream(graph.ProducerOf(operands.Skip)) || !graph.DerivesFrom(operands.Input, operands.Skip))
             return false;
 
-        var fused = Node("SkipLayerNormalization", norm.Outputs[0], [operands.Input, operands.Skip, norm.Inputs[1], shift, operands.Bias],
+        var fused = MicrosoftNode("SkipLayerNormalization", norm.Outputs[0], [operands.Input, operands.Skip, norm.Inputs[1], shift, operands.Bias],
             new AttributeProto { Name = "epsilon", Type = AttributeProto.FloatType, F = norm.Attribute("epsilon")?.F ?? 1e-5f });
-        fused.Domain = FusionGraph.Microsoft;
         graph.Replace(norm, [fused], [norm, sum!, operands.BiasAdd]);
         return true;
     }
