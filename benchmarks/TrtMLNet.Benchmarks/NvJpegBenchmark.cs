@@ -17,20 +17,22 @@ namespace TrtMLNet.Benchmarks;
 /// </summary>
 internal static class NvJpegBenchmark
 {
-    public static void Run(string folder, int batch, int passes, int lanes, string resize, string type, bool probeOverlap, TextWriter report)
+    public static void Run(string folder, int batch, int passes, int lanes, string resize, string type, bool probeOverlap, bool probeThreads, TextWriter report)
     {
         var device = CudaDriver.GetDevice(0);
         device.MakeCurrent();
         var files = Directory.GetFiles(folder).Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0)
             throw new ArgumentException($"No files in {folder}.");
-        long total = files.Sum(f => new FileInfo(f).Length);
+        // Sized from the bytes read, not FileInfo.Length: that is a symbolic link's own length, not its target's.
+        var contents = files.Select(File.ReadAllBytes).ToArray();
+        long total = contents.Sum(c => (long)c.Length);
         using var staging = device.AllocatePinned(total, "benchmark JPEGs");
         var images = new EncodedImage[files.Length];
         long at = 0;
         for (int i = 0; i < files.Length; i++)
         {
-            var bytes = File.ReadAllBytes(files[i]);
+            var bytes = contents[i];
             Marshal.Copy(bytes, 0, staging.Pointer + (nint)at, bytes.Length);
             images[i] = new EncodedImage(staging.Pointer + (nint)at, bytes.Length, files[i], i);
             at += bytes.Length;
@@ -40,9 +42,9 @@ internal static class NvJpegBenchmark
         options.ReducedDecode = false;
         options.Layout = ImageLayout.Nchw;
         var layout = ImageTensorLayout.Create(options, "input", type, [-1, 3, 224, 224]);
-        if (probeOverlap)
+        if (probeOverlap || probeThreads)
         {
-            NvJpegOverlapProbe.Run(device, images, layout, batch, report);
+            NvJpegOverlapProbe.Run(device, images, layout, batch, threadsOnly: probeThreads, report);
             return;
         }
 

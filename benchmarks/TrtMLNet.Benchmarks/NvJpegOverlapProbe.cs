@@ -44,7 +44,8 @@ internal static class NvJpegOverlapProbe
 
     private const double TargetBusyMs = 150;
 
-    public static void Run(CudaDevice device, EncodedImage[] images, ImageTensorLayout layout, int batch, TextWriter report)
+    /// <param name="threadsOnly">Skip the overlap tables and the phase and context probes; run <see cref="NvJpegThreadsProbe"/>.</param>
+    public static void Run(CudaDevice device, EncodedImage[] images, ImageTensorLayout layout, int batch, bool threadsOnly, TextWriter report)
     {
         using var memsetTarget = device.Allocate(1L << 30, "probe: memset target");
         using var spinModule = device.LoadModule(SpinPtx);
@@ -92,6 +93,12 @@ internal static class NvJpegOverlapProbe
             ("spin kernels on every SM", () => SpinAll(spin, busyStream, spinCycles.Amount)),
             ("1 GiB memsets", () => Memsets(memsets.Amount)),
         };
+        if (threadsOnly)
+        {
+            report.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# busy work alone: spin kernels {spinCycles.Ms:0} ms, memsets {memsets.Ms:0} ms"));
+            NvJpegThreadsProbe.Run(device, first, destinations, busyKinds[0].Enqueue, busyKinds[1].Enqueue, busyStream, busyDone, report);
+            return;
+        }
         // The same spin kernels on the decode's own stream: nvJPEG's hardware backend is said to write without
         // waiting for work queued before it on its stream (github:meta-pytorch/torchcodec).
         void SpinOnDecodeStream() => SpinAll(spin, decodeStream, spinCycles.Amount);

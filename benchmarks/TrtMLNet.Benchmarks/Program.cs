@@ -27,9 +27,10 @@ var jpegLanes = new Option<int>("--lanes") { Description = "Decoders (each with 
 var jpegResize = new Option<string>("--resize") { Description = "imagenet (Resize(256), CenterCrop(224)) or stretch (224x224).", DefaultValueFactory = _ => "imagenet" };
 var jpegType = new Option<string>("--type") { Description = "Tensor element type: float, float16 or uint8.", DefaultValueFactory = _ => "float" };
 var jpegProbe = new Option<bool>("--probe-overlap") { Description = "Instead of throughput: whether a batch decode waits for work queued on another stream." };
-var nvjpeg = new Command("nvjpeg", "The GPU image path: nvJPEG decode + resize/normalise kernels into a device batch, hardware vs default backend.") { jpegFolder, jpegBatch, passes, jpegLanes, jpegResize, jpegType, jpegProbe };
+var jpegThreads = new Option<bool>("--probe-threads") { Description = "Instead of throughput: the decoupled default backend's batch decode on 1 to 14 threads, alone and beside busy work." };
+var nvjpeg = new Command("nvjpeg", "The GPU image path: nvJPEG decode + resize/normalise kernels into a device batch, hardware vs default backend.") { jpegFolder, jpegBatch, passes, jpegLanes, jpegResize, jpegType, jpegProbe, jpegThreads };
 nvjpeg.SetAction(parse => NvJpegBenchmark.Run(parse.GetValue(jpegFolder)!, parse.GetValue(jpegBatch), parse.GetValue(passes), parse.GetValue(jpegLanes), parse.GetValue(jpegResize)!, parse.GetValue(jpegType)!,
-    parse.GetValue(jpegProbe), Console.Out));
+    parse.GetValue(jpegProbe), parse.GetValue(jpegThreads), Console.Out));
 
 var imageFolder = new Option<string?>("--folder") { Description = "Folder of JPEGs (img_00000.jpg, ...); missing ones are drawn (500x375, quality 90). Default: a folder in the temp directory." };
 var imageCount = new Option<int>("--count") { Description = "Images per pass.", DefaultValueFactory = _ => 1024 };
