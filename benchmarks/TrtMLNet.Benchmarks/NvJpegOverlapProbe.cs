@@ -55,8 +55,8 @@ internal static class NvJpegOverlapProbe
         using var decodeStream = device.CreateStream();
         using var output = device.Allocate((long)batch * layout.RowBytes, "probe: batch");
         using var decoder = new NvJpegBatchDecoder(device, new NvJpegDecoderOptions { UseHardwareDecoder = true });
-        using var session = new NvJpegSession(device, useHardware: true, interpolatedUpsampling: false);
-        using var software = new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false);
+        using var session = new NvJpegSession(device, useHardware: true, interpolatedUpsampling: false, hostThreads: 1);
+        using var software = new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false, hostThreads: 1);
         var first = images.Take(batch).ToArray();
         var (decoded, destinations) = Destinations(device, session, first);
         using var _ = decoded;
@@ -66,15 +66,13 @@ internal static class NvJpegOverlapProbe
         {
             NvJpegException.ThrowIfFailed(session.DecodeBatched(first, destinations, decodeStream.Pointer), "nvjpegDecodeBatched (probe)");
         }
-        // The decoupled default backend, image by image: Huffman on this thread, the rest as kernels on the stream.
+        // The decoupled default backend on one thread: Huffman on this thread, the rest as kernels.
+        int[] all = [.. Enumerable.Range(0, first.Length)];
         void DecodeDecoupled()
         {
-            software.BeginDecoupled();
-            for (int i = 0; i < first.Length; i++)
-            {
-                var status = software.DecodeOne(first[i], destinations[i], i, decodeStream.Pointer, out var phase);
-                NvJpegException.ThrowIfFailed(status, $"{phase} (probe)");
-            }
+            var results = software.Decoupled.Decode(first, all, destinations, decodeStream.Pointer);
+            for (int i = 0; i < results.Length; i++)
+                NvJpegException.ThrowIfFailed(results[i].Status, $"{results[i].Phase} (probe)");
         }
         DecodeWhole();
         DecodeNvJpegOnly();

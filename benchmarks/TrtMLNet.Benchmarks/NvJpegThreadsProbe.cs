@@ -8,12 +8,12 @@ using TrtMLNet.Native.NvJpeg;
 namespace TrtMLNet.Benchmarks;
 
 /// <summary>
-/// Could nvJPEG's decoupled default backend keep up with the engine if its Huffman decoding ran on many
-/// cores? The hardware decoder waits for the whole device (NvJpegOverlapProbe), so a lane's decode and the
-/// other lane's engine cannot overlap. The decoupled decoder does not wait for other streams, but on one
-/// thread it took 92-122 ms for 128 images. This decodes one batch split over 1 to 14 threads, each with a
-/// session (library handle, state, buffers) and a stream of its own, alone and with busy work queued on
-/// another stream; and times the default backend's nvjpegDecodeBatched the same way.
+/// Does nvJPEG's decoupled decoder keep up with the engine when its Huffman decoding runs on many cores, and
+/// does it wait for other work on the device? The hardware decoder waits for the whole device
+/// (NvJpegOverlapProbe), so a lane's decode and another lane's engine cannot overlap. This decodes one batch
+/// with TrtMLNet's <see cref="NvJpegDecoupledDecoder"/> on 1 to 16 threads, alone and with busy work queued on
+/// another stream; and times the default backend's nvjpegDecodeBatched the same way. (Its first run, in
+/// docs/results/nvjpeg-threads-probe-h200.md, gave each thread a session and a stream of its own.)
 /// </summary>
 internal static class NvJpegThreadsProbe
 {
@@ -21,51 +21,34 @@ internal static class NvJpegThreadsProbe
         CudaStream busyStream, CudaEvent busyDone, TextWriter report)
     {
         report.WriteLine();
-        report.WriteLine($"## The decoupled default backend on many threads ({images.Length} JPEGs, a session and a stream per thread)");
+        report.WriteLine($"## nvJPEG's decoupled decoder on many threads ({images.Length} JPEGs; NvJpegDecoupledDecoder)");
         report.WriteLine("| threads | busy work queued on another stream | ms | images/s | busy work done when the decode finished |");
         report.WriteLine("|---:|---|---:|---:|---|");
         var loads = new (string Name, Action? Enqueue)[] { ("none", null), ("1 GiB memsets", memsetBusy), ("spin kernels on every SM", spinBusy) };
-        foreach (var threads in new[] { 1, 2, 4, 8, 12, 14 })
+        int[] all = [.. Enumerable.Range(0, images.Length)];
+        using var stream = device.CreateStream();
+        foreach (var threads in new[] { 1, 2, 4, 8, 12, 16 })
         {
-            var sessions = new List<(NvJpegSession Session, CudaStream Stream)>();
-            try
+            using var session = new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false, hostThreads: threads);
+            void Decode()
             {
-                for (int t = 0; t < threads; t++)
-                    sessions.Add((new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false), device.CreateStream()));
-                void Decode() => Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    device.MakeCurrent();
-                    var (session, stream) = sessions[t];
-                    session.BeginDecoupled();
-                    for (int i = t, sequence = 0; i < images.Length; i += threads)
-                    {
-                        var status = session.DecodeOne(images[i], destinations[i], sequence++, stream.Pointer, out var phase);
-                        NvJpegException.ThrowIfFailed(status, $"{phase} (probe, {images[i].Source})");
-                    }
-                    stream.Synchronize();
-                });
-                Decode(); // warm-up: buffers grow to the images' size
-                foreach (var (name, enqueue) in loads)
-                    for (int trial = 0; trial < 2; trial++)
-                        Row(report, threads.ToString(CultureInfo.InvariantCulture), name, enqueue, Decode, images.Length, busyStream, busyDone);
-                report.Flush();
+                var results = session.Decoupled.Decode(images, all, destinations, stream.Pointer);
+                for (int i = 0; i < results.Length; i++)
+                    NvJpegException.ThrowIfFailed(results[i].Status, $"{results[i].Phase} (probe, {images[i].Source})");
+                stream.Synchronize();
             }
-            finally
-            {
-                foreach (var (session, stream) in sessions)
-                {
-                    session.Dispose();
-                    stream.Dispose();
-                }
-            }
+            Decode(); // warm-up: buffers grow to the images' size
+            foreach (var (name, enqueue) in loads)
+                for (int trial = 0; trial < 2; trial++)
+                    Row(report, threads.ToString(CultureInfo.InvariantCulture), name, enqueue, Decode, images.Length, busyStream, busyDone);
+            report.Flush();
         }
 
-        using var batched = new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false);
-        using var batchedStream = device.CreateStream();
+        using var batched = new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false, hostThreads: 1);
         void DecodeBatched()
         {
-            NvJpegException.ThrowIfFailed(batched.DecodeBatched(images, destinations, batchedStream.Pointer), "nvjpegDecodeBatched, default backend (probe)");
-            batchedStream.Synchronize();
+            NvJpegException.ThrowIfFailed(batched.DecodeBatched(images, destinations, stream.Pointer), "nvjpegDecodeBatched, default backend (probe)");
+            stream.Synchronize();
         }
         DecodeBatched();
         foreach (var (name, enqueue) in loads)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The job over 8,192 JPEGs (ResNet-50, batch 128, as the anchors), then the engine alone at batch 128 (when an
 # earlier call of this lease unpacked TrtMLNet.Benchmarks), then the anchors on the same folder
-# (COMPILE=1: anchor_torch.py with torch.compile too). QUICK=1: the default job and the CPU-decoding job only.
+# (COMPILE=1: anchor_torch.py with torch.compile too). QUICK=1: the default job (hybrid), the hardware engine and the CPU-decoding job only.
 set -uo pipefail
 job() {
   local name=$1; shift
@@ -12,12 +12,14 @@ job() {
 bench=/tmp/gpu-bundle/app/TrtMLNet.Benchmarks/TrtMLNet.Benchmarks
 {
   job gpu-decode --decoder gpu
-  [[ -n ${QUICK:-} ]] && { job cpu-decode --decoder cpu; exit 0; }
-  # Lanes decoding with nvJPEG's hardware decoder take turns on the device (Execution/DeviceTurn.cs): do more
-  # lanes, or more batches read ahead, help now?
+  [[ -n ${QUICK:-} ]] && { job gpu-decode-engine --decoder gpu --gpu-jpeg hardwareengine; job cpu-decode --decoder cpu; exit 0; }
+  # The hybrid decoder (auto on 16 cores: Huffman on the CPU's cores, beside the engine) against the hardware
+  # engine, whose batched call waits for the whole device (lanes take turns, Execution/DeviceTurn.cs).
+  job gpu-decode-engine --decoder gpu --gpu-jpeg hardwareengine
   job gpu-decode-3-lanes --decoder gpu --concurrency 3
   job gpu-decode-read-ahead-4 --decoder gpu --read-ahead 4
   job gpu-decode-fp16 --decoder gpu --precision fp16
+  job gpu-decode-fp16-engine --decoder gpu --precision fp16 --gpu-jpeg hardwareengine
   job gpu-decode-fp16-3-lanes --decoder gpu --precision fp16 --concurrency 3
   job cpu-decode --decoder cpu
   if [[ -x $bench ]]; then

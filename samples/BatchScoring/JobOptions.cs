@@ -99,6 +99,9 @@ public sealed record JobOptions
     /// <summary>Where images are decoded: nvJPEG on the GPU when the model runs there (auto), or on the CPU.</summary>
     public ImageDecoderKind Decoder { get; init; } = ImageDecoderKind.Auto;
 
+    /// <summary>How JPEGs decode on the GPU (--gpu-jpeg).</summary>
+    public GpuJpegDecoding GpuJpeg { get; init; } = GpuJpegDecoding.Auto;
+
     public TensorRtPrecision Precision { get; init; } = TensorRtPrecision.Fp32;
 
     /// <summary><see cref="TensorRtOptions.AllowTf32"/> for FP32 math.</summary>

@@ -85,6 +85,12 @@ public sealed class ImageInputOptions
     /// <summary>Which decoder decodes the images. Default <see cref="ImageDecoderKind.Auto"/>.</summary>
     public ImageDecoderKind Decoder { get; set; } = ImageDecoderKind.Auto;
 
+    /// <summary>How nvJPEG decodes the JPEGs when they decode on the GPU. Default <see cref="GpuJpegDecoding.Auto"/>.</summary>
+    public GpuJpegDecoding GpuJpeg { get; set; } = GpuJpegDecoding.Auto;
+
+    /// <summary>The fewest cores on which <see cref="GpuJpegDecoding.Auto"/> chooses the hybrid decoder.</summary>
+    public const int HybridMinCores = 8;
+
     /// <summary>The default of <see cref="PixelScale"/>: 1/255, so pixels become 0..1 as torchvision's <c>ToTensor</c> makes them.</summary>
     public const float DefaultPixelScale = 1f / 255f;
 
@@ -172,4 +178,31 @@ public enum ImageDecoderKind
 
     /// <summary>nvJPEG on the GPU; an error where it is not available.</summary>
     Gpu,
+}
+
+/// <summary>
+/// How nvJPEG decodes JPEGs on the GPU. The two ways differ in what they hold while they decode: the hardware
+/// engine's batched call returns only once all other work on the GPU is done, so lanes take turns and the
+/// decode adds to every batch's time; the hybrid decoder waits for nothing, so it overlaps the engine, but it
+/// needs CPU cores. Both give pixels within a few levels of the CPU path's.
+/// </summary>
+public enum GpuJpegDecoding
+{
+    /// <summary>
+    /// <see cref="Hybrid"/> on a machine of at least <see cref="ImageInputOptions.HybridMinCores"/> cores,
+    /// <see cref="HardwareEngine"/> on a smaller one.
+    /// </summary>
+    Auto = 0,
+
+    /// <summary>
+    /// The GPU's hardware JPEG decoder (A100, H100, H200 and later) for the baseline JPEGs it takes, the rest
+    /// as <see cref="Hybrid"/>; on a GPU without one, <see cref="Hybrid"/>. Few CPU cores needed.
+    /// </summary>
+    HardwareEngine,
+
+    /// <summary>
+    /// nvJPEG's hybrid decoder: Huffman decoding on every CPU core, the rest (IDCT, colour conversion) as
+    /// kernels on the GPU, beside the engine.
+    /// </summary>
+    Hybrid,
 }

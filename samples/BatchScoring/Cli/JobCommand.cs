@@ -52,6 +52,7 @@ public sealed class JobCommand
     private readonly Option<float[]?> _std = new("--std") { Description = "Per-channel standard deviations R,G,B on the 0..1 scale the centred values are divided by.", HelpName = "r,g,b" };
     private readonly Option<ImagePreset?> _preset = new("--preset") { Description = "imagenet: torchvision's ImageNet evaluation transform, Resize(256), CenterCrop(224), ImageNet mean and std.", HelpName = "imagenet" };
     private readonly Option<ImageDecoderKind> _decoder = new("--decoder") { Description = "Where images are decoded: auto (nvJPEG on the GPU when the model runs there, else every CPU core), cpu, or gpu (an error where nvJPEG is not available).", DefaultValueFactory = _ => ImageDecoderKind.Auto, HelpName = "auto|cpu|gpu" };
+    private readonly Option<GpuJpegDecoding> _gpuJpeg = new("--gpu-jpeg") { Description = "How JPEGs decode on the GPU: hybrid (Huffman on every CPU core, the rest on the GPU, beside the engine), hardwareengine (the GPU's JPEG engine, whose batches wait for the GPU to idle), or auto (hybrid on 8 cores or more).", DefaultValueFactory = _ => GpuJpegDecoding.Auto, HelpName = "auto|hybrid|hardwareengine" };
     private readonly Option<TensorRtPrecision> _precision = new("--precision") { Description = "fp32 (the model's own), fp16 or bf16: run the model in reduced precision on a GPU (check with --check-parity).", DefaultValueFactory = _ => TensorRtPrecision.Fp32, HelpName = "fp32|fp16|bf16" };
     private readonly Option<bool> _tf32 = new("--tf32") { Description = "Whether FP32 convolutions and matrix products may use TF32 tensor cores (true, the default, as PyTorch's cuDNN default) or strict FP32 (false).", DefaultValueFactory = _ => true, HelpName = "true|false" };
     private readonly Option<bool> _example = new("--example") { Description = "Run the built-in example: synthetic images through ResNet-18 (also what no arguments do); it replaces its own earlier output." };
@@ -81,7 +82,7 @@ public sealed class JobCommand
         {
             _input, _model, _output, _format, _overwrite, _resume, _badRows, _commitEvery, _shard, _shards, _outputs, _backend, _device, _batchSize,
             _openBatch, _concurrency, _readAhead, _cpuFallback, _checkParity, _memoryReport, _limit, _idColumn, _separator, _imageSize, _pixelOffset, _pixelScale,
-            _bgr, _resize, _crop, _mean, _std, _preset, _decoder, _precision, _tf32, _example, _verbose,
+            _bgr, _resize, _crop, _mean, _std, _preset, _decoder, _gpuJpeg, _precision, _tf32, _example, _verbose,
         };
     }
 
@@ -156,6 +157,7 @@ public sealed class JobCommand
             Std = parse.GetValue(_std) is { Length: > 0 } std ? std : null,
             Preset = parse.GetValue(_preset),
             Decoder = parse.GetValue(_decoder),
+            GpuJpeg = parse.GetValue(_gpuJpeg),
             Precision = parse.GetValue(_precision),
             Tf32 = parse.GetValue(_tf32),
             Verbose = parse.GetValue(_verbose),

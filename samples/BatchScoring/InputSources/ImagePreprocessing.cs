@@ -50,6 +50,7 @@ public static class ImagePreprocessing
             // The job reports bad images itself (skipped or stopping, as --bad-rows says) and never writes their rows.
             OnBadImage = BadImagePolicy.Skip,
             Decoder = options.Decoder,
+            GpuJpeg = options.GpuJpeg,
         };
         string values;
         if (tensor.ElementType == typeof(byte))
@@ -78,7 +79,8 @@ public static class ImagePreprocessing
         var geometry = cropped
             ? $"shorter side to {resize?.ToString(CultureInfo.InvariantCulture) ?? Math.Max(width, height).ToString(CultureInfo.InvariantCulture)}, center crop {width}x{height}"
             : $"stretched to {width}x{height}";
-        var description = $"{geometry} (antialiased bilinear), {(options.Bgr ? "BGR" : "RGB")} {(channelsLast ? "HWC" : "CHW")}, {values}; decoder {options.Decoder.ToString().ToLowerInvariant()}";
+        var description = $"{geometry} (antialiased bilinear), {(options.Bgr ? "BGR" : "RGB")} {(channelsLast ? "HWC" : "CHW")}, {values}; decoder {options.Decoder.ToString().ToLowerInvariant()}" +
+            (options.Decoder == ImageDecoderKind.Cpu ? "" : $", GPU JPEG decoding {options.GpuJpeg.ToString().ToLowerInvariant()}");
         return (image, description);
     }
 

@@ -286,6 +286,42 @@ public class NvJpegDecoderTests
         Assert.Equal(0, mismatches);
     }
 
+    [Fact]
+    public void TheHybridDecoderWritesTheSameRowsOnOneThreadAsOnManyAndMatchesTheCpuPath()
+    {
+        var device = NvJpegGpu.Require();
+        var layout = LayoutFor("imagenet", "float", ImageLayout.Nchw, ImageChannelOrder.Rgb);
+        // Sizes vary, so the workers take turns on the images in no fixed order.
+        var jpegs = Enumerable.Range(0, 48).Select(i => TestImages.Jpeg(NvJpegGpu.Photo(300 + 7 * i, 200 + 5 * i, 300 + i))).Concat(PhotoJpegs()).ToArray();
+        using var one = new NvJpegBatchDecoder(device, new NvJpegDecoderOptions { UseHardwareDecoder = false, HostThreads = 1 });
+        using var many = new NvJpegBatchDecoder(device, new NvJpegDecoderOptions { UseHardwareDecoder = false, HostThreads = 8 });
+        using var run = new NvJpegGpu.Run(device, jpegs, layout);
+
+        var (a, rowsOne) = run.Decode(one);
+        byte[][] rowsMany = [];
+        for (int round = 0; round < 5; round++)
+        {
+            (var b, rowsMany) = run.Decode(many);
+            Assert.Equal((0, jpegs.Length), (b.HardwareDecoded, b.OtherDecoded));
+            for (int i = 0; i < jpegs.Length; i++)
+                Assert.True(rowsOne[i].AsSpan().SequenceEqual(rowsMany[i]), $"Round {round}, image {i}: 8 threads wrote other values than 1 thread.");
+        }
+
+        Assert.Equal((0, jpegs.Length), (a.HardwareDecoded, a.OtherDecoded));
+        Assert.False(many.UsesHardwareDecoder);
+        double max = 0, sum = 0;
+        for (int i = 0; i < jpegs.Length; i++)
+        {
+            var (cpu, _) = TestImages.Decode(layout, jpegs[i]);
+            var (imageMax, imageMean) = NvJpegGpu.Difference(NvJpegGpu.PixelScale(layout, cpu), NvJpegGpu.PixelScale(layout, rowsMany[i]));
+            max = Math.Max(max, imageMax);
+            sum += imageMean;
+        }
+        Gpu.Note(string.Create(CultureInfo.InvariantCulture, $"hybrid decoder, 8 threads, {jpegs.Length} JPEGs: GPU vs CPU path, max {max:0.##}, mean {sum / jpegs.Length:0.###} levels; {many.Setup}"));
+        Assert.True(max <= MaxLevels, $"Largest difference {max:0.##} levels > {MaxLevels}.");
+        Assert.True(sum / jpegs.Length <= MeanLevels, $"Mean difference {sum / jpegs.Length:0.###} levels > {MeanLevels}.");
+    }
+
     private static int IndexOfMarker(byte[] jpeg, byte marker)
     {
         for (int i = 2; i + 1 < jpeg.Length; i++)

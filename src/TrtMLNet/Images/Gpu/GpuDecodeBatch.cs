@@ -93,9 +93,9 @@ internal sealed class GpuDecodeBatch(NvJpegBatchDecoder decoder, IReadOnlyList<E
                         $"decompression-bomb limit). Downscale it first.");
                 continue;
             }
-            bool batched = session.UsesHardwareDecoder
-                ? session.IsBatchedSupported(image, out bool supported) == NvJpegStatus.Success && supported
-                : !header.Progressive;
+            // Without the hardware engine every image goes to the decoupled decoder on the host's threads: the
+            // default backend's nvjpegDecodeBatched took 118 ms for 128 JPEGs on the H200, 14 threads 13.5 ms.
+            bool batched = session.UsesHardwareDecoder && session.IsBatchedSupported(image, out bool supported) == NvJpegStatus.Success && supported;
             accepted.Add(new AcceptedImage(i, width, height, batched));
         }
     }

@@ -27,6 +27,17 @@ internal sealed record GpuDecodeResult(int HardwareDecoded, int OtherDecoded, IR
 /// <summary>How an <see cref="NvJpegBatchDecoder"/> decodes.</summary>
 internal sealed record NvJpegDecoderOptions
 {
+    /// <summary>The options for what <paramref name="decoding"/> asks for on this machine.</summary>
+    public static NvJpegDecoderOptions For(GpuJpegDecoding decoding) => new()
+    {
+        UseHardwareDecoder = decoding switch
+        {
+            GpuJpegDecoding.HardwareEngine => true,
+            GpuJpegDecoding.Hybrid => false,
+            _ => Environment.ProcessorCount < ImageInputOptions.HybridMinCores,
+        },
+    };
+
     /// <summary>Use the GPU's hardware JPEG decoder where it has one (A100, H100, H200 and later); false: nvJPEG's default backend only.</summary>
     public bool UseHardwareDecoder { get; init; } = true;
 
@@ -36,6 +47,13 @@ internal sealed record NvJpegDecoderOptions
     /// goes on without it (<see cref="NvJpegBatchDecoder.Setup"/> says so).
     /// </summary>
     public bool InterpolatedChromaUpsampling { get; init; }
+
+    /// <summary>
+    /// Host threads nvJPEG's decoupled decoder works on at most: Huffman decoding on the CPU, the rest on the
+    /// GPU. It decodes every image when the hardware decoder is not used, and otherwise the images the hardware
+    /// decoder does not take (progressive ones, ...). Default: the machine's cores.
+    /// </summary>
+    public int HostThreads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>The most decoded pixel bytes held at once; a batch whose images decode to more is done in parts. Default 1 GiB.</summary>
     public long MaxDecodedBytes { get; init; } = 1L << 30;

@@ -9,7 +9,7 @@ namespace TrtMLNet.Images.Gpu;
 /// One nvJPEG decoder per lane of a device, made on first use on the lane's own thread (a decoder's state
 /// belongs to one stream and one thread at a time), all freed together.
 /// </summary>
-internal sealed class LaneImageDecoders(CudaDevice device) : IDisposable
+internal sealed class LaneImageDecoders(CudaDevice device, NvJpegDecoderOptions options) : IDisposable
 {
     private readonly Dictionary<int, NvJpegBatchDecoder> _decoders = [];
     private bool _disposed;
@@ -20,7 +20,7 @@ internal sealed class LaneImageDecoders(CudaDevice device) : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_decoders.TryGetValue(lane, out var decoder))
-                _decoders[lane] = decoder = new NvJpegBatchDecoder(device);
+                _decoders[lane] = decoder = new NvJpegBatchDecoder(device, options);
             return decoder;
         }
     }

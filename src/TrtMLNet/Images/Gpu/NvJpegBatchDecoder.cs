@@ -32,9 +32,10 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         _device = device;
         _options = options ?? new NvJpegDecoderOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxDecodedBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.HostThreads, 1);
         try
         {
-            _session = Own(new NvJpegSession(device, _options.UseHardwareDecoder, _options.InterpolatedChromaUpsampling));
+            _session = Own(new NvJpegSession(device, _options.UseHardwareDecoder, _options.InterpolatedChromaUpsampling, _options.HostThreads));
             _kernels = Own(new GpuResizeKernels(device));
             _decoded = Own(new GrowableBuffer(device, "nvJPEG's decoded images", pinned: false));
             _intermediate = Own(new GrowableBuffer(device, "the resize kernel's intermediate rows", pinned: false));
@@ -243,20 +244,18 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
         if (one.Count > 0)
         {
-            _session.BeginDecoupled();
-            int sequence = 0;
-            foreach (int k in one)
+            var results = _session.Decoupled.Decode(batch.Images, [.. one.Select(k => chunk[k].Index)], [.. one.Select(k => destinations[k])], batch.Stream);
+            for (int j = 0; j < one.Count; j++)
             {
-                int index = chunk[k].Index;
-                var status = _session.DecodeOne(batch.Images[index], destinations[k], sequence++, batch.Stream, out string phase);
+                var (status, phase) = results[j];
                 if (status == NvJpegStatus.Success)
                 {
-                    ok[k] = true;
+                    ok[one[j]] = true;
                     batch.OtherDecoded++;
                 }
                 else
                 {
-                    batch.Refuse(index, status, phase);
+                    batch.Refuse(chunk[one[j]].Index, status, phase);
                 }
             }
         }

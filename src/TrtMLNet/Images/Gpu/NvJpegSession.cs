@@ -7,15 +7,14 @@ namespace TrtMLNet.Images.Gpu;
 /// One lane's nvJPEG objects and the calls made on them, after NVIDIA's nvJPEG-Decoder sample
 /// (github:NVIDIA/CUDALibrarySamples, nvJPEG/nvJPEG-Decoder) and torchvision's decode_jpegs_cuda
 /// (github:pytorch/vision, torchvision/csrc/io/image/cuda/decode_jpegs_cuda.cpp), which follows it:
-/// a library handle made for the hardware backend where the GPU has a JPEG engine (NVJPEG_STATUS_ARCH_MISMATCH
-/// otherwise, then the default backend), decoding with nvjpegDecodeBatched what nvjpegDecodeBatchedSupported
-/// accepts, and the rest one by one with a decoupled default-backend decoder (host, transfer, device phases;
-/// two pinned buffers and two bitstream handles, alternating, so one image's host phase overlaps the
-/// previous image's device work). The batched calls are made as NVIDIA's nvImageCodec makes them for the
-/// hardware decoder (github:NVIDIA/nvImageCodec, its nvjpeg hw_decoder extension): preallocate once, and per
-/// batch wait for the previous one, initialize, decode, record an event. States, buffers and streams are
-/// not thread safe (nvJPEG's documentation,
-/// "Thread Safety"): a session belongs to one lane and is used by one thread at a time.
+/// a library handle made for the hardware backend where asked and the GPU has a JPEG engine
+/// (NVJPEG_STATUS_ARCH_MISMATCH otherwise, then the default backend). On a hardware handle,
+/// nvjpegDecodeBatched decodes what nvjpegDecodeBatchedSupported accepts; everything else, and everything on a
+/// default handle, goes to the decoupled decoder on the host's threads (<see cref="NvJpegDecoupledDecoder"/>).
+/// The batched calls are made as NVIDIA's nvImageCodec makes them for the hardware decoder
+/// (github:NVIDIA/nvImageCodec, its nvjpeg hw_decoder extension): preallocate once, and per batch wait for
+/// the previous one, initialize, decode, record an event. The batched state is not thread safe (nvJPEG's
+/// documentation, "Thread Safety"): a session belongs to one lane and is used by one thread at a time.
 /// </summary>
 internal sealed unsafe class NvJpegSession : IDisposable
 {
@@ -24,19 +23,17 @@ internal sealed unsafe class NvJpegSession : IDisposable
 
     private readonly NvJpegLibraryHandle _library;
     private readonly NvJpegState _batchedState;
-    private readonly NvJpegDecoder _decoder;
-    private readonly NvJpegState _decoderState;
-    private readonly NvJpegPinnedBuffer[] _pinned = new NvJpegPinnedBuffer[2];
-    private readonly NvJpegDeviceBuffer _deviceBuffer;
-    private readonly NvJpegStream[] _streams = new NvJpegStream[2];
     private readonly NvJpegStream _headerStream;
-    private readonly NvJpegDecodeParams _parameters;
     private readonly CudaEvent _batchedDone;
-    private readonly CudaEvent _decoupledDone;
     private readonly List<IDisposable> _owned = [];
     private readonly NvJpegBatchArrays _arrays = new();
 
-    public NvJpegSession(CudaDevice device, bool useHardware, bool interpolatedUpsampling)
+    /// <summary>
+    /// Starts nvJPEG on <paramref name="device"/>: the hardware backend when <paramref name="useHardware"/> and the
+    /// GPU has it, chroma upsampled by interpolation when asked and accepted, and a decoupled decoder working on
+    /// <paramref name="hostThreads"/> threads at most.
+    /// </summary>
+    public NvJpegSession(CudaDevice device, bool useHardware, bool interpolatedUpsampling, int hostThreads)
     {
         device.MakeCurrent();
         try
@@ -44,18 +41,9 @@ internal sealed unsafe class NvJpegSession : IDisposable
             (_library, UsesHardwareDecoder, Flags, Setup) = CreateLibrary(device.Context, useHardware, interpolatedUpsampling);
             _owned.Add(_library);
             _batchedState = Own(NvJpegState.Create(_library));
-            _decoder = Own(NvJpegDecoder.Create(_library, NvJpegBackend.Default));
-            _decoderState = Own(NvJpegState.Create(_library, _decoder));
-            _pinned[0] = Own(NvJpegPinnedBuffer.Create(_library));
-            _pinned[1] = Own(NvJpegPinnedBuffer.Create(_library));
-            _deviceBuffer = Own(NvJpegDeviceBuffer.Create(_library));
-            _decoderState.Attach(_deviceBuffer);
-            _streams[0] = Own(NvJpegStream.Create(_library));
-            _streams[1] = Own(NvJpegStream.Create(_library));
+            Decoupled = Own(new NvJpegDecoupledDecoder(device, _library, hostThreads));
             _headerStream = Own(NvJpegStream.Create(_library));
-            _parameters = Own(NvJpegDecodeParams.Create(_library, NvJpegOutputFormat.Rgbi));
             _batchedDone = Own(device.CreateEvent());
-            _decoupledDone = Own(device.CreateEvent());
             if (UsesHardwareDecoder && NvJpegApi.nvjpegGetHardwareDecoderInfo(_library.Pointer, out uint engines, out uint cores) == NvJpegStatus.Success)
             {
                 Setup += $", {engines} engine(s) x {cores} core(s)";
@@ -66,6 +54,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
                 if (preallocated != NvJpegStatus.Success)
                     Setup += $" (nvjpegDecodeBatchedPreAllocate: {NvJpegException.NameOf(preallocated)}; decoding goes on without the memory pool)";
             }
+            Setup += $"; the decoupled decoder on up to {hostThreads} host thread(s) for {(UsesHardwareDecoder ? "what the engine does not take" : "every image")}";
         }
         catch
         {
@@ -76,6 +65,9 @@ internal sealed unsafe class NvJpegSession : IDisposable
 
     /// <summary>Whether the library handle runs the hardware JPEG decoder.</summary>
     public bool UsesHardwareDecoder { get; }
+
+    /// <summary>Decodes, on the host's threads, what the batched call does not (on a default handle: everything).</summary>
+    public NvJpegDecoupledDecoder Decoupled { get; }
 
     /// <summary>The nvjpegCreateEx flags in effect.</summary>
     public uint Flags { get; }
@@ -128,47 +120,11 @@ internal sealed unsafe class NvJpegSession : IDisposable
         return status;
     }
 
-    /// <summary>Makes the next <see cref="DecodeOne"/> wait for the decoupled work already enqueued (of an earlier batch).</summary>
-    public void BeginDecoupled() => _decoupledDone.Synchronize();
-
-    /// <summary>
-    /// Decodes one image with the decoupled decoder into <paramref name="destination"/> (RGBI), the
-    /// <paramref name="sequence"/>-th of this batch: its host phase now, its transfer and device phases
-    /// enqueued on <paramref name="stream"/>. Returns the first failing status and names its phase.
-    /// </summary>
-    public NvJpegStatus DecodeOne(EncodedImage image, NvJpegImage destination, int sequence, IntPtr stream, out string phase)
-    {
-        int slot = sequence & 1;
-        var jpegStream = _streams[slot].Pointer;
-        phase = "nvjpegJpegStreamParse";
-        // save_stream = 0: nvJPEG reads the caller's bytes, which stay put until the stream has passed this batch.
-        var status = NvJpegApi.nvjpegJpegStreamParse(_library.Pointer, (byte*)image.Data, (nuint)image.Length, 0, 0, jpegStream);
-        if (status != NvJpegStatus.Success)
-            return status;
-        _decoderState.Attach(_pinned[slot]);
-        phase = "nvjpegDecodeJpegHost";
-        status = NvJpegApi.nvjpegDecodeJpegHost(_library.Pointer, _decoder.Pointer, _decoderState.Pointer, _parameters.Pointer, jpegStream);
-        if (status != NvJpegStatus.Success)
-            return status;
-        // NVIDIA's sample synchronizes here: the previous image's device phase must be done before this
-        // image's transfer (which reuses the state's device buffer). Its pinned buffer, the other slot, is then
-        // free for the next image's host phase.
-        _decoupledDone.Synchronize();
-        phase = "nvjpegDecodeJpegTransferToDevice";
-        status = NvJpegApi.nvjpegDecodeJpegTransferToDevice(_library.Pointer, _decoder.Pointer, _decoderState.Pointer, jpegStream, stream);
-        if (status != NvJpegStatus.Success)
-            return status;
-        phase = "nvjpegDecodeJpegDevice";
-        status = NvJpegApi.nvjpegDecodeJpegDevice(_library.Pointer, _decoder.Pointer, _decoderState.Pointer, &destination, stream);
-        CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(_decoupledDone.Pointer, stream), "cuEventRecord");
-        return status;
-    }
-
     /// <summary>Waits until no work this session enqueued is running (before freeing what it reads or writes).</summary>
     public void WaitIdle()
     {
         _batchedDone.Synchronize();
-        _decoupledDone.Synchronize();
+        Decoupled.WaitIdle();
     }
 
     private static (NvJpegLibraryHandle Library, bool Hardware, uint Flags, string Setup) CreateLibrary(IntPtr context, bool useHardware, bool interpolated)
@@ -213,7 +169,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
         try
         {
             _batchedDone?.Synchronize();
-            _decoupledDone?.Synchronize();
+            Decoupled?.WaitIdle();
         }
         catch (CudaException)
         {

@@ -1,0 +1,208 @@
+using System.Runtime.ExceptionServices;
+using TrtMLNet.Native.Cuda;
+using TrtMLNet.Native.NvJpeg;
+
+namespace TrtMLNet.Images.Gpu;
+
+/// <summary>
+/// Decodes JPEGs with nvJPEG's decoupled API on many host threads at once: each image's Huffman decoding on
+/// a thread of the pool, its transfer and the rest (IDCT, colour conversion) as kernels on one of the
+/// decoder's streams. Unlike the hardware backend's batched call, nothing here waits for other work on the
+/// device, so a lane decodes while another lane's engine runs (measured on the H200: 9,500 JPEGs of 500 x
+/// 375 per second on 14 threads, docs/results/nvjpeg-threads-probe-h200.md).
+///
+/// nvJPEG's states, buffers and bitstream handles are not thread safe (its documentation, "Thread Safety"),
+/// so each worker owns two slots of its own and alternates them: one image's host phase overlaps the
+/// previous image's device phase. Few streams, not one per worker: beyond the device's hardware queues (8
+/// by default) streams share queues and wait for each other's work, which the probe saw as decodes held up
+/// by unrelated work on 12 or more streams.
+/// </summary>
+internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
+{
+    private const int Streams = 2;
+    private readonly CudaDevice _device;
+    private readonly NvJpegLibraryHandle _library;
+    private readonly NvJpegDecoder _decoder;
+    private readonly Slot?[] _slots;
+    private readonly CudaStream[] _streams = new CudaStream[Streams];
+    private readonly CudaEvent[] _streamDone = new CudaEvent[Streams];
+    private readonly List<IDisposable> _owned = [];
+
+    /// <summary>Made on <paramref name="library"/> (a handle of any backend); <paramref name="threads"/> workers at most, each on a thread of the pool with two slots of its own.</summary>
+    public NvJpegDecoupledDecoder(CudaDevice device, NvJpegLibraryHandle library, int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        _device = device;
+        _library = library;
+        _slots = new Slot?[threads * 2];
+        try
+        {
+            _decoder = Own(NvJpegDecoder.Create(library, NvJpegBackend.Default));
+            for (int s = 0; s < Streams; s++)
+            {
+                _streams[s] = Own(device.CreateStream());
+                _streamDone[s] = Own(device.CreateEvent());
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Workers at most.</summary>
+    public int Threads => _slots.Length / 2;
+
+    /// <summary>
+    /// Decodes <paramref name="images"/>[<paramref name="which"/>[j]] into <paramref name="destinations"/>[j]
+    /// (RGBI, device memory) for every j, and makes <paramref name="stream"/> wait for all of it: work enqueued
+    /// on <paramref name="stream"/> after this call sees the pixels. Returns each image's status, and for a
+    /// failure the nvJPEG call that failed. The destinations must be free to write now (nothing queued still
+    /// reads them); the images' bytes must stay untouched until <paramref name="stream"/> passes this point.
+    /// </summary>
+    public (NvJpegStatus Status, string Phase)[] Decode(IReadOnlyList<EncodedImage> images, IReadOnlyList<int> which, IReadOnlyList<NvJpegImage> destinations,
+        IntPtr stream)
+    {
+        var results = new (NvJpegStatus, string)[which.Count];
+        if (which.Count == 0)
+            return results;
+        int next = -1;
+        int workers = Math.Min(Threads, which.Count);
+        try
+        {
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+            {
+                _device.MakeCurrent();
+                var workStream = _streams[worker % Streams].Pointer;
+                for (int j = Interlocked.Increment(ref next), used = 0; j < which.Count; j = Interlocked.Increment(ref next), used++)
+                {
+                    var slot = _slots[worker * 2 + (used & 1)] ??= new Slot(_library, _decoder, _device);
+                    results[j] = slot.Decode(_library.Pointer, _decoder.Pointer, images[which[j]], destinations[j], workStream);
+                }
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+        finally
+        {
+            // Even after a failure: whatever was enqueued is then ordered before the caller's later work.
+            for (int s = 0; s < Streams; s++)
+            {
+                _streamDone[s].Record(_streams[s]);
+                CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(stream, _streamDone[s].Pointer, 0), "cuStreamWaitEvent");
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Waits until no work this decoder enqueued is running (before freeing what it reads or writes).</summary>
+    public void WaitIdle()
+    {
+        foreach (var done in _streamDone)
+            done?.Synchronize();
+    }
+
+    private T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            WaitIdle();
+        }
+        catch (CudaException)
+        {
+            // A failed stream reports its error here too; freeing is still right.
+        }
+        foreach (var slot in _slots)
+            slot?.Dispose();
+        Array.Clear(_slots);
+        for (int i = _owned.Count - 1; i >= 0; i--)
+            _owned[i].Dispose();
+        _owned.Clear();
+    }
+
+    /// <summary>
+    /// One image at a time through the three phases: a state with its own pinned and device buffers, a
+    /// bitstream handle, decode parameters, and an event marking the end of its last device phase, before
+    /// which none of them is touched again.
+    /// </summary>
+    private sealed class Slot : IDisposable
+    {
+        private readonly NvJpegState _state;
+        private readonly NvJpegStream _bitstream;
+        private readonly NvJpegDecodeParams _parameters;
+        private readonly CudaEvent _done;
+        private readonly List<IDisposable> _owned = [];
+
+        public Slot(NvJpegLibraryHandle library, NvJpegDecoder decoder, CudaDevice device)
+        {
+            try
+            {
+                _state = Own(NvJpegState.Create(library, decoder));
+                _state.Attach(Own(NvJpegPinnedBuffer.Create(library)));
+                _state.Attach(Own(NvJpegDeviceBuffer.Create(library)));
+                _bitstream = Own(NvJpegStream.Create(library));
+                _parameters = Own(NvJpegDecodeParams.Create(library, NvJpegOutputFormat.Rgbi));
+                _done = Own(device.CreateEvent());
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public (NvJpegStatus, string) Decode(IntPtr library, IntPtr decoder, EncodedImage image, NvJpegImage destination, IntPtr stream)
+        {
+            _done.Synchronize();
+            // save_stream = 0: nvJPEG reads the caller's bytes, which stay put until the stream has passed the batch.
+            var status = NvJpegApi.nvjpegJpegStreamParse(library, (byte*)image.Data, (nuint)image.Length, 0, 0, _bitstream.Pointer);
+            if (status != NvJpegStatus.Success)
+                return (status, "nvjpegJpegStreamParse");
+            status = NvJpegApi.nvjpegDecodeJpegHost(library, decoder, _state.Pointer, _parameters.Pointer, _bitstream.Pointer);
+            if (status != NvJpegStatus.Success)
+                return (status, "nvjpegDecodeJpegHost");
+            try
+            {
+                status = NvJpegApi.nvjpegDecodeJpegTransferToDevice(library, decoder, _state.Pointer, _bitstream.Pointer, stream);
+                if (status != NvJpegStatus.Success)
+                    return (status, "nvjpegDecodeJpegTransferToDevice");
+                status = NvJpegApi.nvjpegDecodeJpegDevice(library, decoder, _state.Pointer, &destination, stream);
+                return (status, "nvjpegDecodeJpegDevice");
+            }
+            finally
+            {
+                CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(_done.Pointer, stream), "cuEventRecord");
+            }
+        }
+
+        private T Own<T>(T disposable) where T : IDisposable
+        {
+            _owned.Add(disposable);
+            return disposable;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                _done?.Synchronize();
+            }
+            catch (CudaException)
+            {
+                // Freeing is still right.
+            }
+            for (int i = _owned.Count - 1; i >= 0; i--)
+                _owned[i].Dispose();
+            _owned.Clear();
+        }
+    }
+}
