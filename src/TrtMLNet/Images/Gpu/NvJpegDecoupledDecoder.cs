@@ -28,7 +28,10 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     private readonly CudaEvent[] _streamDone = new CudaEvent[Streams];
     private readonly List<IDisposable> _owned = [];
 
-    /// <summary>Made on <paramref name="library"/> (a handle of any backend); <paramref name="threads"/> workers at most, each on a thread of the pool with two slots of its own.</summary>
+    /// <summary>
+    /// Made on <paramref name="library"/> (a handle of any backend); <paramref name="threads"/> workers at most,
+    /// each on a thread of the pool with two slots of its own.
+    /// </summary>
     public NvJpegDecoupledDecoder(CudaDevice device, NvJpegLibraryHandle library, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
