@@ -85,25 +85,25 @@ internal sealed class Lane : IDisposable
 
         // On the CPU the staging is the IO memory: there is nothing to upload.
         var uploads = _pool.Device.SharesHostMemory ? [] : job.Uploads;
-        bool anyUpload = false, needsTurn = false;
+        bool anyUpload = false;
+        var turnFrom = DeviceTurnFrom.None;
         foreach (var upload in uploads)
         {
             if (upload is null)
                 continue;
             upload.Prepare(Index);
             anyUpload = true;
-            needsTurn |= upload.WaitsForTheDevice(Index);
+            turnFrom = (DeviceTurnFrom)Math.Max((int)turnFrom, (int)upload.TurnFrom(Index));
         }
-        var prepared = job.CollectTimings ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-        // Held until the batch is complete, past the end of this method's last statement.
-        using var turn = needsTurn ? _pool.DeviceTurn.Take() : default(DeviceTurn.Held?);
         if (job.CollectTimings)
         {
             job.Timings.QueuedMs = System.Diagnostics.Stopwatch.GetElapsedTime(job.SubmittedAt, started).TotalMilliseconds;
             // Zero where there was nothing to do, so that reports leave those stages out.
-            job.Timings.PrepareMs = anyUpload ? System.Diagnostics.Stopwatch.GetElapsedTime(started, prepared).TotalMilliseconds : 0;
-            job.Timings.TurnWaitMs = needsTurn ? System.Diagnostics.Stopwatch.GetElapsedTime(prepared).TotalMilliseconds : 0;
+            job.Timings.PrepareMs = anyUpload ? System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds : 0;
+            job.Timings.TurnWaitMs = 0;
         }
+        // Held until the batch is complete, past the end of this method's last statement.
+        using var turnForUpload = turnFrom == DeviceTurnFrom.Upload ? TakeTurn(job) : default(DeviceTurn.Held?);
 
         var timer = job.CollectTimings ? _timer ??= Stream.CreateTimer(TimerMarks) : null;
         timer?.Mark(0);
@@ -118,6 +118,8 @@ internal sealed class Lane : IDisposable
                 Stream.CopyToDevice(inputs[i].Data, host, inputs[i].Bytes);
         }
         var outputs = job.Outputs.Select(o => o.At(io)).ToArray();
+        // Before the mark, so that the compute's time leaves out the wait (the upload's time then includes it).
+        using var turnForCompute = turnFrom == DeviceTurnFrom.Compute ? TakeTurn(job) : default(DeviceTurn.Held?);
         timer?.Mark(1);
 
         var context = model.Contexts.Rent(job.Profiles);
@@ -155,6 +157,15 @@ internal sealed class Lane : IDisposable
             job.Timings.ComputeMs = timer.Elapsed(1, 2);
             job.Timings.DeviceToHostMs = timer.Elapsed(2, 3);
         }
+    }
+
+    private DeviceTurn.Held TakeTurn(BatchJob job)
+    {
+        var asked = job.CollectTimings ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var held = _pool.DeviceTurn.Take();
+        if (job.CollectTimings)
+            job.Timings.TurnWaitMs = System.Diagnostics.Stopwatch.GetElapsedTime(asked).TotalMilliseconds;
+        return held;
     }
 
     /// <summary>The device memory laid out as the job's batch: the staging itself on the CPU, the IO buffers on a GPU.</summary>

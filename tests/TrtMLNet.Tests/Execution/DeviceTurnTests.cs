@@ -7,9 +7,12 @@ using TrtMLNet.Tests.TensorRt;
 namespace TrtMLNet.Tests.Execution;
 
 /// <summary>
-/// Lanes whose batches' uploads wait for the whole device (nvJPEG's hardware decoder) take turns: two such
-/// uploads never run at once, while the lanes' host work (<see cref="IDeviceUpload.Prepare"/>) goes on beside
-/// them. Run on the fake asynchronous GPU with two lanes fed by two submitters at once.
+/// Lanes take turns on the device as their batches' uploads say (<see cref="DeviceTurnFrom"/>). From the
+/// upload (nvJPEG's hardware decoder, which waits for the whole device): two such uploads never run at once,
+/// while the lanes' host work (<see cref="IDeviceUpload.Prepare"/>) goes on beside them. From the compute
+/// (the hybrid decoder): uploads overlap, but two engines never execute at once. Run on the fake
+/// asynchronous GPU with two lanes fed by two submitters at once; each case has a control that shows what
+/// it checks can fail.
 /// </summary>
 public class DeviceTurnTests
 {
@@ -17,35 +20,51 @@ public class DeviceTurnTests
     private const int Rows = 4;
     private const int JobsPerSubmitter = 8;
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void UploadsThatWaitForTheDeviceNeverRunAtOnceAndHostWorkGoesOnBesideThem(bool waitsForTheDevice)
+    [Fact]
+    public void UploadsThatTakeTheTurnNeverRunAtOnceAndHostWorkGoesOnBesideThem()
     {
         FakeShim.Require();
-        var recorder = new RecordingUpload(waitsForTheDevice);
+        var recorder = new RecordingUpload(DeviceTurnFrom.Upload);
         Run(recorder);
 
         Assert.Equal(2 * JobsPerSubmitter, recorder.Uploads);
-        if (waitsForTheDevice)
-        {
-            Assert.Equal(0, recorder.OverlappingUploads);
-            Assert.True(recorder.PreparesDuringAnUpload > 0, "No lane prepared its batch while another held the device's turn: host work was serialized too.");
-        }
-        else
-        {
-            // The control: without the turn the two lanes' uploads do overlap, so the check above can fail.
-            Assert.True(recorder.OverlappingUploads > 0, "Two lanes never uploaded at once even without the turn: the test does not exercise concurrency.");
-        }
+        Assert.Equal(0, recorder.OverlappingUploads);
+        Assert.True(recorder.PreparesDuringAnUpload > 0, "No lane prepared its batch while another held the device's turn: host work was serialized too.");
     }
 
-    private static void Run(RecordingUpload upload)
+    [Fact]
+    public void WithTheTurnFromTheComputeUploadsOverlapButEnginesNeverExecuteAtOnce()
+    {
+        FakeShim.Require();
+        var recorder = new RecordingUpload(DeviceTurnFrom.Compute);
+        var engine = Run(recorder);
+
+        Assert.Equal(2 * JobsPerSubmitter, engine.Executions);
+        Assert.Equal(0, engine.OverlappingExecutions);
+        Assert.True(recorder.OverlappingUploads > 0, "Two lanes never uploaded at once: the turn held the uploads too.");
+    }
+
+    [Fact]
+    public void WithoutATurnUploadsAndEnginesOverlap()
+    {
+        FakeShim.Require();
+        var recorder = new RecordingUpload(DeviceTurnFrom.None);
+        var engine = Run(recorder);
+
+        // The controls: without the turn both do overlap, so the checks above can fail.
+        Assert.True(recorder.OverlappingUploads > 0, "Two lanes never uploaded at once even without the turn: the test does not exercise concurrency.");
+        Assert.True(engine.OverlappingExecutions > 0, "Two engines never executed at once even without the turn: the test does not exercise concurrency.");
+    }
+
+    private static MarkingEngine Run(RecordingUpload upload)
     {
         var device = FakeGpu.Instance;
         var x = new BatchTensor("x", TensorElementType.Float32, [Rows, Width], 0, Rows * Width * sizeof(float));
         var y = new BatchTensor("y", TensorElementType.Float32, [Rows, Width], x.Bytes, Rows * Width * sizeof(float));
         var pool = ExecutionPool.Acquire(device);
-        var runtime = new ModelRuntime(new MarkingEngine(Width, device: device), pool,
+        // Executions long enough to overlap when nothing keeps them apart.
+        var engine = new MarkingEngine(Width, device: device) { MaxWork = TimeSpan.FromMilliseconds(20) };
+        var runtime = new ModelRuntime(engine, pool,
             new RuntimeSettings("turns", Lanes: 2, ContextsPerProfile: 2, ShareScratch: true, ScratchSlabs: 2, IoBytesPerLane: x.Bytes + y.Bytes));
         try
         {
@@ -64,10 +83,11 @@ public class DeviceTurnTests
         {
             runtime.Close();
         }
+        return engine;
     }
 
     /// <summary>Counts uploads running at once, and prepares made while an upload runs; each upload takes 15 ms.</summary>
-    private sealed class RecordingUpload(bool waitsForTheDevice) : IDeviceUpload
+    private sealed class RecordingUpload(DeviceTurnFrom turnFrom) : IDeviceUpload
     {
         private int _inside;
         private int _uploads, _overlapping, _preparesDuring;
@@ -83,7 +103,7 @@ public class DeviceTurnTests
                 Interlocked.Increment(ref _preparesDuring);
         }
 
-        public bool WaitsForTheDevice(int lane) => waitsForTheDevice;
+        public DeviceTurnFrom TurnFrom(int lane) => turnFrom;
 
         public void Upload(DeviceStream stream, IntPtr destination, IntPtr staging, int lane)
         {

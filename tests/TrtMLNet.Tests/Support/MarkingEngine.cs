@@ -20,6 +20,8 @@ internal sealed class MarkingEngine : IInferenceEngine
     private long _executions;
     private long _scratchViolations;
     private long _contextViolations;
+    private long _running;
+    private long _overlappingExecutions;
     private long _rows;
 
     /// <param name="width">Values per row of x and y.</param>
@@ -45,6 +47,9 @@ internal sealed class MarkingEngine : IInferenceEngine
     public long ScratchViolations => Interlocked.Read(ref _scratchViolations);
 
     public long ContextViolations => Interlocked.Read(ref _contextViolations);
+
+    /// <summary>Executions that began while another was running.</summary>
+    public long OverlappingExecutions => Interlocked.Read(ref _overlappingExecutions);
 
     public long Rows => Interlocked.Read(ref _rows);
 
@@ -109,6 +114,8 @@ internal sealed class MarkingEngine : IInferenceEngine
         {
             if (Interlocked.Exchange(ref _busy, 1) != 0)
                 Interlocked.Increment(ref engine._contextViolations);
+            if (Interlocked.Increment(ref engine._running) > 1)
+                Interlocked.Increment(ref engine._overlappingExecutions);
             try
             {
                 lock (engine.RequestedOutputs)
@@ -149,6 +156,7 @@ internal sealed class MarkingEngine : IInferenceEngine
             }
             finally
             {
+                Interlocked.Decrement(ref engine._running);
                 Volatile.Write(ref _busy, 0);
             }
         }

@@ -103,7 +103,7 @@ internal sealed class GpuImageUpload(LaneImageDecoders decoders, ImageBatchDecod
 
     public void Prepare(int lane) => _prepared = decoders.For(lane).Prepare(Images, cpu.Layout, policy);
 
-    public bool WaitsForTheDevice(int lane) => decoders.For(lane).UsesHardwareDecoder;
+    public DeviceTurnFrom TurnFrom(int lane) => decoders.For(lane).UsesHardwareDecoder ? DeviceTurnFrom.Upload : DeviceTurnFrom.Compute;
 
     public void Upload(DeviceStream stream, IntPtr destination, IntPtr staging, int lane)
     {
