@@ -96,18 +96,20 @@ public static class ConsoleReports
             });
     }
 
-    /// <param name="cpuSeconds">The process's CPU time while the rows were scored and written: with <paramref name="seconds"/>, how many cores were busy.</param>
+    /// <param name="times">How long the rows took to score and write, and the CPU time meanwhile.</param>
     /// <param name="stages">The mean milliseconds of each stage of a batch (<see cref="BatchStageTimes"/>); null when none was timed.</param>
-    public static void Summary(Output.CommittedParts final, long resumedAfter, double seconds, double cpuSeconds, string? stages, TensorRtTransformer transformer, int lanes,
+    public static void Summary(Output.CommittedParts final, long resumedAfter, ScoringTimes times, string? stages, TensorRtTransformer transformer, int lanes,
         Output.OutputTarget target, Output.DatasetManifest? dataset)
     {
+        var (seconds, cpuSeconds) = (times.Seconds, times.CpuSeconds);
         var table = new Table().Title("[bold]Summary[/]").AddColumn("").AddColumn("");
         table.HideHeaders();
         var scoredNow = final.Rows - resumedAfter;
         table.AddRow("Rows", final.Rows.ToString("N0", CultureInfo.InvariantCulture) + (resumedAfter > 0 ? $" ({resumedAfter:N0} from the stopped run, {scoredNow:N0} now)" : ""));
         table.AddRow("Rejected rows", final.Rejected == 0 ? "0" : $"[yellow]{final.Rejected:N0}[/] (in {Markup.Escape(target.RejectsPath)})");
         table.AddRow("Missing float cells", final.MissingCells == 0 ? "0" : $"[yellow]{final.MissingCells:N0}[/] (empty, null or NaN; fed as NaN)");
-        table.AddRow("Seconds", seconds.ToString("0.00", CultureInfo.InvariantCulture));
+        table.AddRow("Seconds", seconds.ToString("0.00", CultureInfo.InvariantCulture) +
+            (times.FirstRowSeconds is { } first ? $" ({first.ToString("0.00", CultureInfo.InvariantCulture)} to the first scored row)" : ""));
         table.AddRow("Rows/s", seconds > 0 ? (scoredNow / seconds).ToString("N1", CultureInfo.InvariantCulture) : "-");
         var cores = seconds > 0 ? cpuSeconds / seconds : 0;
         table.AddRow("CPU cores busy", $"{cores.ToString("0.0", CultureInfo.InvariantCulture)} of {Environment.ProcessorCount}");
@@ -124,7 +126,7 @@ public static class ConsoleReports
         // One plain line as well, for logs and scripts that grep.
         var datasetState = dataset is null ? "" : $" dataset_parts={dataset.Parts.Count}/{dataset.Shards} dataset_complete={(dataset.Complete ? "true" : "false")}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} rows_per_s={(seconds > 0 ? scoredNow / seconds : 0):0.0} cores_busy={cores:0.0} output={target.FinalPath}"));
+            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} rows_per_s={(seconds > 0 ? scoredNow / seconds : 0):0.0} first_row_s={times.FirstRowSeconds ?? 0:0.00} cores_busy={cores:0.0} output={target.FinalPath}"));
         if (stages is not null)
             Console.WriteLine($"batch_ms: {stages}");
     }
@@ -207,3 +209,9 @@ public static class ConsoleReports
         return unit == 0 ? $"{value} B" : string.Create(CultureInfo.InvariantCulture, $"{scaled:0.##} {units[unit]}");
     }
 }
+
+/// <summary>
+/// How long the rows of a run took to score and write (<see cref="Seconds"/>), of which <see cref="FirstRowSeconds"/>
+/// went by before the first row came back scored (null when none did), and the process's CPU time meanwhile.
+/// </summary>
+public readonly record struct ScoringTimes(double Seconds, double CpuSeconds, double? FirstRowSeconds);

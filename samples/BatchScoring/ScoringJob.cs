@@ -105,7 +105,8 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         var dataset = Session.Complete(Writer.Manifest);
 
-        ConsoleReports.Summary(final, committed.Rows, clock.Elapsed.TotalSeconds, cpuSeconds, stages.Describe(), transformer, options.Concurrency, Session.Target, dataset);
+        var times = new ScoringTimes(clock.Elapsed.TotalSeconds, cpuSeconds, Writer.FirstRowAfter?.TotalSeconds);
+        ConsoleReports.Summary(final, committed.Rows, times, stages.Describe(), transformer, options.Concurrency, Session.Target, dataset);
         if (options.MemoryReport)
             ConsoleReports.Memory(transformer.GetMemoryReport());
         if (options.CheckParity is { } parityRows)

@@ -21,6 +21,9 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
     /// <summary>The manifest as last saved: what the committed parts hold.</summary>
     public ResumeManifest Manifest { get; private set; } = manifest;
 
+    /// <summary>How long after <see cref="WriteAsync"/> began the first row came back scored; null until one has.</summary>
+    public TimeSpan? FirstRowAfter { get; private set; }
+
     public string TempPath => Path.Combine(target.Folder, Manifest.TempFile);
 
     public string RejectsTempPath => Path.Combine(target.Folder, Manifest.RejectsTempFile);
@@ -49,10 +52,12 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
 
         long rows = committed.Rows, missing = committed.MissingCells, inPart = 0;
         long? lastRow = committed.LastRow, resumeAt = committed.ResumeAt;
-        var lastReport = Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        var lastReport = started;
         // The first MoveNext scores the first batch; later ones mostly serve rows from a batch already scored.
         while (cursor.MoveNext())
         {
+            FirstRowAfter ??= Stopwatch.GetElapsedTime(started);
             cancel.ThrowIfCancellationRequested();
             if (skippedImages?.Find(cursor.Position) is { } bad)
             {
