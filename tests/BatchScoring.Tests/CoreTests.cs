@@ -191,6 +191,36 @@ public sealed class CoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ParquetRowGroupsWrittenBesideTheNextOnesKeepEveryRowInOrder()
+    {
+        // Three full row groups (each written on a task of its own while the next is gathered), a commit with a
+        // group still being written, then a part of a row group: every row, in order, with its values.
+        var size = ParquetOutputWriter.RowGroupSize;
+        var total = 3 * size + 5;
+        var mlContext = new MLContext(seed: 0);
+        var data = mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, total).Select(i => new Row { Id = $"r{i}", Scores = [i, -i] }));
+        var path = _folder["groups.parquet"];
+        using (var cursor = data.GetRowCursor(data.Schema))
+        {
+            var readers = data.Schema.Select(c => ColumnReader.Create(cursor, c)).ToList();
+            await using var writer = await OutputWriter.OpenAsync(OutputFormat.Parquet, path, readers, null);
+            for (var i = 0; cursor.MoveNext(); i++)
+            {
+                readers.ForEach(r => r.Fetch());
+                await writer.WriteRowAsync();
+                if (i == 2 * size - 1)
+                    await writer.CommitAsync();
+            }
+            await writer.CommitAsync();
+        }
+
+        var rows = OutputFiles.ReadParquet(path);
+        Assert.Equal(Enumerable.Range(0, total).Select(i => $"r{i}"), rows.Select(r => r[0]));
+        Assert.Equal(Enumerable.Range(0, total).Select(i => $"{i} {-i}"), rows.Select(r => r[1]));
+        Assert.Equal(4, OutputFiles.ParquetRowGroups(path));
+    }
+
+    [Fact]
     public void AShardKilledAfterItsRenameIsRecordedInTheDatasetOnResume()
     {
         // What a kill between putting the part in place and recording it leaves: the part, and the run's manifest.

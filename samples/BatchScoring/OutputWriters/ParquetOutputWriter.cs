@@ -10,6 +10,9 @@ namespace BatchScoring.OutputWriters;
 /// disk: the file is whole at every commit. The next part opens it in Parquet.Net's append mode, which
 /// writes its row groups over that footer and a new footer after them; so the committed footer's bytes
 /// are kept, for a resumed run to cut the file back to the committed row groups and close it again.
+/// A full row group is written on a task of its own while the next one is gathered (a flush of 4,096 rows
+/// of 1,000 floats took 20 ms, 128 ms the first time, and held up the cursor feeding the GPU); at most one
+/// is written at a time, and a commit waits for it, so a commit still covers every row written before it.
 /// </summary>
 public sealed class ParquetOutputWriter : OutputWriter
 {
@@ -20,6 +23,7 @@ public sealed class ParquetOutputWriter : OutputWriter
     private readonly IReadOnlyList<ParquetColumn> _columns;
     private ParquetWriter? _writer;
     private int _rows;
+    private Task _writing = Task.CompletedTask;
 
     private ParquetOutputWriter(FileStream stream, IReadOnlyList<ParquetColumn> columns)
     {
@@ -52,14 +56,19 @@ public sealed class ParquetOutputWriter : OutputWriter
     {
         foreach (var column in _columns)
             column.Append();
-        if (++_rows == RowGroupSize)
-            await FlushRowGroupAsync();
+        if (++_rows < RowGroupSize)
+            return;
+        // The previous group's arrays are the next group's: its write must be done before they are reused.
+        await _writing;
+        var group = TakeRowGroup();
+        _writing = Task.Run(() => WriteRowGroupAsync(group));
     }
 
     public override async ValueTask<CommitPoint> CommitAsync()
     {
+        await _writing;
         if (_rows > 0)
-            await FlushRowGroupAsync();
+            await WriteRowGroupAsync(TakeRowGroup());
         if (_writer is not null)
         {
             await _writer.DisposeAsync();
@@ -69,17 +78,21 @@ public sealed class ParquetOutputWriter : OutputWriter
         return new CommitPoint(_stream.Length, Convert.ToBase64String(Footer()));
     }
 
-    private async Task FlushRowGroupAsync()
+    /// <summary>Hands the gathered rows over as one row group's column writes; the columns gather the next group into their spare arrays.</summary>
+    private List<Func<ParquetRowGroupWriter, Task>> TakeRowGroup()
+    {
+        _rows = 0;
+        return [.. _columns.Select(c => c.Take())];
+    }
+
+    private async Task WriteRowGroupAsync(List<Func<ParquetRowGroupWriter, Task>> columns)
     {
         _stream.Position = _stream.Length;
         _writer ??= await ParquetWriter.CreateAsync(_schema, _stream, append: true);
-        using (var group = _writer.CreateRowGroup())
-        {
-            foreach (var column in _columns)
-                await column.WriteAsync(group);
-            group.CompleteValidate();
-        }
-        _rows = 0;
+        using var group = _writer.CreateRowGroup();
+        foreach (var write in columns)
+            await write(group);
+        group.CompleteValidate();
     }
 
     /// <summary>The file's footer: its metadata, the metadata's length (4 bytes, little-endian) and "PAR1".</summary>
@@ -98,6 +111,14 @@ public sealed class ParquetOutputWriter : OutputWriter
 
     public override async ValueTask DisposeAsync()
     {
+        try
+        {
+            await _writing;
+        }
+        catch (Exception)
+        {
+            // A failed write already failed the run at its next row or commit; the stream must still close.
+        }
         if (_writer is not null)
             await _writer.DisposeAsync();
         await _stream.DisposeAsync();
@@ -110,7 +131,11 @@ public sealed class ParquetOutputWriter : OutputWriter
 
         public abstract void Append();
 
-        public abstract Task WriteAsync(ParquetRowGroupWriter group);
+        /// <summary>
+        /// The gathered values, as a write into a row group; gathering goes on in spare arrays, which must not
+        /// be handed over again before that write is done.
+        /// </summary>
+        public abstract Func<ParquetRowGroupWriter, Task> Take();
 
         public static ParquetColumn For(ColumnReader reader) => reader switch
         {
@@ -130,8 +155,8 @@ public sealed class ParquetOutputWriter : OutputWriter
         private readonly ColumnReader<T> _reader;
         private readonly DataField<T> _values;
         private readonly bool _list;
-        private T[] _buffer = new T[RowGroupSize];
-        private int[] _repetition = [];
+        private T[] _buffer = new T[RowGroupSize], _spareBuffer = new T[RowGroupSize];
+        private int[] _repetition = [], _spareRepetition = [];
         private int[] _definition = [];
         private int _count;
 
@@ -165,37 +190,46 @@ public sealed class ParquetOutputWriter : OutputWriter
             _count += values.Length;
         }
 
-        public override async Task WriteAsync(ParquetRowGroupWriter group)
+        public override Func<ParquetRowGroupWriter, Task> Take()
         {
-            if (_list)
-            {
-                // The list itself may be null in the schema, so its levels are needed even though every value is present.
-                if (_definition.Length < _count)
-                    _definition = new int[_buffer.Length];
-                _definition.AsSpan(0, _count).Fill(_values.MaxDefinitionLevel);
-                await group.WriteAllPartsAsync<T>(_values, _buffer.AsMemory(0, _count), _definition.AsMemory(0, _count), _repetition.AsMemory(0, _count), CancellationToken.None);
-            }
-            else
-            {
-                await group.WriteAsync<T>(_values, _buffer.AsMemory(0, _count));
-            }
+            var (values, repetition, count) = (_buffer, _repetition, _count);
+            (_buffer, _spareBuffer) = (_spareBuffer, _buffer);
+            (_repetition, _spareRepetition) = (_spareRepetition, _repetition);
             _count = 0;
+            return group => Write(group, values, repetition, count);
+        }
+
+        private async Task Write(ParquetRowGroupWriter group, T[] values, int[] repetition, int count)
+        {
+            if (!_list)
+            {
+                await group.WriteAsync<T>(_values, values.AsMemory(0, count));
+                return;
+            }
+            // The list itself may be null in the schema, so its levels are needed even though every value is
+            // present. One array serves every write: they run one at a time.
+            if (_definition.Length < count)
+                _definition = new int[values.Length];
+            _definition.AsSpan(0, count).Fill(_values.MaxDefinitionLevel);
+            await group.WriteAllPartsAsync<T>(_values, values.AsMemory(0, count), _definition.AsMemory(0, count), repetition.AsMemory(0, count), CancellationToken.None);
         }
     }
 
     private sealed class TextColumn(TextColumnReader reader) : ParquetColumn
     {
         private readonly DataField<string> _field = new(reader.Name);
-        private readonly List<string> _values = new(RowGroupSize);
+        private List<string> _values = new(RowGroupSize), _spare = new(RowGroupSize);
 
         public override Field Field => _field;
 
         public override void Append() => _values.Add(reader.Value);
 
-        public override async Task WriteAsync(ParquetRowGroupWriter group)
+        public override Func<ParquetRowGroupWriter, Task> Take()
         {
-            await group.WriteAsync(_field, _values);
+            var values = _values;
+            (_values, _spare) = (_spare, values);
             _values.Clear();
+            return group => group.WriteAsync(_field, values);
         }
     }
 }
