@@ -20,7 +20,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private readonly GrowableBuffer _decoded, _intermediate, _planOnDevice, _planOnHost;
     private readonly CudaEvent _lastUse, _planUploaded;
     private readonly TapsCache _taps = new();
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private readonly List<DecodedOnDevice> _lastDecoded = [];
     private int _busy;
     private bool _disposed;
@@ -35,14 +35,14 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.HostThreads, 1);
         try
         {
-            _session = Own(new NvJpegSession(device, _options.UseHardwareDecoder, _options.InterpolatedChromaUpsampling, _options.HostThreads));
-            _kernels = Own(new GpuResizeKernels(device));
-            _decoded = Own(new GrowableBuffer(device, "nvJPEG's decoded images", pinned: false));
-            _intermediate = Own(new GrowableBuffer(device, "the resize kernel's intermediate rows", pinned: false));
-            _planOnDevice = Own(new GrowableBuffer(device, "the resize kernel's tap tables", pinned: false));
-            _planOnHost = Own(new GrowableBuffer(device, "the resize kernel's tap tables (staging)", pinned: true));
-            _lastUse = Own(device.CreateEvent());
-            _planUploaded = Own(device.CreateEvent());
+            _session = _owned.Add(new NvJpegSession(device, _options.UseHardwareDecoder, _options.InterpolatedChromaUpsampling, _options.HostThreads));
+            _kernels = _owned.Add(new GpuResizeKernels(device));
+            _decoded = _owned.Add(new GrowableBuffer(device, "nvJPEG's decoded images", pinned: false));
+            _intermediate = _owned.Add(new GrowableBuffer(device, "the resize kernel's intermediate rows", pinned: false));
+            _planOnDevice = _owned.Add(new GrowableBuffer(device, "the resize kernel's tap tables", pinned: false));
+            _planOnHost = _owned.Add(new GrowableBuffer(device, "the resize kernel's tap tables (staging)", pinned: true));
+            _lastUse = _owned.Add(device.CreateEvent());
+            _planUploaded = _owned.Add(device.CreateEvent());
         }
         catch
         {
@@ -286,11 +286,6 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         _session?.WaitIdle();
     }
 
-    private T Own<T>(T disposable) where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
-    }
 
     public void Dispose()
     {
@@ -305,8 +300,6 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         {
             // A failed stream reports its error here too; freeing is still right.
         }
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
     }
 }

@@ -26,7 +26,7 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     private readonly Slot?[] _slots;
     private readonly CudaStream[] _streams = new CudaStream[Streams];
     private readonly CudaEvent[] _streamDone = new CudaEvent[Streams];
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
 
     /// <summary>
     /// Made on <paramref name="library"/> (a handle of any backend); <paramref name="threads"/> workers at most,
@@ -40,11 +40,11 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         _slots = new Slot?[threads * 2];
         try
         {
-            _decoder = Own(NvJpegDecoder.Create(library, NvJpegBackend.Default));
+            _decoder = _owned.Add(NvJpegDecoder.Create(library, NvJpegBackend.Default));
             for (int s = 0; s < Streams; s++)
             {
-                _streams[s] = Own(device.CreateStream());
-                _streamDone[s] = Own(device.CreateEvent());
+                _streams[s] = _owned.Add(device.CreateStream());
+                _streamDone[s] = _owned.Add(device.CreateEvent());
             }
         }
         catch
@@ -108,11 +108,6 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             done?.Synchronize();
     }
 
-    private T Own<T>(T disposable) where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
-    }
 
     public void Dispose()
     {
@@ -127,9 +122,7 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         foreach (var slot in _slots)
             slot?.Dispose();
         Array.Clear(_slots);
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
     }
 
     /// <summary>
@@ -143,18 +136,18 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         private readonly NvJpegStream _bitstream;
         private readonly NvJpegDecodeParams _parameters;
         private readonly CudaEvent _done;
-        private readonly List<IDisposable> _owned = [];
+        private readonly OwnedResources _owned = new();
 
         public Slot(NvJpegLibraryHandle library, NvJpegDecoder decoder, CudaDevice device)
         {
             try
             {
-                _state = Own(NvJpegState.Create(library, decoder));
-                _state.Attach(Own(NvJpegPinnedBuffer.Create(library)));
-                _state.Attach(Own(NvJpegDeviceBuffer.Create(library)));
-                _bitstream = Own(NvJpegStream.Create(library));
-                _parameters = Own(NvJpegDecodeParams.Create(library, NvJpegOutputFormat.Rgbi));
-                _done = Own(device.CreateEvent());
+                _state = _owned.Add(NvJpegState.Create(library, decoder));
+                _state.Attach(_owned.Add(NvJpegPinnedBuffer.Create(library)));
+                _state.Attach(_owned.Add(NvJpegDeviceBuffer.Create(library)));
+                _bitstream = _owned.Add(NvJpegStream.Create(library));
+                _parameters = _owned.Add(NvJpegDecodeParams.Create(library, NvJpegOutputFormat.Rgbi));
+                _done = _owned.Add(device.CreateEvent());
             }
             catch
             {
@@ -187,11 +180,6 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             }
         }
 
-        private T Own<T>(T disposable) where T : IDisposable
-        {
-            _owned.Add(disposable);
-            return disposable;
-        }
 
         public void Dispose()
         {
@@ -203,9 +191,7 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             {
                 // Freeing is still right.
             }
-            for (int i = _owned.Count - 1; i >= 0; i--)
-                _owned[i].Dispose();
-            _owned.Clear();
+            _owned.Dispose();
         }
     }
 }

@@ -25,7 +25,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
     private readonly NvJpegState _batchedState;
     private readonly NvJpegStream _headerStream;
     private readonly CudaEvent _batchedDone;
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private readonly NvJpegBatchArrays _arrays = new();
 
     /// <summary>
@@ -40,10 +40,10 @@ internal sealed unsafe class NvJpegSession : IDisposable
         {
             (_library, UsesHardwareDecoder, Flags, Setup) = CreateLibrary(device.Context, useHardware, interpolatedUpsampling);
             _owned.Add(_library);
-            _batchedState = Own(NvJpegState.Create(_library));
-            Decoupled = Own(new NvJpegDecoupledDecoder(device, _library, hostThreads));
-            _headerStream = Own(NvJpegStream.Create(_library));
-            _batchedDone = Own(device.CreateEvent());
+            _batchedState = _owned.Add(NvJpegState.Create(_library));
+            Decoupled = _owned.Add(new NvJpegDecoupledDecoder(device, _library, hostThreads));
+            _headerStream = _owned.Add(NvJpegStream.Create(_library));
+            _batchedDone = _owned.Add(device.CreateEvent());
             if (UsesHardwareDecoder && NvJpegApi.nvjpegGetHardwareDecoderInfo(_library.Pointer, out uint engines, out uint cores) == NvJpegStatus.Success)
             {
                 Setup += $", {engines} engine(s) x {cores} core(s)";
@@ -156,11 +156,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
         throw new NvJpegException(firstError!.Status, $"nvJPEG could not start on this GPU: {string.Join("; ", refused)}.");
     }
 
-    private T Own<T>(T disposable) where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
-    }
 
     public void Dispose()
     {
@@ -175,9 +170,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
         {
             // A failed stream reports its error here too; freeing is still right.
         }
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
         _arrays.Dispose();
     }
 }
