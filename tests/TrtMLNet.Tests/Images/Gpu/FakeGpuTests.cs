@@ -28,6 +28,8 @@ public class FakeGpuTests
             case "no-engine": MixedBatch(hardwareExpected: false); break;
             case "default-backend": MixedBatch(hardwareExpected: false, useHardware: false); break;
             case "fail-policy": FailPolicy(); break;
+            case "many-threads": ManyThreads(); break;
+            case "shared-state": return SharedStateIsCaught();
             default: return 64;
         }
         AssertNothingLeft();
@@ -46,6 +48,12 @@ public class FakeGpuTests
 
     [Fact]
     public void ABadImageFailsTheBatchNamingIt() => RunInChild("fail-policy");
+
+    [Fact]
+    public void TheHybridDecoderOnSixThreadsKeepsEachStateToOneThreadAndEveryRowRight() => RunInChild("many-threads");
+
+    [Fact]
+    public void TheFakeCatchesTwoThreadsOnOneState() => RunInChild("shared-state");
 
     private static void RunInChild(string scenario, bool noEngine = false)
     {
@@ -173,6 +181,62 @@ public class FakeGpuTests
         Assert.Equal(2, result.Decoded);
     }
 
+    /// <summary>
+    /// The hybrid decoder on six threads, three rounds of 40 JPEGs of different sizes: every row as the
+    /// reference says, and (checked by the fake on every call) no state, bitstream or parameter set used by two
+    /// threads at once.
+    /// </summary>
+    private static void ManyThreads()
+    {
+        var device = CudaDriver.GetDevice(0);
+        var images = Enumerable.Range(0, 40).Select(i => new TestImage(TestImages.Jpeg(TestImages.Draw(40 + 3 * i, 30 + 2 * i, i)), 40 + 3 * i, 30 + 2 * i, 3)).ToArray();
+        var layout = TestImages.Layout(new ImageInputOptions { Width = 24, Height = 20 }, "float", ImageLayout.Nchw);
+        using var decoder = new NvJpegBatchDecoder(device, new NvJpegDecoderOptions { UseHardwareDecoder = false, HostThreads = 6 });
+        for (int round = 0; round < 3; round++)
+        {
+            var (result, rows, _) = Decode(device, decoder, images, layout, BadImagePolicy.Fail);
+            Assert.Equal((0, images.Length), (result.HardwareDecoded, result.OtherDecoded));
+            for (int i = 0; i < images.Length; i++)
+            {
+                var expected = SimulatedBatch.Run(layout, [FakeGpuPattern(images[i].Width, images[i].Height, images[i].Components, images[i].Bytes.Length)])[0];
+                Assert.True(expected.AsSpan().SequenceEqual(rows[i]), $"Round {round}, row {i} differs from the reference.");
+            }
+        }
+    }
+
+    /// <summary>The control for <see cref="ManyThreads"/>: two threads on one decoupled state do break the fake's contract.</summary>
+    private static unsafe int SharedStateIsCaught()
+    {
+        var device = CudaDriver.GetDevice(0);
+        device.MakeCurrent();
+        var jpeg = TestImages.Jpeg(TestImages.Draw(40, 30, 1));
+        using (var library = Native.NvJpeg.NvJpegLibraryHandle.Create(Native.NvJpeg.NvJpegBackend.Default, 0, device.Context))
+        using (var decoder = Native.NvJpeg.NvJpegDecoder.Create(library, Native.NvJpeg.NvJpegBackend.Default))
+        using (var state = Native.NvJpeg.NvJpegState.Create(library, decoder))
+        using (var pinned = Native.NvJpeg.NvJpegPinnedBuffer.Create(library))
+        using (var parameters = Native.NvJpeg.NvJpegDecodeParams.Create(library, Native.NvJpeg.NvJpegOutputFormat.Rgbi))
+        {
+            state.Attach(pinned);
+            Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, _ =>
+            {
+                using var bitstream = Native.NvJpeg.NvJpegStream.Create(library);
+                fixed (byte* data = jpeg)
+                {
+                    for (int i = 0; i < 50; i++)
+                    {
+                        Native.NvJpeg.NvJpegApi.nvjpegJpegStreamParse(library.Pointer, data, (nuint)jpeg.Length, 0, 0, bitstream.Pointer);
+                        Native.NvJpeg.NvJpegApi.nvjpegDecodeJpegHost(library.Pointer, decoder.Pointer, state.Pointer, parameters.Pointer, bitstream.Pointer);
+                    }
+                }
+            });
+        }
+        var text = Report();
+        Assert.Matches(@"violations [1-9]", text);
+        Assert.Contains("the state is in use by another thread's call", text);
+        Console.WriteLine(Passed);
+        return 0;
+    }
+
     /// <summary>One batch through the decoder, rows 64 bytes apart beyond their size; returns the rows and the gaps' bytes.</summary>
     private static (GpuDecodeResult Result, byte[][] Rows, byte[] Gaps) Decode(CudaDevice device, NvJpegBatchDecoder decoder, IReadOnlyList<TestImage> images, ImageTensorLayout layout, BadImagePolicy policy)
     {
@@ -200,7 +264,8 @@ public class FakeGpuTests
         return (result, rows, gaps);
     }
 
-    private static void AssertNothingLeft()
+    /// <summary>The fake's own account: what is still allocated, the contracts broken, and how.</summary>
+    private static string Report()
     {
         var fake = NativeLibrary.Load("libcuda.so.1");
         unsafe
@@ -209,12 +274,17 @@ public class FakeGpuTests
             var buffer = new byte[8192];
             fixed (byte* b = buffer)
                 report(b, buffer.Length);
-            var text = System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0');
-            Assert.True(text.StartsWith("device_allocations 0\npinned_allocations 0\ncuda_objects 0\nnvjpeg_objects 0\nviolations 0\n", StringComparison.Ordinal),
-                $"The fake GPU has things left or contracts broken:\n{text}");
-            // Every thread that made the context current also stopped minding other threads' graph captures.
-            Assert.Matches(@"thread_local_capture_threads [1-9]", text);
+            return System.Text.Encoding.UTF8.GetString(buffer).TrimEnd('\0');
         }
+    }
+
+    private static void AssertNothingLeft()
+    {
+        var text = Report();
+        Assert.True(text.StartsWith("device_allocations 0\npinned_allocations 0\ncuda_objects 0\nnvjpeg_objects 0\nviolations 0\n", StringComparison.Ordinal),
+            $"The fake GPU has things left or contracts broken:\n{text}");
+        // Every thread that made the context current also stopped minding other threads' graph captures.
+        Assert.Matches(@"thread_local_capture_threads [1-9]", text);
     }
 
     private static int IndexOfMarker(byte[] jpeg, byte marker)

@@ -6,11 +6,14 @@
 // undecodable (NVJPEG_STATUS_BAD_JPEG), in a batch (which then fails whole, as nvJPEG's does) or alone. The
 // hardware backend takes baseline images only (nvjpegDecodeBatchedSupported says so of progressive ones).
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "fake_gpu.h"
 
@@ -44,6 +47,22 @@ struct Object
     Object* hostStream = nullptr;
     int format = 0;            // params
     Parsed parsed;             // jpeg stream
+    std::atomic<int> users{0}; // calls holding it now (see InUse)
+};
+
+// nvJPEG's states, bitstreams, buffers and decode parameters are not thread safe (its documentation, "Thread
+// Safety"): a call that takes one while another thread's call holds it breaks the contract.
+struct InUse
+{
+    Object* object;
+    InUse(Object* o, const char* call) : object(o)
+    {
+        if (object && object->users.fetch_add(1) != 0)
+            Violation("%s: the %s is in use by another thread's call", call, kNames[object->kind]);
+    }
+    ~InUse() { if (object) object->users.fetch_sub(1); }
+    InUse(const InUse&) = delete;
+    InUse& operator=(const InUse&) = delete;
 };
 
 std::recursive_mutex g_lock;
@@ -259,6 +278,7 @@ EXPORT int nvjpegJpegStreamParse(void* h, const unsigned char* data, size_t leng
 {
     Object* stream = Get(js, KStream, "nvjpegJpegStreamParse");
     if (!Get(h, KHandle, "nvjpegJpegStreamParse") || !stream) return INVALID_PARAMETER;
+    InUse held(stream, "nvjpegJpegStreamParse");
     stream->parsed = Parse(data, length);
     return stream->parsed.status;
 }
@@ -357,6 +377,9 @@ EXPORT int nvjpegDecodeJpegHost(void* h, void* d, void* s, void* p, void* js)
     Object* params = Get(p, KParams, "nvjpegDecodeJpegHost");
     Object* stream = Get(js, KStream, "nvjpegDecodeJpegHost");
     if (!state || !params || !stream) return INVALID_PARAMETER;
+    InUse heldState(state, "nvjpegDecodeJpegHost"), heldParams(params, "nvjpegDecodeJpegHost"), heldStream(stream, "nvjpegDecodeJpegHost");
+    // The Huffman decoding takes a while on the host: long enough for another thread's call to come in.
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
     if (!state->pinned) Violation("nvjpegDecodeJpegHost without a pinned buffer attached");
     if (params->format != RGBI) Violation("nvjpegDecodeJpegHost with output format %d, not RGBI", params->format);
     if (stream->parsed.status != SUCCESS) { Violation("nvjpegDecodeJpegHost on a stream that did not parse"); return INVALID_PARAMETER; }
@@ -371,6 +394,7 @@ EXPORT int nvjpegDecodeJpegTransferToDevice(void* h, void* d, void* s, void* js,
 {
     Object* state = DecoupledState(h, d, s, "nvjpegDecodeJpegTransferToDevice");
     if (!state) return INVALID_PARAMETER;
+    InUse held(state, "nvjpegDecodeJpegTransferToDevice");
     if (state->phase != 1 || state->hostStream != js) { Violation("nvjpegDecodeJpegTransferToDevice without the host phase of this stream"); return INVALID_PARAMETER; }
     if (!state->device) { Violation("nvjpegDecodeJpegTransferToDevice without a device buffer attached"); return INVALID_PARAMETER; }
     state->phase = 2;
@@ -381,6 +405,7 @@ EXPORT int nvjpegDecodeJpegDevice(void* h, void* d, void* s, Image* destination,
 {
     Object* state = DecoupledState(h, d, s, "nvjpegDecodeJpegDevice");
     if (!state) return INVALID_PARAMETER;
+    InUse held(state, "nvjpegDecodeJpegDevice");
     if (state->phase != 2) { Violation("nvjpegDecodeJpegDevice without the transfer phase"); return INVALID_PARAMETER; }
     state->phase = 0;
     return Write(state->hostStream->parsed, destination->channel[0], destination->pitch[0]);
