@@ -102,6 +102,9 @@ public sealed record JobOptions
     /// <summary>How JPEGs decode on the GPU (--gpu-jpeg).</summary>
     public GpuJpegDecoding GpuJpeg { get; init; } = GpuJpegDecoding.Auto;
 
+    /// <summary>Host threads of each lane's hybrid JPEG decoder (--gpu-jpeg-threads); null: every core.</summary>
+    public int? GpuJpegThreads { get; init; }
+
     public TensorRtPrecision Precision { get; init; } = TensorRtPrecision.Fp32;
 
     /// <summary><see cref="TensorRtOptions.AllowTf32"/> for FP32 math.</summary>

@@ -18,6 +18,8 @@ public sealed class ArgumentErrorTests : IDisposable
     [InlineData("--batch-size 0", "--batch-size must be at least 1")]
     [InlineData("--limit x", "--limit takes a whole number, not 'x'")]
     [InlineData("--concurrency 1.5", "--concurrency takes a whole number, not '1.5'")]
+    [InlineData("--gpu-jpeg-threads 0", "--gpu-jpeg-threads must be at least 1")]
+    [InlineData("--gpu-jpeg maybe", "maybe")]
     [InlineData("--image-size big", "--image-size takes a whole number, not 'big'")]
     [InlineData("--commit-every -3", "--commit-every must be at least 1")]
     [InlineData("--pixel-scale wide", "--pixel-scale takes a number")]

@@ -53,6 +53,7 @@ public sealed class JobCommand
     private readonly Option<ImagePreset?> _preset = new("--preset") { Description = "imagenet: torchvision's ImageNet evaluation transform, Resize(256), CenterCrop(224), ImageNet mean and std.", HelpName = "imagenet" };
     private readonly Option<ImageDecoderKind> _decoder = new("--decoder") { Description = "Where images are decoded: auto (nvJPEG on the GPU when the model runs there, else every CPU core), cpu, or gpu (an error where nvJPEG is not available).", DefaultValueFactory = _ => ImageDecoderKind.Auto, HelpName = "auto|cpu|gpu" };
     private readonly Option<GpuJpegDecoding> _gpuJpeg = new("--gpu-jpeg") { Description = "How JPEGs decode on the GPU: hybrid (Huffman on every CPU core, the rest on the GPU, beside the engine), hardwareengine (the GPU's JPEG engine, whose batches wait for the GPU to idle), or auto (hybrid on 8 cores or more).", DefaultValueFactory = _ => GpuJpegDecoding.Auto, HelpName = "auto|hybrid|hardwareengine" };
+    private readonly Option<int?> _gpuJpegThreads = new("--gpu-jpeg-threads") { Description = "Host threads each lane's hybrid JPEG decoder uses (default: every core); each holds buffers for about 6 bytes per pixel of the largest image it decoded, so lower it for large photos on many cores.", HelpName = "N" };
     private readonly Option<TensorRtPrecision> _precision = new("--precision") { Description = "fp32 (the model's own), fp16 or bf16: run the model in reduced precision on a GPU (check with --check-parity).", DefaultValueFactory = _ => TensorRtPrecision.Fp32, HelpName = "fp32|fp16|bf16" };
     private readonly Option<bool> _tf32 = new("--tf32") { Description = "Whether FP32 convolutions and matrix products may use TF32 tensor cores (true, the default, as PyTorch's cuDNN default) or strict FP32 (false).", DefaultValueFactory = _ => true, HelpName = "true|false" };
     private readonly Option<bool> _example = new("--example") { Description = "Run the built-in example: synthetic images through ResNet-18 (also what no arguments do); it replaces its own earlier output." };
@@ -63,6 +64,7 @@ public sealed class JobCommand
         _batchSize.CustomParser = OptionalWholeNumber("--batch-size", 1);
         _concurrency.CustomParser = WholeNumber("--concurrency", 1, 64);
         _readAhead.CustomParser = OptionalWholeNumber("--read-ahead", 1, 64);
+        _gpuJpegThreads.CustomParser = OptionalWholeNumber("--gpu-jpeg-threads", 1, 1024);
         _commitEvery.CustomParser = WholeNumber("--commit-every", 1);
         _shards.CustomParser = OptionalWholeNumber("--shards", 1, 99999);
         _device.CustomParser = OptionalWholeNumber("--device", 0);
@@ -82,7 +84,7 @@ public sealed class JobCommand
         {
             _input, _model, _output, _format, _overwrite, _resume, _badRows, _commitEvery, _shard, _shards, _outputs, _backend, _device, _batchSize,
             _openBatch, _concurrency, _readAhead, _cpuFallback, _checkParity, _memoryReport, _limit, _idColumn, _separator, _imageSize, _pixelOffset, _pixelScale,
-            _bgr, _resize, _crop, _mean, _std, _preset, _decoder, _gpuJpeg, _precision, _tf32, _example, _verbose,
+            _bgr, _resize, _crop, _mean, _std, _preset, _decoder, _gpuJpeg, _gpuJpegThreads, _precision, _tf32, _example, _verbose,
         };
     }
 
@@ -158,6 +160,7 @@ public sealed class JobCommand
             Preset = parse.GetValue(_preset),
             Decoder = parse.GetValue(_decoder),
             GpuJpeg = parse.GetValue(_gpuJpeg),
+            GpuJpegThreads = parse.GetValue(_gpuJpegThreads),
             Precision = parse.GetValue(_precision),
             Tf32 = parse.GetValue(_tf32),
             Verbose = parse.GetValue(_verbose),

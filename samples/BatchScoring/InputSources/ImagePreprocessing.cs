@@ -51,6 +51,7 @@ public static class ImagePreprocessing
             OnBadImage = BadImagePolicy.Skip,
             Decoder = options.Decoder,
             GpuJpeg = options.GpuJpeg,
+            GpuJpegThreads = options.GpuJpegThreads,
         };
         string values;
         if (tensor.ElementType == typeof(byte))

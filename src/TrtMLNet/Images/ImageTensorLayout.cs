@@ -84,8 +84,10 @@ internal sealed record ImageTensorLayout(
         int resizeTo = options.ResizeTo ?? Math.Max(width, height);
         if (options.Resize == ImageResize.ShorterSideThenCenterCrop && resizeTo <= 0)
             throw new ArgumentException($"{what}: ResizeTo is {resizeTo}; the shorter side must be resized to at least 1 pixel.");
-        if (!Enum.IsDefined(options.Resize) || !Enum.IsDefined(options.ChannelOrder) || !Enum.IsDefined(layout))
-            throw new ArgumentException($"{what}: Resize, ChannelOrder or Layout has a value that is not one of its named values.");
+        if (!Enum.IsDefined(options.Resize) || !Enum.IsDefined(options.ChannelOrder) || !Enum.IsDefined(layout) || !Enum.IsDefined(options.GpuJpeg))
+            throw new ArgumentException($"{what}: Resize, ChannelOrder, Layout or GpuJpeg has a value that is not one of its named values.");
+        if (options.GpuJpegThreads is < 1)
+            throw new ArgumentException($"{what}: GpuJpegThreads is {options.GpuJpegThreads}; it must be at least 1, or null for every core.");
 
         var (scale, bias) = elementType == ImageElementType.UInt8
             ? ([1f, 1f, 1f], [0f, 0f, 0f])

@@ -97,6 +97,8 @@ public class ImageTensorLayoutTests
         options.ReducedDecode = false;
         options.OnBadImage = BadImagePolicy.Skip;
         options.Decoder = ImageDecoderKind.Cpu;
+        options.GpuJpeg = GpuJpegDecoding.HardwareEngine;
+        options.GpuJpegThreads = 6;
         var json = new JsonSerializerOptions { Converters = { new JsonStringEnumConverter() } };
 
         string text = JsonSerializer.Serialize(options, json);
@@ -107,5 +109,19 @@ public class ImageTensorLayoutTests
         Assert.Equal(options.Mean, back.Mean);
         Assert.Equal((ImageResize.ShorterSideThenCenterCrop, 256, 224, 224), (back.Resize, back.ResizeTo, back.Width, back.Height));
         Assert.Equal((BadImagePolicy.Skip, ImageDecoderKind.Cpu, false), (back.OnBadImage, back.Decoder, back.ReducedDecode));
+        Assert.Equal((GpuJpegDecoding.HardwareEngine, 6), (back.GpuJpeg, back.GpuJpegThreads));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void GpuJpegThreadsBelowOneIsRefusedNamingTheInput(int threads)
+    {
+        var options = ImageInputOptions.ImageNet();
+        options.GpuJpegThreads = threads;
+
+        var error = Assert.Throws<ArgumentException>(() => ImageTensorLayout.Create(options, "pixels", "float", [-1, 3, 224, 224]));
+
+        Assert.Equal($"Image input 'pixels': GpuJpegThreads is {threads}; it must be at least 1, or null for every core.", error.Message);
     }
 }

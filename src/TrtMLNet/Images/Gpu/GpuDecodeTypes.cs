@@ -27,9 +27,10 @@ internal sealed record GpuDecodeResult(int HardwareDecoded, int OtherDecoded, IR
 /// <summary>How an <see cref="NvJpegBatchDecoder"/> decodes.</summary>
 internal sealed record NvJpegDecoderOptions
 {
-    /// <summary>The options for what <paramref name="decoding"/> asks for on this machine.</summary>
-    public static NvJpegDecoderOptions For(GpuJpegDecoding decoding) => new()
+    /// <summary>The options for what <paramref name="decoding"/> asks for on this machine, on <paramref name="threads"/> (null: every core).</summary>
+    public static NvJpegDecoderOptions For(GpuJpegDecoding decoding, int? threads) => new()
     {
+        HostThreads = threads ?? Environment.ProcessorCount,
         UseHardwareDecoder = decoding switch
         {
             GpuJpegDecoding.HardwareEngine => true,
