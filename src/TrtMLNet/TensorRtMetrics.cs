@@ -24,8 +24,9 @@ public static class TensorRtMetrics
     public const string Prepare = "trtmlnet.batch.prepare";
 
     /// <summary>
-    /// Histogram, ms: a lane waiting for the device's turn, which lanes decoding with nvJPEG's hardware decoder
-    /// take one at a time (it waits for all work on the device); 0 for other batches.
+    /// Histogram, ms: a lane waiting for the device's turn, which lanes decoding images on the GPU take one at a
+    /// time: from the upload with nvJPEG's hardware decoder (it waits for all work on the device), from the
+    /// engine's execution with the hybrid decoder; 0 for other batches.
     /// </summary>
     public const string TurnWait = "trtmlnet.batch.turn";
 
