@@ -49,7 +49,10 @@ internal sealed class ImageInputRuntime : IDisposable
             : !NvJpegLibrary.IsAvailable(out var reason) ? reason
             : null;
         if (why is null)
-            return new ImageInputRuntime(input, cpu, new LaneImageDecoders(((CudaComputeDevice)device).Cuda, NvJpegDecoderOptions.For(image.Options.GpuJpeg, image.Options.GpuJpegThreads)));
+        {
+            var options = NvJpegDecoderOptions.For(image.Options.GpuJpeg, image.Options.GpuJpegThreads);
+            return new ImageInputRuntime(input, cpu, new LaneImageDecoders(((CudaComputeDevice)device).Cuda, options));
+        }
         if (image.Options.Decoder == ImageDecoderKind.Gpu)
             throw new InvalidOperationException($"Image input '{input.Tensor.Name}' asks for GPU decoding, but {why}. Set Decoder = Auto or Cpu to decode on the CPU.");
         info($"Image input '{input.Tensor.Name}' decodes on the CPU: {why}.");
