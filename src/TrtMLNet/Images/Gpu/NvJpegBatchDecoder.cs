@@ -286,7 +286,6 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         _session?.WaitIdle();
     }
 
-
     public void Dispose()
     {
         if (_disposed)

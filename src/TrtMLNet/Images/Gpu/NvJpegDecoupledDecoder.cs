@@ -108,7 +108,6 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             done?.Synchronize();
     }
 
-
     public void Dispose()
     {
         try
@@ -179,7 +178,6 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
                 CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(_done.Pointer, stream), "cuEventRecord");
             }
         }
-
 
         public void Dispose()
         {

@@ -156,7 +156,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
         throw new NvJpegException(firstError!.Status, $"nvJPEG could not start on this GPU: {string.Join("; ", refused)}.");
     }
 
-
     public void Dispose()
     {
         // Nothing may be freed while the GPU still uses it; then the objects go in reverse order of creation
