@@ -39,7 +39,10 @@ internal sealed record NvJpegDecoderOptions
         },
     };
 
-    /// <summary>Use the GPU's hardware JPEG decoder where it has one (A100, H100, H200 and later); false: nvJPEG's default backend only.</summary>
+    /// <summary>
+    /// Use the GPU's hardware JPEG decoder where it has one (A100, H100, H200 and later) for the baseline JPEGs it
+    /// takes; false: the hybrid decoder (<see cref="NvJpegDecoupledDecoder"/>) for every image.
+    /// </summary>
     public bool UseHardwareDecoder { get; init; } = true;
 
     /// <summary>

@@ -38,7 +38,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
         device.MakeCurrent();
         try
         {
-            (_library, UsesHardwareDecoder, Flags, Setup) = CreateLibrary(device.Context, useHardware, interpolatedUpsampling);
+            (_library, UsesHardwareDecoder, Setup) = CreateLibrary(device.Context, useHardware, interpolatedUpsampling);
             _owned.Add(_library);
             _batchedState = _owned.Add(NvJpegState.Create(_library));
             Decoupled = _owned.Add(new NvJpegDecoupledDecoder(device, _library, hostThreads));
@@ -68,9 +68,6 @@ internal sealed unsafe class NvJpegSession : IDisposable
 
     /// <summary>Decodes, on the host's threads, what the batched call does not (on a default handle: everything).</summary>
     public NvJpegDecoupledDecoder Decoupled { get; }
-
-    /// <summary>The nvjpegCreateEx flags in effect.</summary>
-    public uint Flags { get; }
 
     /// <summary>The backend and flags in effect, and why the ones asked for are not, in words.</summary>
     public string Setup { get; }
@@ -127,7 +124,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
         Decoupled.WaitIdle();
     }
 
-    private static (NvJpegLibraryHandle Library, bool Hardware, uint Flags, string Setup) CreateLibrary(IntPtr context, bool useHardware, bool interpolated)
+    private static (NvJpegLibraryHandle Library, bool Hardware, string Setup) CreateLibrary(IntPtr context, bool useHardware, bool interpolated)
     {
         // Candidates in order of preference; the first that nvjpegCreateEx accepts wins. The interpolation flag
         // is new in CUDA 12 and a hardware handle may refuse it: then the same backend is tried without it.
@@ -148,7 +145,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
             {
                 string setup = $"{backend} backend" + (flags != 0 ? ", chroma upsampled by interpolation" : "") +
                     (refused.Count > 0 ? $" (refused: {string.Join("; ", refused)})" : "");
-                return (handle, backend == NvJpegBackend.Hardware, flags, setup);
+                return (handle, backend == NvJpegBackend.Hardware, setup);
             }
             firstError ??= NvJpegException.Create(status, $"nvjpegCreateEx({backend} backend, flags {flags})");
             refused.Add($"{backend} backend{(flags != 0 ? " with interpolated upsampling" : "")}: {NvJpegException.NameOf(status)}");
