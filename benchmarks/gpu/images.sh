@@ -7,7 +7,7 @@ job() {
   local name=$1; shift
   echo "== job $name: $*"
   timeout 120 bash .gpu/tools/on-device.sh run BatchScoring -i /tmp/imgs -m /tmp/models/resnet50.onnx -o /tmp/out-$name.parquet --overwrite \
-    --backend OnnxRuntimeCuda --batch-size 128 "$@" 2>&1 | grep -E "rows=|batch_ms|error" | tail -4
+    --backend OnnxRuntimeCuda --batch-size 128 "$@" 2>&1 | grep -E "rows=|seconds:|batch_ms|error" | tail -5
 }
 bench=/tmp/gpu-bundle/app/TrtMLNet.Benchmarks/TrtMLNet.Benchmarks
 {

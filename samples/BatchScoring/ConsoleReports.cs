@@ -97,11 +97,12 @@ public static class ConsoleReports
     }
 
     /// <param name="times">How long the rows took to score and write, and the CPU time meanwhile.</param>
-    /// <param name="stages">The mean milliseconds of each stage of a batch (<see cref="BatchStageTimes"/>); null when none was timed.</param>
-    public static void Summary(Output.CommittedParts final, long resumedAfter, ScoringTimes times, string? stages, TensorRtTransformer transformer, int lanes,
+    /// <param name="stageTimes">The stages of the batches (<see cref="BatchStageTimes"/>): their means and the first batch's, left out when none was timed.</param>
+    public static void Summary(Output.CommittedParts final, long resumedAfter, ScoringTimes times, BatchStageTimes stageTimes, TensorRtTransformer transformer, int lanes,
         Output.OutputTarget target, Output.DatasetManifest? dataset)
     {
         var (seconds, cpuSeconds) = (times.Seconds, times.CpuSeconds);
+        var (stages, firstStages) = (stageTimes.Describe(), stageTimes.DescribeFirst());
         var table = new Table().Title("[bold]Summary[/]").AddColumn("").AddColumn("");
         table.HideHeaders();
         var scoredNow = final.Rows - resumedAfter;
@@ -113,8 +114,9 @@ public static class ConsoleReports
         table.AddRow("Rows/s", seconds > 0 ? (scoredNow / seconds).ToString("N1", CultureInfo.InvariantCulture) : "-");
         var cores = seconds > 0 ? cpuSeconds / seconds : 0;
         table.AddRow("CPU cores busy", $"{cores.ToString("0.0", CultureInfo.InvariantCulture)} of {Environment.ProcessorCount}");
+        table.AddRow("Seconds in", Markup.Escape(times.Describe()));
         if (stages is not null)
-            table.AddRow("Per batch, ms", Markup.Escape(stages));
+            table.AddRow("Per batch, ms", Markup.Escape(stages) + $" (the first: {Markup.Escape(firstStages ?? "")})");
         table.AddRow("Backend", Markup.Escape(transformer.BackendDescription));
         table.AddRow("Batch size", transformer.BatchSize.ToString(CultureInfo.InvariantCulture));
         table.AddRow("Lanes", lanes.ToString(CultureInfo.InvariantCulture));
@@ -126,9 +128,13 @@ public static class ConsoleReports
         // One plain line as well, for logs and scripts that grep.
         var datasetState = dataset is null ? "" : $" dataset_parts={dataset.Parts.Count}/{dataset.Shards} dataset_complete={(dataset.Complete ? "true" : "false")}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} rows_per_s={(seconds > 0 ? scoredNow / seconds : 0):0.0} first_row_s={times.FirstRowSeconds ?? 0:0.00} cores_busy={cores:0.0} output={target.FinalPath}"));
+            $"rows={final.Rows} rejected={final.Rejected} missing_cells={final.MissingCells} parts={final.Parts}{datasetState} rows_per_s={(seconds > 0 ? scoredNow / seconds : 0):0.0} first_row_s={times.FirstRowSeconds ?? 0:0.00} pace_rows_per_s={times.PaceRowsPerSecond(scoredNow) ?? 0:0.0} cores_busy={cores:0.0} output={target.FinalPath}"));
+        Console.WriteLine($"seconds: {times.Describe()}");
         if (stages is not null)
+        {
             Console.WriteLine($"batch_ms: {stages}");
+            Console.WriteLine($"first_batch_ms: {firstStages}");
+        }
     }
 
     public static void Memory(MemoryReport report)
@@ -211,7 +217,19 @@ public static class ConsoleReports
 }
 
 /// <summary>
-/// How long the rows of a run took to score and write (<see cref="Seconds"/>), of which <see cref="FirstRowSeconds"/>
-/// went by before the first row came back scored (null when none did), and the process's CPU time meanwhile.
+/// How long the rows of a run took to score and write (<see cref="Seconds"/>), the process's CPU time meanwhile,
+/// when the first and last rows came back scored (<see cref="Timeline"/>), and the CPU time the JIT compiler took
+/// meanwhile (a start cost of its own: the code first run by the cursor, the decoders and the writers).
 /// </summary>
-public readonly record struct ScoringTimes(double Seconds, double CpuSeconds, double? FirstRowSeconds);
+public readonly record struct ScoringTimes(double Seconds, double CpuSeconds, Output.WriteTimeline Timeline, double JitSeconds)
+{
+    public double? FirstRowSeconds => Timeline.FirstRow?.TotalSeconds;
+
+    /// <summary>Rows per second between the first row and the last: the pace once started, ignoring the start and the end.</summary>
+    public double? PaceRowsPerSecond(long rows) =>
+        Timeline is { FirstRow: { } first, LastRow: { } last } && rows > 1 && last > first ? (rows - 1) / (last - first).TotalSeconds : null;
+
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"cursor open {Timeline.CursorOpen?.TotalSeconds ?? 0:0.00}, first row {FirstRowSeconds ?? 0:0.00}, last row {Timeline.LastRow?.TotalSeconds ?? 0:0.00}, " +
+        $"end {Seconds:0.00}; JIT {JitSeconds:0.00} s of CPU; {ThreadPool.ThreadCount} pool threads at the end");
+}

@@ -99,14 +99,15 @@ public sealed class ScoringJob(JobOptions options, SignalHandling? signals = nul
         Writer = new PartWriter(Session.Target, Session.Manifest, options.CommitEvery, badRows);
         using var stages = new BatchStageTimes();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var clock = Stopwatch.StartNew();
         var final = await ConsoleReports.WithProgressAsync(expectedRows, progress => Writer.WriteAsync(scored, columns, progress, _cancel, skipped), c => c.Rows - committed.Rows);
         clock.Stop();
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         var dataset = Session.Complete(Writer.Manifest);
 
-        var times = new ScoringTimes(clock.Elapsed.TotalSeconds, cpuSeconds, Writer.FirstRowAfter?.TotalSeconds);
-        ConsoleReports.Summary(final, committed.Rows, times, stages.Describe(), transformer, options.Concurrency, Session.Target, dataset);
+        var times = new ScoringTimes(clock.Elapsed.TotalSeconds, cpuSeconds, Writer.Timeline, (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalSeconds);
+        ConsoleReports.Summary(final, committed.Rows, times, stages, transformer, options.Concurrency, Session.Target, dataset);
         if (options.MemoryReport)
             ConsoleReports.Memory(transformer.GetMemoryReport());
         if (options.CheckParity is { } parityRows)

@@ -16,7 +16,7 @@ public sealed class BatchStageTimes : IDisposable
         TensorRtMetrics.Upload, TensorRtMetrics.Compute, TensorRtMetrics.Download,
     ];
     private readonly MeterListener _listener = new();
-    private readonly Dictionary<string, (double Sum, long Count, double Max)> _totals = Stages.ToDictionary(s => s, _ => (0.0, 0L, 0.0));
+    private readonly Dictionary<string, (double Sum, long Count, double Max, double First)> _totals = Stages.ToDictionary(s => s, _ => (0.0, 0L, 0.0, 0.0));
 
     public BatchStageTimes()
     {
@@ -29,8 +29,8 @@ public sealed class BatchStageTimes : IDisposable
         {
             lock (_totals)
             {
-                var (sum, count, max) = _totals[instrument.Name];
-                _totals[instrument.Name] = (sum + value, count + 1, Math.Max(max, value));
+                var (sum, count, max, first) = _totals[instrument.Name];
+                _totals[instrument.Name] = (sum + value, count + 1, Math.Max(max, value), count == 0 ? value : first);
             }
         });
         _listener.Start();
@@ -50,12 +50,27 @@ public sealed class BatchStageTimes : IDisposable
             // A stage that never took any time (no turn without nvJPEG's hardware decoder) is left out.
             return string.Join(", ", Stages.Where(s => _totals[s].Max > 0).Select(s =>
             {
-                var (sum, count, max) = _totals[s];
+                var (sum, count, max, _) = _totals[s];
                 var mean = sum / Math.Max(1, count);
                 var name = s[(s.LastIndexOf('.') + 1)..];
                 var text = string.Create(CultureInfo.InvariantCulture, $"{name} {mean:0.0}");
                 return max > 5 * mean && max > 1 ? text + string.Create(CultureInfo.InvariantCulture, $" (max {max:0.0})") : text;
             }));
+        }
+    }
+
+    /// <summary>
+    /// Each stage's first timed batch, e.g. "fill 46.7, wait 0.1, ...": what a run's start costs, stage by stage
+    /// (the first of any lane; with several lanes, the later lanes' first batches count as ordinary ones). Null before any batch.
+    /// </summary>
+    public string? DescribeFirst()
+    {
+        lock (_totals)
+        {
+            if (_totals[TensorRtMetrics.LaneBusy].Count == 0)
+                return null;
+            return string.Join(", ", Stages.Where(s => _totals[s].Max > 0).Select(s =>
+                string.Create(CultureInfo.InvariantCulture, $"{s[(s.LastIndexOf('.') + 1)..]} {_totals[s].First:0.0}")));
         }
     }
 

@@ -21,8 +21,8 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
     /// <summary>The manifest as last saved: what the committed parts hold.</summary>
     public ResumeManifest Manifest { get; private set; } = manifest;
 
-    /// <summary>How long after <see cref="WriteAsync"/> began the first row came back scored; null until one has.</summary>
-    public TimeSpan? FirstRowAfter { get; private set; }
+    /// <summary>When, after <see cref="WriteAsync"/> began, the cursor opened and the first and last rows came back scored.</summary>
+    public WriteTimeline Timeline { get; } = new();
 
     public string TempPath => Path.Combine(target.Folder, Manifest.TempFile);
 
@@ -37,6 +37,7 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
     public async Task<CommittedParts> WriteAsync(IDataView scored, IReadOnlyList<string> columns, Action<long> progress, CancellationToken cancel,
         SkippedImageRows? skippedImages = null)
     {
+        Timeline.Start();
         var committed = Manifest.Committed;
         var resumed = committed.Parts > 0;
         var schemaColumns = columns.Select(c => scored.Schema[c]).ToList();
@@ -52,12 +53,12 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
 
         long rows = committed.Rows, missing = committed.MissingCells, inPart = 0;
         long? lastRow = committed.LastRow, resumeAt = committed.ResumeAt;
-        var started = Stopwatch.GetTimestamp();
-        var lastReport = started;
+        Timeline.CursorOpen = Timeline.Elapsed;
+        var lastReport = Stopwatch.GetTimestamp();
         // The first MoveNext scores the first batch; later ones mostly serve rows from a batch already scored.
         while (cursor.MoveNext())
         {
-            FirstRowAfter ??= Stopwatch.GetElapsedTime(started);
+            Timeline.FirstRow ??= Timeline.Elapsed;
             cancel.ThrowIfCancellationRequested();
             if (skippedImages?.Find(cursor.Position) is { } bad)
             {
@@ -86,6 +87,7 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
                 lastReport = Stopwatch.GetTimestamp();
             }
         }
+        Timeline.LastRow = Timeline.Elapsed;
         cancel.ThrowIfCancellationRequested();
         await CommitAsync(writer, rejects, rows, missing, lastRow, resumeAt, final: true);
         progress(rows - committed.Rows);
