@@ -195,14 +195,15 @@ public sealed class CoreTests : IDisposable
     {
         // Three full row groups (each written on a task of its own while the next is gathered), a commit with a
         // group still being written, then a part of a row group: every row, in order, with its values.
-        var size = ParquetOutputWriter.RowGroupSize;
-        var total = 3 * size + 5;
         var mlContext = new MLContext(seed: 0);
+        var total = 3 * ParquetOutputWriter.MaxRowGroupRows + 5;
         var data = mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, total).Select(i => new Row { Id = $"r{i}", Scores = [i, -i] }));
         var path = _folder["groups.parquet"];
         using (var cursor = data.GetRowCursor(data.Schema))
         {
             var readers = data.Schema.Select(c => ColumnReader.Create(cursor, c)).ToList();
+            var size = ParquetOutputWriter.RowGroupRowsFor(readers);
+            Assert.Equal(ParquetOutputWriter.MaxRowGroupRows, size);
             await using var writer = await OutputWriter.OpenAsync(OutputFormat.Parquet, path, readers, null);
             for (var i = 0; cursor.MoveNext(); i++)
             {
@@ -267,6 +268,37 @@ public sealed class CoreTests : IDisposable
         }
         Assert.Equal("id,scores\nr0,1\n", File.ReadAllText(_folder["out/s.csv"]));
         Assert.Equal(["s.csv"], _folder.Listing("out"));
+    }
+
+    [Fact]
+    public async Task WideRowsGoInRowGroupsOfAboutFourMebibytes()
+    {
+        // 2,048 floats a row (8 KiB): 512 rows a group, so the last group, written while the run waits, stays small.
+        var mlContext = new MLContext(seed: 0);
+        var data = mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, 1100).Select(i => new WideRow { Scores = Enumerable.Repeat((float)i, 2048).ToArray() }));
+        var path = _folder["wide.parquet"];
+        using (var cursor = data.GetRowCursor(data.Schema))
+        {
+            var readers = data.Schema.Select(c => ColumnReader.Create(cursor, c)).ToList();
+            Assert.Equal(512, ParquetOutputWriter.RowGroupRowsFor(readers));
+            await using var writer = await OutputWriter.OpenAsync(OutputFormat.Parquet, path, readers, null);
+            while (cursor.MoveNext())
+            {
+                readers.ForEach(r => r.Fetch());
+                await writer.WriteRowAsync();
+            }
+            await writer.CommitAsync();
+        }
+        var rows = OutputFiles.ReadParquet(path);
+        Assert.Equal(1100, rows.Count);
+        Assert.StartsWith("1099 1099 ", rows[^1][0]);
+        Assert.Equal(3, OutputFiles.ParquetRowGroups(path));
+    }
+
+    private sealed class WideRow
+    {
+        [VectorType(2048)]
+        public float[] Scores { get; set; } = [];
     }
 
     private sealed class Row

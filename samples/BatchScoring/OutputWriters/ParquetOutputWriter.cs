@@ -4,7 +4,8 @@ using Parquet.Schema;
 namespace BatchScoring.OutputWriters;
 
 /// <summary>
-/// Parquet, in row groups of at most <see cref="RowGroupSize"/> rows: vector outputs as list columns,
+/// Parquet, in row groups of about <see cref="RowGroupBytes"/> of values and at most <see cref="MaxRowGroupRows"/>
+/// rows (<see cref="RowGroupRowsFor"/>): vector outputs as list columns,
 /// single values and pass-through columns as plain ones. Only one row group is held in memory.
 /// A commit writes the rows gathered as a row group and closes the file with its footer, flushed to
 /// disk: the file is whole at every commit. The next part opens it in Parquet.Net's append mode, which
@@ -13,14 +14,24 @@ namespace BatchScoring.OutputWriters;
 /// A full row group is written on a task of its own while the next one is gathered (a flush of 4,096 rows
 /// of 1,000 floats took 20 ms, 128 ms the first time, and held up the cursor feeding the GPU); at most one
 /// is written at a time, and a commit waits for it, so a commit still covers every row written before it.
+/// Each group written beside the cursor is also flushed to disk there: what is left for the last commit, which
+/// the run waits for, is one group at most (4,096 rows of 1,000 floats left 70-110 ms between the last row
+/// scored and the run's end on the H200's machine, docs/benchmarks.md "Ninth session").
 /// </summary>
 public sealed class ParquetOutputWriter : OutputWriter
 {
-    public const int RowGroupSize = 4096;
+    /// <summary>What a row group aims at: small enough that the last one, written while the run waits, is quick.</summary>
+    public const int RowGroupBytes = 4 << 20;
+
+    public const int MaxRowGroupRows = 4096;
+
+    /// <summary>Below this a row group's overhead (its column chunks' headers and statistics) starts to show.</summary>
+    public const int MinRowGroupRows = 128;
 
     private readonly FileStream _stream;
     private readonly ParquetSchema _schema;
     private readonly IReadOnlyList<ParquetColumn> _columns;
+    private readonly int _rowGroupRows;
     private ParquetWriter? _writer;
     private int _rows;
     private Task _writing = Task.CompletedTask;
@@ -30,7 +41,14 @@ public sealed class ParquetOutputWriter : OutputWriter
         _stream = stream;
         _columns = columns;
         _schema = new ParquetSchema(columns.Select(c => c.Field));
+        _rowGroupRows = RowGroupRowsFor(columns.Sum(c => c.BytesPerRow));
     }
+
+    /// <summary>Rows per row group for rows of about <paramref name="bytesPerRow"/> bytes of values.</summary>
+    public static int RowGroupRowsFor(long bytesPerRow) => (int)Math.Clamp(RowGroupBytes / Math.Max(1, bytesPerRow), MinRowGroupRows, MaxRowGroupRows);
+
+    /// <summary>Rows per row group for the columns <paramref name="readers"/> read.</summary>
+    public static int RowGroupRowsFor(IEnumerable<ColumnReader> readers) => RowGroupRowsFor(readers.Sum(r => ParquetColumn.For(r).BytesPerRow));
 
     public static async Task<ParquetOutputWriter> OpenAsync(string path, IReadOnlyList<ColumnReader> readers, CommitPoint? resumeAt)
     {
@@ -56,12 +74,16 @@ public sealed class ParquetOutputWriter : OutputWriter
     {
         foreach (var column in _columns)
             column.Append();
-        if (++_rows < RowGroupSize)
+        if (++_rows < _rowGroupRows)
             return;
         // The previous group's arrays are the next group's: its write must be done before they are reused.
         await _writing;
         var group = TakeRowGroup();
-        _writing = Task.Run(() => WriteRowGroupAsync(group));
+        _writing = Task.Run(async () =>
+        {
+            await WriteRowGroupAsync(group);
+            _stream.Flush(flushToDisk: true);
+        });
     }
 
     public override async ValueTask<CommitPoint> CommitAsync()
@@ -129,6 +151,9 @@ public sealed class ParquetOutputWriter : OutputWriter
     {
         public abstract Field Field { get; }
 
+        /// <summary>About how many bytes of values a row adds.</summary>
+        public abstract int BytesPerRow { get; }
+
         public abstract void Append();
 
         /// <summary>
@@ -155,7 +180,7 @@ public sealed class ParquetOutputWriter : OutputWriter
         private readonly ColumnReader<T> _reader;
         private readonly DataField<T> _values;
         private readonly bool _list;
-        private T[] _buffer = new T[RowGroupSize], _spareBuffer = new T[RowGroupSize];
+        private T[] _buffer = new T[MinRowGroupRows], _spareBuffer = new T[MinRowGroupRows];
         private int[] _repetition = [], _spareRepetition = [];
         private int[] _definition = [];
         private int _count;
@@ -170,6 +195,9 @@ public sealed class ParquetOutputWriter : OutputWriter
         }
 
         public override Field Field { get; }
+
+        // A vector of unknown size counts as one value: such outputs are rare, and the group's row cap still holds.
+        public override int BytesPerRow => Math.Max(1, _reader.Size) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
         public override void Append()
         {
@@ -218,9 +246,12 @@ public sealed class ParquetOutputWriter : OutputWriter
     private sealed class TextColumn(TextColumnReader reader) : ParquetColumn
     {
         private readonly DataField<string> _field = new(reader.Name);
-        private List<string> _values = new(RowGroupSize), _spare = new(RowGroupSize);
+        private List<string> _values = [], _spare = [];
 
         public override Field Field => _field;
+
+        // A guess: pass-through columns are mostly ids and paths.
+        public override int BytesPerRow => 64;
 
         public override void Append() => _values.Add(reader.Value);
 
