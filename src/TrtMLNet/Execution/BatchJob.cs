@@ -33,6 +33,13 @@ internal sealed class BatchJob : IDisposable
     /// <summary>Only the outputs somebody reads: backends compute no more than these.</summary>
     public BatchTensor[] Outputs { get; set; } = [];
 
+    /// <summary>
+    /// For a set of jobs meant to reach every lane (the warm-up at fit): each lane that takes one signals this and
+    /// waits until every lane has taken one (or <see cref="Lane.TogetherWait"/> passes), so no lane takes two. Null
+    /// for ordinary jobs.
+    /// </summary>
+    public CountdownEvent? AllLanesTake { get; init; }
+
     /// <summary>Measure per-stage times on the device (for the benchmark breakdown; costs a little).</summary>
     public bool CollectTimings { get; set; }
 

@@ -17,6 +17,12 @@ namespace TrtMLNet.Execution;
 internal sealed class Lane : IDisposable
 {
     private const int TimerMarks = 4;
+
+    /// <summary>
+    /// How long a lane that took a job of <see cref="BatchJob.AllLanesTake"/> waits for the others: they may be busy
+    /// with another model's batches. Past it the lane runs its job anyway: the others then reach theirs later.
+    /// </summary>
+    public static readonly TimeSpan TogetherWait = TimeSpan.FromSeconds(10);
     private readonly ExecutionPool _pool;
     private readonly Thread _thread;
     private DeviceBuffer? _io;
@@ -57,6 +63,12 @@ internal sealed class Lane : IDisposable
     {
         foreach (var job in queue.GetConsumingEnumerable())
         {
+            // Before entering the job: a lane waiting here must not hold up a pause of the pool.
+            if (job.AllLanesTake is { } together)
+            {
+                together.Signal();
+                together.Wait(TogetherWait);
+            }
             _pool.EnterJob();
             Exception? error = null;
             try

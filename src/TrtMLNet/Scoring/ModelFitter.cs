@@ -43,12 +43,14 @@ internal static class ModelFitter
             try
             {
                 WarmUp(shapes, engine, model.Name, environment.Info);
-                return new FittedModel(shapes, runtime, options.ReadAheadBatches, environment.Warn)
+                var fitted = new FittedModel(shapes, runtime, options.ReadAheadBatches, environment.Warn)
                 {
                     SkippedBackends = skipped,
                     Precision = engine.Device.SharesHostMemory ? TensorRtPrecision.Fp32 : options.Precision,
                     ImageInputs = ImageDecoding(shapes, runtime, environment),
                 };
+                LaneWarmUp.Run(fitted, environment.Info);
+                return fitted;
             }
             catch
             {

@@ -53,6 +53,9 @@ internal sealed class MarkingEngine : IInferenceEngine
 
     public long Rows => Interlocked.Read(ref _rows);
 
+    /// <summary>The threads (lanes) that executed, by name, with how many executions each.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> ExecutionsByThread { get; } = new();
+
     /// <summary>How long, at most, an execution holds its scratch (it varies randomly below this).</summary>
     public TimeSpan MaxWork { get; set; } = TimeSpan.FromMilliseconds(0.3);
 
@@ -118,6 +121,10 @@ internal sealed class MarkingEngine : IInferenceEngine
                 Interlocked.Increment(ref engine._overlappingExecutions);
             try
             {
+                // It computes on the calling thread: on an asynchronous device it must first let the stream's
+                // earlier work (the inputs' copies) land, as a real engine's kernels would wait for it.
+                if (!engine.Device.SharesHostMemory)
+                    request.Stream.Synchronize();
                 lock (engine.RequestedOutputs)
                     engine.RequestedOutputs.Add(request.Outputs.Select(o => o.Name).ToArray());
                 var token = Interlocked.Increment(ref engine._tokens);
@@ -153,6 +160,7 @@ internal sealed class MarkingEngine : IInferenceEngine
                 }
                 Interlocked.Add(ref engine._rows, rows);
                 Interlocked.Increment(ref engine._executions);
+                engine.ExecutionsByThread.AddOrUpdate(Thread.CurrentThread.Name ?? "unnamed", 1, (_, n) => n + 1);
             }
             finally
             {

@@ -1,0 +1,40 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using TrtMLNet.Tests.Support;
+using TrtMLNet.Tests.TensorRt;
+
+namespace TrtMLNet.Tests.Execution;
+
+/// <summary>
+/// Fitting on a GPU runs one batch on every lane (<c>Scoring/LaneWarmUp.cs</c>), so the first batches scored do
+/// not pay a lane's first execution. On the fake asynchronous GPU, whose pool other tests may share.
+/// </summary>
+public class LaneWarmUpTests
+{
+    private const int Width = 8;
+
+    private sealed class Row
+    {
+        [VectorType(Width)] public float[] x { get; set; } = new float[Width];
+    }
+
+    [Fact]
+    public void Fitting_runs_one_full_batch_on_every_lane_and_scoring_then_starts_from_there()
+    {
+        FakeShim.Require();
+        var engine = new MarkingEngine(Width, device: FakeGpu.Instance) { MaxWork = TimeSpan.FromMilliseconds(5) };
+        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 10).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+
+        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 4, Lanes = 3 });
+
+        var lanes = engine.ExecutionsByThread;
+        Assert.True(lanes.Count >= 3, $"The warm-up reached {lanes.Count} lane(s) of 3: {string.Join(", ", lanes.Keys)}");
+        Assert.All(lanes, lane => Assert.Equal(1, lane.Value));
+        Assert.All(lanes.Keys, name => Assert.StartsWith("TrtMLNet lane", name));
+        Assert.Equal(4 * lanes.Count, engine.Rows);
+
+        // Scoring after it is unaffected: every row's output is its own.
+        var scored = transformer.Transform(data).GetColumn<float[]>("y").ToList();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (float)i + 1), scored.Select(y => y[0]));
+    }
+}
