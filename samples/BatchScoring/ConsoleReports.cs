@@ -151,6 +151,8 @@ public static class ConsoleReports
                 table.AddRow($"  context {context.Index} (profile {context.Profile}) persistent", Bytes(context.PersistentBytes),
                     $"scratch need {Bytes(context.ScratchNeedBytes)}{(scratch.Length > 0 ? "; " + scratch : "")}");
             }
+            if (engine.DecoderDeviceBytes + engine.DecoderPinnedHostBytes > 0)
+                table.AddRow("  image decoders", Bytes(engine.DecoderDeviceBytes), $"and {Bytes(engine.DecoderPinnedHostBytes)} pinned on the host; nvJPEG's states not counted");
         }
         table.AddRow("Scratch slabs", Bytes(report.ScratchSlabs * report.ScratchSlabBytes), $"{report.ScratchSlabs} x {Bytes(report.ScratchSlabBytes)}");
         table.AddRow("Lanes (IO buffers)", Bytes(report.LaneIoBytes.Sum()), $"{report.LaneIoBytes.Count} lane(s): {string.Join(", ", report.LaneIoBytes.Select(b => Bytes(b)))}");

@@ -26,16 +26,16 @@ public sealed class MemoryReport
     public required long PinnedHostBytes { get; init; }
 
     /// <summary>
-    /// Weights + persistent context memory + shared scratch slabs + context-owned scratch + lane IO:
-    /// what this layout takes on the device, counting the terms that are known.
+    /// Weights + persistent context memory + shared scratch slabs + context-owned scratch + lane IO + image
+    /// decoders: what this layout takes on the device, counting the terms that are known.
     /// </summary>
     public long SharedTotalBytes =>
-        Engines.Sum(e => (e.WeightsBytes ?? 0) + e.Contexts.Sum(c => (c.PersistentBytes ?? 0) + (c.OwnScratchBytes ?? 0)))
+        Engines.Sum(e => (e.WeightsBytes ?? 0) + e.Contexts.Sum(c => (c.PersistentBytes ?? 0) + (c.OwnScratchBytes ?? 0)) + e.DecoderDeviceBytes)
         + ScratchSlabs * ScratchSlabBytes + LaneIoBytes.Sum();
 
     /// <summary>The same with every context owning scratch for its profile, as TensorRT's default allocation would.</summary>
     public long NaiveTotalBytes =>
-        Engines.Sum(e => (e.WeightsBytes ?? 0) + e.Contexts.Sum(c => (c.PersistentBytes ?? 0) + (c.ScratchNeedBytes ?? 0)))
+        Engines.Sum(e => (e.WeightsBytes ?? 0) + e.Contexts.Sum(c => (c.PersistentBytes ?? 0) + (c.ScratchNeedBytes ?? 0)) + e.DecoderDeviceBytes)
         + LaneIoBytes.Sum();
 
     /// <summary>False when a backend did not state some term, so the totals are lower bounds.</summary>
@@ -66,6 +66,8 @@ public sealed class MemoryReport
                 text.AppendLine($"    context {context.Index,2} (profile {context.Profile}) persistent {Bytes.Format(context.PersistentBytes),8}, scratch need " +
                     $"{Bytes.Format(context.ScratchNeedBytes)}{scratch}");
             }
+            if (engine.DecoderDeviceBytes + engine.DecoderPinnedHostBytes > 0)
+                text.AppendLine($"    image decoders          {Bytes.Format(engine.DecoderDeviceBytes),14}  (and {Bytes.Format(engine.DecoderPinnedHostBytes)} pinned on the host)");
         }
         text.AppendLine($"  scratch slabs           {ScratchSlabs} x {Bytes.Format(ScratchSlabBytes)}");
         for (var i = 0; i < LaneIoBytes.Count; i++)
@@ -96,6 +98,16 @@ public sealed class EngineMemory
     public bool SharesScratch { get; init; }
 
     public required IReadOnlyList<ContextMemory> Contexts { get; init; }
+
+    /// <summary>
+    /// Device memory of its image inputs' GPU decoders: decoded images, the resize kernels' buffers and nvJPEG's
+    /// buffers as nvJPEG reports them (they grow to the largest images decoded and stay). nvJPEG's hardware engine and
+    /// its decoder states keep more that it does not report. Zero without GPU decoding.
+    /// </summary>
+    public long DecoderDeviceBytes { get; init; }
+
+    /// <summary>Pinned host memory of the same decoders (nvJPEG's staging of each hybrid-decoder slot, the tap tables).</summary>
+    public long DecoderPinnedHostBytes { get; init; }
 }
 
 /// <summary>One execution context's memory.</summary>

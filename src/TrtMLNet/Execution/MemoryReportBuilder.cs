@@ -26,6 +26,8 @@ internal static class MemoryReportBuilder
         WeightsStatedBytes = model.Engine.Weights.Stated,
         WeightsMeasuredBytes = model.Engine.Weights.Measured,
         SharesScratch = model.SharesScratch,
+        DecoderDeviceBytes = model.AttachedMemory.DeviceBytes,
+        DecoderPinnedHostBytes = model.AttachedMemory.PinnedHostBytes,
         Contexts = model.Contexts.All.Select((c, i) => new ContextMemory
         {
             Index = i,

@@ -61,6 +61,16 @@ internal sealed class ModelRuntime
             _attachments.Add(attachment);
     }
 
+    /// <summary>What the attachments that say so hold (<see cref="IHoldsMemory"/>): the image decoders' buffers.</summary>
+    public HeldMemory AttachedMemory
+    {
+        get
+        {
+            lock (_attachments)
+                return _attachments.OfType<IHoldsMemory>().Aggregate(new HeldMemory(), (sum, a) => sum + a.Held);
+        }
+    }
+
     /// <summary>Takes a reference for a cursor; false once its owner has closed it.</summary>
     public bool TryAddReference()
     {

@@ -11,7 +11,7 @@ namespace TrtMLNet.Scoring;
 /// into staging), and on a GPU with nvJPEG the per-lane GPU decoders. Images skipped under
 /// <see cref="BadImagePolicy.Skip"/> are kept here for the transformer to report.
 /// </summary>
-internal sealed class ImageInputRuntime : IDisposable
+internal sealed class ImageInputRuntime : IDisposable, IHoldsMemory
 {
     private readonly ConcurrentQueue<SkippedImage> _skipped = new();
 
@@ -64,6 +64,9 @@ internal sealed class ImageInputRuntime : IDisposable
         foreach (var image in bad)
             _skipped.Enqueue(new SkippedImage(image.Row, image.Source, image.Reason));
     }
+
+    /// <summary>The GPU decoders' buffers; the CPU path's are ordinary managed memory, not counted.</summary>
+    public HeldMemory Held => Gpu?.Held ?? default;
 
     public void Dispose() => Gpu?.Dispose();
 }

@@ -62,6 +62,16 @@ internal sealed class LaneImageDecoders(CudaDevice device, NvJpegDecoderOptions 
         return data.ToArray();
     }
 
+    /// <summary>What the lanes' decoders hold now (<see cref="NvJpegBatchDecoder.Held"/>).</summary>
+    public HeldMemory Held
+    {
+        get
+        {
+            lock (_decoders)
+                return _decoders.Values.Aggregate(new HeldMemory(), (sum, d) => sum + d.Held);
+        }
+    }
+
     /// <summary>What decodes, in words, once a lane has made its decoder.</summary>
     public string? Setup
     {

@@ -1,3 +1,4 @@
+using TrtMLNet.Device;
 using TrtMLNet.Native.Cuda;
 using TrtMLNet.Native.NvJpeg;
 
@@ -53,6 +54,18 @@ internal sealed class NvJpegBatchDecoder : IDisposable
 
     /// <summary>Whether the GPU's hardware JPEG decoder does the baseline JPEGs.</summary>
     public bool UsesHardwareDecoder => _session.UsesHardwareDecoder;
+
+    /// <summary>
+    /// The buffers it and its hybrid decoder hold (decoded images, the resize's rows and tap tables, nvJPEG's
+    /// buffers), read by any thread. The hardware engine's and nvJPEG's states' own memory is not known.
+    /// </summary>
+    public HeldMemory Held => _disposed ? default : OwnHeld + Hybrid.Held;
+
+    /// <summary>The decoder of the images the hardware engine does not take (all of them without one).</summary>
+    internal NvJpegDecoupledDecoder Hybrid => _session.Decoupled;
+
+    private HeldMemory OwnHeld =>
+        new(Math.Max(0, _decoded.Bytes) + Math.Max(0, _intermediate.Bytes) + Math.Max(0, _planOnDevice.Bytes), Math.Max(0, _planOnHost.Bytes));
 
     /// <summary>
     /// Where the images of the last call's last part lie decoded (RGBI) on the device, for tests that compare

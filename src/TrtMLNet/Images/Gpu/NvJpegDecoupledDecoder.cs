@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using TrtMLNet.Device;
 using TrtMLNet.Native.Cuda;
 using TrtMLNet.Native.NvJpeg;
 
@@ -56,6 +57,22 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
 
     /// <summary>Workers at most.</summary>
     public int Threads => _slots.Length / 2;
+
+    /// <summary>
+    /// The slots' pinned and device buffers, as nvJPEG reported them after each slot's last image: they grow to the
+    /// largest image a slot decoded and stay so. The states' own allocations are not counted: nvJPEG does not report them.
+    /// </summary>
+    public HeldMemory Held
+    {
+        get
+        {
+            var held = new HeldMemory();
+            foreach (var slot in _slots)
+                if (slot is not null)
+                    held += slot.Held;
+            return held;
+        }
+    }
 
     /// <summary>
     /// Decodes <paramref name="images"/>[<paramref name="which"/>[j]] into <paramref name="destinations"/>[j]
@@ -132,7 +149,10 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     private sealed class Slot : IDisposable
     {
         private readonly NvJpegState _state;
+        private readonly NvJpegPinnedBuffer _pinned;
+        private readonly NvJpegDeviceBuffer _deviceBuffer;
         private readonly NvJpegStream _bitstream;
+        private long _pinnedBytes, _deviceBytes;
         private readonly NvJpegDecodeParams _parameters;
         private readonly CudaEvent _done;
         private readonly OwnedResources _owned = new();
@@ -142,8 +162,8 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             try
             {
                 _state = _owned.Add(NvJpegState.Create(library, decoder));
-                _state.Attach(_owned.Add(NvJpegPinnedBuffer.Create(library)));
-                _state.Attach(_owned.Add(NvJpegDeviceBuffer.Create(library)));
+                _state.Attach(_pinned = _owned.Add(NvJpegPinnedBuffer.Create(library)));
+                _state.Attach(_deviceBuffer = _owned.Add(NvJpegDeviceBuffer.Create(library)));
                 _bitstream = _owned.Add(NvJpegStream.Create(library));
                 _parameters = _owned.Add(NvJpegDecodeParams.Create(library, NvJpegOutputFormat.Rgbi));
                 _done = _owned.Add(device.CreateEvent());
@@ -155,7 +175,19 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             }
         }
 
+        /// <summary>Its buffers after its last image; read by any thread.</summary>
+        public HeldMemory Held => new(Volatile.Read(ref _deviceBytes), Volatile.Read(ref _pinnedBytes));
+
         public (NvJpegStatus, string) Decode(IntPtr library, IntPtr decoder, EncodedImage image, NvJpegImage destination, IntPtr stream)
+        {
+            var result = DecodePhases(library, decoder, image, destination, stream);
+            // Here, on the one thread using the slot: the buffers are not thread safe, and the phases grow them.
+            Volatile.Write(ref _pinnedBytes, _pinned.Bytes);
+            Volatile.Write(ref _deviceBytes, _deviceBuffer.Bytes);
+            return result;
+        }
+
+        private (NvJpegStatus, string) DecodePhases(IntPtr library, IntPtr decoder, EncodedImage image, NvJpegImage destination, IntPtr stream)
         {
             _done.Synchronize();
             // save_stream = 0: nvJPEG reads the caller's bytes, which stay put until the stream has passed the batch.

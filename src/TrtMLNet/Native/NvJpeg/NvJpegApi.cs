@@ -50,6 +50,8 @@ internal static unsafe partial class NvJpegApi
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegBufferPinnedDestroy(IntPtr buffer);
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegBufferDeviceCreate(IntPtr handle, IntPtr allocator, out IntPtr buffer);
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegBufferDeviceDestroy(IntPtr buffer);
+    [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegBufferPinnedRetrieve(IntPtr buffer, out nuint size, out IntPtr pointer);
+    [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegBufferDeviceRetrieve(IntPtr buffer, out nuint size, out IntPtr pointer);
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegStateAttachPinnedBuffer(IntPtr state, IntPtr buffer);
     [LibraryImport(Lib)] internal static partial NvJpegStatus nvjpegStateAttachDeviceBuffer(IntPtr state, IntPtr buffer);
 
@@ -70,7 +72,7 @@ internal static unsafe partial class NvJpegApi
         nameof(nvjpegJpegStreamCreate), nameof(nvjpegJpegStreamDestroy), nameof(nvjpegJpegStreamParse), nameof(nvjpegJpegStreamParseHeader),
         nameof(nvjpegDecoderCreate), nameof(nvjpegDecoderDestroy), nameof(nvjpegDecoderStateCreate),
         nameof(nvjpegBufferPinnedCreate), nameof(nvjpegBufferPinnedDestroy), nameof(nvjpegBufferDeviceCreate), nameof(nvjpegBufferDeviceDestroy),
-        nameof(nvjpegStateAttachPinnedBuffer), nameof(nvjpegStateAttachDeviceBuffer),
+        nameof(nvjpegBufferPinnedRetrieve), nameof(nvjpegBufferDeviceRetrieve), nameof(nvjpegStateAttachPinnedBuffer), nameof(nvjpegStateAttachDeviceBuffer),
         nameof(nvjpegDecodeParamsCreate), nameof(nvjpegDecodeParamsDestroy), nameof(nvjpegDecodeParamsSetOutputFormat),
         nameof(nvjpegDecodeJpegHost), nameof(nvjpegDecodeJpegTransferToDevice), nameof(nvjpegDecodeJpegDevice),
     ];

@@ -70,6 +70,16 @@ internal sealed class NvJpegPinnedBuffer(IntPtr context) : NvJpegObject(context,
     public static NvJpegPinnedBuffer Create(NvJpegLibraryHandle library) =>
         Create(new NvJpegPinnedBuffer(library.Context), "nvjpegBufferPinnedCreate",
             (out IntPtr raw) => NvJpegApi.nvjpegBufferPinnedCreate(library.Pointer, IntPtr.Zero, out raw), library);
+
+    /// <summary>Bytes it holds now (nvjpegBufferPinnedRetrieve); not while another thread's call uses it.</summary>
+    public long Bytes
+    {
+        get
+        {
+            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegBufferPinnedRetrieve(Pointer, out var size, out _), "nvjpegBufferPinnedRetrieve");
+            return (long)size;
+        }
+    }
 }
 
 /// <summary>nvjpegBufferDevice_t: device memory a decoupled state decodes in (grown by nvJPEG).</summary>
@@ -78,6 +88,16 @@ internal sealed class NvJpegDeviceBuffer(IntPtr context) : NvJpegObject(context,
     public static NvJpegDeviceBuffer Create(NvJpegLibraryHandle library) =>
         Create(new NvJpegDeviceBuffer(library.Context), "nvjpegBufferDeviceCreate",
             (out IntPtr raw) => NvJpegApi.nvjpegBufferDeviceCreate(library.Pointer, IntPtr.Zero, out raw), library);
+
+    /// <summary>Bytes it holds now (nvjpegBufferDeviceRetrieve); not while another thread's call uses it.</summary>
+    public long Bytes
+    {
+        get
+        {
+            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegBufferDeviceRetrieve(Pointer, out var size, out _), "nvjpegBufferDeviceRetrieve");
+            return (long)size;
+        }
+    }
 }
 
 /// <summary>nvjpegJpegStream_t: a parsed bitstream, on the host.</summary>

@@ -202,6 +202,13 @@ public class FakeGpuTests
                 Assert.True(expected.AsSpan().SequenceEqual(rows[i]), $"Round {round}, row {i} differs from the reference.");
             }
         }
+        // What nvJPEG's buffers hold is counted (the fake grows each to 3 bytes per pixel of its largest image):
+        // at least the largest image, at most one such per slot, on each side; beside the decoder's own buffers.
+        var largest = 3L * images.Max(i => (long)i.Width * i.Height);
+        var hybrid = decoder.Hybrid.Held;
+        Assert.InRange(hybrid.PinnedHostBytes, largest, 2 * 6 * largest);
+        Assert.InRange(hybrid.DeviceBytes, largest, 2 * 6 * largest);
+        Assert.True(decoder.Held.DeviceBytes > hybrid.DeviceBytes, "The decoder's own buffers (decoded images, the resize's) are not counted.");
     }
 
     /// <summary>The control for <see cref="ManyThreads"/>: two threads on one decoupled state do break the fake's contract.</summary>

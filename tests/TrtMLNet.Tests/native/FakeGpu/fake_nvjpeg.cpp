@@ -46,6 +46,7 @@ struct Object
     int phase = 0;             // decoupled state: 0 none, 1 host done, 2 transferred
     Object* hostStream = nullptr;
     int format = 0;            // params
+    size_t bytes = 0;          // pinned or device buffer: grown by the decoupled phases, never shrunk
     Parsed parsed;             // jpeg stream
     std::atomic<int> users{0}; // calls holding it now (see InUse)
 };
@@ -326,6 +327,25 @@ EXPORT int nvjpegBufferDeviceCreate(void* h, void* allocator, void** buffer)
 }
 EXPORT int nvjpegBufferDeviceDestroy(void* b) { return Destroy(b, KDevice, "nvjpegBufferDeviceDestroy"); }
 
+// The buffers' sizes: the fake grows each to 3 bytes per pixel of the largest image through it (the real one's
+// sizes depend on its chroma subsampling and padding).
+static int Retrieve(void* b, Kind kind, const char* call, size_t* size, void** ptr)
+{
+    Object* buffer = Get(b, kind, call);
+    if (!buffer || !size) return INVALID_PARAMETER;
+    InUse held(buffer, call);
+    *size = buffer->bytes;
+    if (ptr) *ptr = nullptr;
+    return SUCCESS;
+}
+EXPORT int nvjpegBufferPinnedRetrieve(void* b, size_t* size, void** ptr) { return Retrieve(b, KPinned, "nvjpegBufferPinnedRetrieve", size, ptr); }
+EXPORT int nvjpegBufferDeviceRetrieve(void* b, size_t* size, void** ptr) { return Retrieve(b, KDevice, "nvjpegBufferDeviceRetrieve", size, ptr); }
+static void Grow(Object* buffer, const Parsed& parsed)
+{
+    size_t need = size_t(parsed.width) * size_t(parsed.height) * 3;
+    if (buffer && buffer->bytes < need) buffer->bytes = need;
+}
+
 EXPORT int nvjpegStateAttachPinnedBuffer(void* s, void* b)
 {
     Object* state = Get(s, KState, "nvjpegStateAttachPinnedBuffer");
@@ -385,6 +405,7 @@ EXPORT int nvjpegDecodeJpegHost(void* h, void* d, void* s, void* p, void* js)
     if (stream->parsed.status != SUCCESS) { Violation("nvjpegDecodeJpegHost on a stream that did not parse"); return INVALID_PARAMETER; }
     state->phase = 0;
     if (stream->parsed.corrupt) return BAD_JPEG;
+    { InUse heldBuffer(state->pinned, "nvjpegDecodeJpegHost"); Grow(state->pinned, stream->parsed); }
     state->phase = 1;
     state->hostStream = stream;
     return SUCCESS;
@@ -397,6 +418,7 @@ EXPORT int nvjpegDecodeJpegTransferToDevice(void* h, void* d, void* s, void* js,
     InUse held(state, "nvjpegDecodeJpegTransferToDevice");
     if (state->phase != 1 || state->hostStream != js) { Violation("nvjpegDecodeJpegTransferToDevice without the host phase of this stream"); return INVALID_PARAMETER; }
     if (!state->device) { Violation("nvjpegDecodeJpegTransferToDevice without a device buffer attached"); return INVALID_PARAMETER; }
+    { InUse heldBuffer(state->device, "nvjpegDecodeJpegTransferToDevice"); Grow(state->device, state->hostStream->parsed); }
     state->phase = 2;
     return SUCCESS;
 }
