@@ -67,7 +67,8 @@ public sealed class MemoryReport
                     $"{Bytes.Format(context.ScratchNeedBytes)}{scratch}");
             }
             if (engine.DecoderDeviceBytes + engine.DecoderPinnedHostBytes > 0)
-                text.AppendLine($"    image decoders          {Bytes.Format(engine.DecoderDeviceBytes),14}  (and {Bytes.Format(engine.DecoderPinnedHostBytes)} pinned on the host)");
+                text.AppendLine($"    image decoders          {Bytes.Format(engine.DecoderDeviceBytes),14}  " +
+                    $"(and {Bytes.Format(engine.DecoderPinnedHostBytes)} pinned on the host)");
         }
         text.AppendLine($"  scratch slabs           {ScratchSlabs} x {Bytes.Format(ScratchSlabBytes)}");
         for (var i = 0; i < LaneIoBytes.Count; i++)

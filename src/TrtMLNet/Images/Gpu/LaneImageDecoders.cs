@@ -6,12 +6,15 @@ using TrtMLNet.Native.Cuda;
 namespace TrtMLNet.Images.Gpu;
 
 /// <summary>
-/// One nvJPEG decoder per lane of a device, made on first use on the lane's own thread (a decoder's state
-/// belongs to one stream and one thread at a time), all freed together.
+/// One nvJPEG decoder per lane of a device, made on first use on the lane's own thread (a decoder's batched
+/// state belongs to one stream and one thread at a time), all freed together. The lanes share the first one's
+/// hybrid decoder: its slots serve whichever lane's workers run.
 /// </summary>
 internal sealed class LaneImageDecoders(CudaDevice device, NvJpegDecoderOptions options) : IDisposable
 {
     private readonly Dictionary<int, NvJpegBatchDecoder> _decoders = [];
+    // Owns the shared hybrid decoder: freed last.
+    private NvJpegBatchDecoder? _first;
     private bool _disposed;
 
     public NvJpegBatchDecoder For(int lane)
@@ -20,7 +23,10 @@ internal sealed class LaneImageDecoders(CudaDevice device, NvJpegDecoderOptions 
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_decoders.TryGetValue(lane, out var decoder))
-                _decoders[lane] = decoder = new NvJpegBatchDecoder(device, options);
+            {
+                _decoders[lane] = decoder = new NvJpegBatchDecoder(device, options, _first?.Hybrid);
+                _first ??= decoder;
+            }
             return decoder;
         }
     }
@@ -28,23 +34,34 @@ internal sealed class LaneImageDecoders(CudaDevice device, NvJpegDecoderOptions 
     /// <summary>
     /// Makes the decoders of lanes 0..<paramref name="lanes"/>-1 now (nvJPEG's handles, the hardware engine,
     /// the resize kernels' module compiled from PTX) and has each decode a full batch of a drawn JPEG of
-    /// ImageNet's typical size, so that the buffers nvJPEG, the hardware engine and the kernels grow on
-    /// first use are there: the first batches scored pay none of it (measured on the H200 before this: a
-    /// lane's slowest batch, its first, took 258-288 ms against a mean of 42-45).
+    /// ImageNet's typical size, all lanes at once, so that the buffers nvJPEG, the hardware engine and the
+    /// kernels grow on first use are there, and the shared hybrid decoder has the slots lanes decoding at once
+    /// take: the first batches scored pay none of it (measured on the H200 before this: a lane's slowest batch,
+    /// its first, took 258-288 ms against a mean of 42-45).
     /// </summary>
     public void Prepare(int lanes, ImageTensorLayout layout, int batchRows)
     {
         var jpeg = WarmUpJpeg();
         device.MakeCurrent();
-        using var stream = device.CreateStream();
-        using var output = device.Allocate(batchRows * layout.RowBytes, "the image decoders' warm-up batch");
         using var encoded = device.AllocatePinned(jpeg.Length, "the image decoders' warm-up JPEG");
         Marshal.Copy(jpeg, 0, encoded.Pointer, jpeg.Length);
         var images = Enumerable.Repeat(new EncodedImage(encoded.Pointer, jpeg.Length, "the warm-up JPEG"), batchRows).ToList();
-        for (var lane = 0; lane < lanes; lane++)
+        For(0);
+        try
         {
-            For(lane).DecodeInto(images, output.Pointer, layout.RowBytes, layout, BadImagePolicy.Fail, stream.Pointer);
-            stream.Synchronize();
+            Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = lanes }, lane =>
+            {
+                device.MakeCurrent();
+                using var stream = device.CreateStream();
+                using var output = device.Allocate(batchRows * layout.RowBytes, "the image decoders' warm-up batch");
+                For(lane).DecodeInto(images, output.Pointer, layout.RowBytes, layout, BadImagePolicy.Fail, stream.Pointer);
+                stream.Synchronize();
+            });
+        }
+        catch (AggregateException e)
+        {
+            // The first lane's error, as it was thrown (an NvJpegException or CudaException naming the call).
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
     }
 
@@ -68,7 +85,7 @@ internal sealed class LaneImageDecoders(CudaDevice device, NvJpegDecoderOptions 
         get
         {
             lock (_decoders)
-                return _decoders.Values.Aggregate(new HeldMemory(), (sum, d) => sum + d.Held);
+                return _decoders.Values.Aggregate(_first?.Hybrid.Held ?? new HeldMemory(), (sum, d) => sum + d.OwnHeld);
         }
     }
 
@@ -84,8 +101,10 @@ internal sealed class LaneImageDecoders(CudaDevice device, NvJpegDecoderOptions 
         {
             _disposed = true;
             device.MakeCurrent();
-            foreach (var decoder in _decoders.Values)
+            foreach (var decoder in _decoders.Values.Where(d => d != _first))
                 decoder.Dispose();
+            _first?.Dispose();
+            _first = null;
             _decoders.Clear();
         }
     }

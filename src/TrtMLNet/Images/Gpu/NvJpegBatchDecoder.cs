@@ -26,8 +26,12 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     private int _busy;
     private bool _disposed;
 
-    /// <summary>Starts nvJPEG on <paramref name="device"/>; throws <see cref="NvJpegException"/> saying why it cannot.</summary>
-    public NvJpegBatchDecoder(CudaDevice device, NvJpegDecoderOptions? options = null)
+    /// <summary>
+    /// Starts nvJPEG on <paramref name="device"/>; throws <see cref="NvJpegException"/> saying why it cannot. With
+    /// <paramref name="sharedHybrid"/> (another lane's <see cref="Hybrid"/>, made with the same options) it decodes
+    /// what the hardware engine does not take there; that lane's decoder must be disposed after this one.
+    /// </summary>
+    public NvJpegBatchDecoder(CudaDevice device, NvJpegDecoderOptions? options = null, NvJpegDecoupledDecoder? sharedHybrid = null)
     {
         NvJpegLibrary.EnsureAvailable();
         _device = device;
@@ -36,7 +40,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.HostThreads, 1);
         try
         {
-            _session = _owned.Add(new NvJpegSession(device, _options.UseHardwareDecoder, _options.InterpolatedChromaUpsampling, _options.HostThreads));
+            _session = _owned.Add(new NvJpegSession(device, _options.UseHardwareDecoder, _options.InterpolatedChromaUpsampling, _options.HostThreads, sharedHybrid));
             _kernels = _owned.Add(new GpuResizeKernels(device));
             _decoded = _owned.Add(new GrowableBuffer(device, "nvJPEG's decoded images", pinned: false));
             _intermediate = _owned.Add(new GrowableBuffer(device, "the resize kernel's intermediate rows", pinned: false));
@@ -61,10 +65,11 @@ internal sealed class NvJpegBatchDecoder : IDisposable
     /// </summary>
     public HeldMemory Held => _disposed ? default : OwnHeld + Hybrid.Held;
 
-    /// <summary>The decoder of the images the hardware engine does not take (all of them without one).</summary>
+    /// <summary>The decoder of the images the hardware engine does not take (all of them without one); perhaps shared with other lanes.</summary>
     internal NvJpegDecoupledDecoder Hybrid => _session.Decoupled;
 
-    private HeldMemory OwnHeld =>
+    /// <summary>What <see cref="Held"/> counts but the <see cref="Hybrid"/> decoder's.</summary>
+    internal HeldMemory OwnHeld => _disposed ? default :
         new(Math.Max(0, _decoded.Bytes) + Math.Max(0, _intermediate.Bytes) + Math.Max(0, _planOnDevice.Bytes), Math.Max(0, _planOnHost.Bytes));
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using TrtMLNet.Device;
 using TrtMLNet.Native.Cuda;
@@ -13,10 +14,14 @@ namespace TrtMLNet.Images.Gpu;
 /// 375 per second on 14 threads, docs/results/nvjpeg-threads-probe-h200.md).
 ///
 /// nvJPEG's states, buffers and bitstream handles are not thread safe (its documentation, "Thread Safety"),
-/// so each worker owns two slots of its own and alternates them: one image's host phase overlaps the
-/// previous image's device phase. Few streams, not one per worker: beyond the device's hardware queues (8
-/// by default) streams share queues and wait for each other's work, which the probe saw as decodes held up
-/// by unrelated work on 12 or more streams.
+/// so each worker takes a pair of slots for as long as it runs and alternates them: one image's host phase
+/// overlaps the previous image's device phase. The lanes of a device share one decoder, so its slots are as
+/// many as workers ever ran at once, not lanes x threads (each slot's buffers grow to the largest image it
+/// decoded).
+///
+/// Few streams, not one per worker: beyond the device's hardware queues (8 by default) streams share queues
+/// and wait for each other's work, which the probe saw as decodes held up by unrelated work on 12 or more
+/// streams.
 /// </summary>
 internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
 {
@@ -24,29 +29,32 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     private readonly CudaDevice _device;
     private readonly NvJpegLibraryHandle _library;
     private readonly NvJpegDecoder _decoder;
-    private readonly Slot?[] _slots;
     private readonly CudaStream[] _streams = new CudaStream[Streams];
-    private readonly CudaEvent[] _streamDone = new CudaEvent[Streams];
     private readonly OwnedResources _owned = new();
+    // Workers of every caller take a pair of slots while they run and give it back: the pairs are as many as
+    // workers ever ran at once, whichever lanes they decoded for (not lanes x threads).
+    private readonly ConcurrentBag<Slot[]> _freePairs = [];
+    private readonly List<Slot[]> _pairs = [];
+    // Per call, so that lanes decoding at once each wait for their own work only.
+    private readonly ConcurrentBag<CudaEvent[]> _freeStreamDone = [];
+    private readonly List<CudaEvent[]> _streamDone = [];
+    private bool _disposed;
 
     /// <summary>
-    /// Made on <paramref name="library"/> (a handle of any backend); <paramref name="threads"/> workers at most,
-    /// each on a thread of the pool with two slots of its own.
+    /// Made on <paramref name="library"/> (a handle of any backend); <paramref name="threads"/> workers at most per
+    /// call, each on a thread of the pool. Calls may come from several lanes at once.
     /// </summary>
     public NvJpegDecoupledDecoder(CudaDevice device, NvJpegLibraryHandle library, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _device = device;
         _library = library;
-        _slots = new Slot?[threads * 2];
+        Threads = threads;
         try
         {
             _decoder = _owned.Add(NvJpegDecoder.Create(library, NvJpegBackend.Default));
             for (int s = 0; s < Streams; s++)
-            {
                 _streams[s] = _owned.Add(device.CreateStream());
-                _streamDone[s] = _owned.Add(device.CreateEvent());
-            }
         }
         catch
         {
@@ -55,8 +63,14 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         }
     }
 
-    /// <summary>Workers at most.</summary>
-    public int Threads => _slots.Length / 2;
+    /// <summary>Workers at most per call.</summary>
+    public int Threads { get; }
+
+    /// <summary>Pairs of slots made so far: the most workers that ever ran at once.</summary>
+    public int SlotPairs
+    {
+        get { lock (_pairs) return _pairs.Count; }
+    }
 
     /// <summary>
     /// The slots' pinned and device buffers, as nvJPEG reported them after each slot's last image: they grow to the
@@ -66,11 +80,8 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     {
         get
         {
-            var held = new HeldMemory();
-            foreach (var slot in _slots)
-                if (slot is not null)
-                    held += slot.Held;
-            return held;
+            lock (_pairs)
+                return _pairs.SelectMany(p => p).Aggregate(new HeldMemory(), (sum, slot) => sum + slot.Held);
         }
     }
 
@@ -89,16 +100,22 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             return results;
         int next = -1;
         int workers = Math.Min(Threads, which.Count);
+        var done = TakeStreamDone();
         try
         {
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
             {
                 _device.MakeCurrent();
                 var workStream = _streams[worker % Streams].Pointer;
-                for (int j = Interlocked.Increment(ref next), used = 0; j < which.Count; j = Interlocked.Increment(ref next), used++)
+                var pair = TakePair();
+                try
                 {
-                    var slot = _slots[worker * 2 + (used & 1)] ??= new Slot(_library, _decoder, _device);
-                    results[j] = slot.Decode(_library.Pointer, _decoder.Pointer, images[which[j]], destinations[j], workStream);
+                    for (int j = Interlocked.Increment(ref next), used = 0; j < which.Count; j = Interlocked.Increment(ref next), used++)
+                        results[j] = pair[used & 1].Decode(_library.Pointer, _decoder.Pointer, images[which[j]], destinations[j], workStream);
+                }
+                finally
+                {
+                    _freePairs.Add(pair);
                 }
             });
         }
@@ -108,21 +125,58 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         }
         finally
         {
-            // Even after a failure: whatever was enqueued is then ordered before the caller's later work.
+            // Even after a failure: whatever was enqueued is then ordered before the caller's later work. The wait
+            // takes the event as recorded now, so the events can serve another call at once.
             for (int s = 0; s < Streams; s++)
             {
-                _streamDone[s].Record(_streams[s]);
-                CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(stream, _streamDone[s].Pointer, 0), "cuStreamWaitEvent");
+                done[s].Record(_streams[s]);
+                CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(stream, done[s].Pointer, 0), "cuStreamWaitEvent");
             }
+            _freeStreamDone.Add(done);
         }
         return results;
+    }
+
+    private Slot[] TakePair()
+    {
+        if (_freePairs.TryTake(out var pair))
+            return pair;
+        pair = new Slot[2];
+        try
+        {
+            pair[0] = new Slot(_library, _decoder, _device);
+            pair[1] = new Slot(_library, _decoder, _device);
+        }
+        catch
+        {
+            pair[0]?.Dispose();
+            throw;
+        }
+        lock (_pairs)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _pairs.Add(pair);
+        }
+        return pair;
+    }
+
+    private CudaEvent[] TakeStreamDone()
+    {
+        if (_freeStreamDone.TryTake(out var events))
+            return events;
+        events = new CudaEvent[Streams];
+        for (int s = 0; s < Streams; s++)
+            events[s] = _device.CreateEvent();
+        lock (_pairs)
+            _streamDone.Add(events);
+        return events;
     }
 
     /// <summary>Waits until no work this decoder enqueued is running (before freeing what it reads or writes).</summary>
     public void WaitIdle()
     {
-        foreach (var done in _streamDone)
-            done?.Synchronize();
+        foreach (var stream in _streams)
+            stream?.Synchronize();
     }
 
     public void Dispose()
@@ -135,9 +189,16 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         {
             // A failed stream reports its error here too; freeing is still right.
         }
-        foreach (var slot in _slots)
-            slot?.Dispose();
-        Array.Clear(_slots);
+        lock (_pairs)
+        {
+            _disposed = true;
+            foreach (var slot in _pairs.SelectMany(p => p))
+                slot.Dispose();
+            _pairs.Clear();
+            foreach (var done in _streamDone.SelectMany(e => e))
+                done.Dispose();
+            _streamDone.Clear();
+        }
         _owned.Dispose();
     }
 

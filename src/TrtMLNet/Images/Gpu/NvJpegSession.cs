@@ -31,9 +31,10 @@ internal sealed unsafe class NvJpegSession : IDisposable
     /// <summary>
     /// Starts nvJPEG on <paramref name="device"/>: the hardware backend when <paramref name="useHardware"/> and the
     /// GPU has it, chroma upsampled by interpolation when asked and accepted, and a decoupled decoder working on
-    /// <paramref name="hostThreads"/> threads at most.
+    /// <paramref name="hostThreads"/> threads at most; or <paramref name="sharedDecoupled"/>, another session's
+    /// (made with the same settings, so its handle has the same flags), which that session keeps and frees.
     /// </summary>
-    public NvJpegSession(CudaDevice device, bool useHardware, bool interpolatedUpsampling, int hostThreads)
+    public NvJpegSession(CudaDevice device, bool useHardware, bool interpolatedUpsampling, int hostThreads, NvJpegDecoupledDecoder? sharedDecoupled = null)
     {
         device.MakeCurrent();
         try
@@ -41,7 +42,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
             (_library, UsesHardwareDecoder, Setup) = CreateLibrary(device.Context, useHardware, interpolatedUpsampling);
             _owned.Add(_library);
             _batchedState = _owned.Add(NvJpegState.Create(_library));
-            Decoupled = _owned.Add(new NvJpegDecoupledDecoder(device, _library, hostThreads));
+            Decoupled = sharedDecoupled ?? _owned.Add(new NvJpegDecoupledDecoder(device, _library, hostThreads));
             _headerStream = _owned.Add(NvJpegStream.Create(_library));
             _batchedDone = _owned.Add(device.CreateEvent());
             if (UsesHardwareDecoder && NvJpegApi.nvjpegGetHardwareDecoderInfo(_library.Pointer, out uint engines, out uint cores) == NvJpegStatus.Success)
@@ -54,7 +55,8 @@ internal sealed unsafe class NvJpegSession : IDisposable
                 if (preallocated != NvJpegStatus.Success)
                     Setup += $" (nvjpegDecodeBatchedPreAllocate: {NvJpegException.NameOf(preallocated)}; decoding goes on without the memory pool)";
             }
-            Setup += $"; the decoupled decoder on up to {hostThreads} host thread(s) for {(UsesHardwareDecoder ? "what the engine does not take" : "every image")}";
+            Setup += $"; the decoupled decoder on up to {Decoupled.Threads} host thread(s) a batch, shared by the lanes, for " +
+                (UsesHardwareDecoder ? "what the engine does not take" : "every image");
         }
         catch
         {

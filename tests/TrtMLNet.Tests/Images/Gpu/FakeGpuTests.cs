@@ -30,6 +30,7 @@ public class FakeGpuTests
             case "fail-policy": FailPolicy(); break;
             case "many-threads": ManyThreads(); break;
             case "shared-state": return SharedStateIsCaught();
+            case "lanes-share": LanesShareTheHybridDecoder(); break;
             default: return 64;
         }
         AssertNothingLeft();
@@ -54,6 +55,9 @@ public class FakeGpuTests
 
     [Fact]
     public void TheFakeCatchesTwoThreadsOnOneState() => RunInChild("shared-state");
+
+    [Fact]
+    public void ThreeLanesDecodingAtOnceShareOneHybridDecoderAndItsSlots() => RunInChild("lanes-share");
 
     private static void RunInChild(string scenario, bool noEngine = false)
     {
@@ -209,6 +213,46 @@ public class FakeGpuTests
         Assert.InRange(hybrid.PinnedHostBytes, largest, 2 * 6 * largest);
         Assert.InRange(hybrid.DeviceBytes, largest, 2 * 6 * largest);
         Assert.True(decoder.Held.DeviceBytes > hybrid.DeviceBytes, "The decoder's own buffers (decoded images, the resize's) are not counted.");
+    }
+
+    /// <summary>
+    /// Three lanes' decoders (no hardware engine: every image goes to the hybrid decoder) decode at once, twice: they
+    /// share the first lane's hybrid decoder, every row is right, no nvJPEG object is used by two threads at once
+    /// (the fake checks), the slots are no more than the workers that ran at once, the memory is counted once, and
+    /// disposing frees everything (checked after the scenario).
+    /// </summary>
+    private static void LanesShareTheHybridDecoder()
+    {
+        var device = CudaDriver.GetDevice(0);
+        var images = Enumerable.Range(0, 24).Select(i => new TestImage(TestImages.Jpeg(TestImages.Draw(40 + 3 * i, 30 + 2 * i, i)), 40 + 3 * i, 30 + 2 * i, 3)).ToArray();
+        var layout = TestImages.Layout(new ImageInputOptions { Width = 24, Height = 20 }, "float", ImageLayout.Nchw);
+        using var lanes = new LaneImageDecoders(device, new NvJpegDecoderOptions { UseHardwareDecoder = false, HostThreads = 4 });
+        var expected = images.Select(i => SimulatedBatch.Run(layout, [FakeGpuPattern(i.Width, i.Height, i.Components, i.Bytes.Length)])[0]).ToArray();
+        // This child runs inside the test assembly's module initializer, and a type of this assembly first used on
+        // another thread would wait for it to end: one decode here first readies every type the lanes use.
+        CheckRows(Decode(device, lanes.For(0), images, layout, BadImagePolicy.Fail), expected, "lane 0 alone");
+        for (int round = 0; round < 2; round++)
+        {
+            Parallel.For(0, 3, new ParallelOptions { MaxDegreeOfParallelism = 3 }, lane =>
+            {
+                device.MakeCurrent();
+                CheckRows(Decode(device, lanes.For(lane), images, layout, BadImagePolicy.Fail), expected, $"round {round}, lane {lane}");
+            });
+        }
+        var hybrid = lanes.For(0).Hybrid;
+        Assert.Same(hybrid, lanes.For(1).Hybrid);
+        Assert.Same(hybrid, lanes.For(2).Hybrid);
+        Assert.InRange(hybrid.SlotPairs, 1, 3 * 4);
+        var own = Enumerable.Range(0, 3).Aggregate(new TrtMLNet.Device.HeldMemory(), (sum, lane) => sum + lanes.For(lane).OwnHeld);
+        Assert.Equal(own + hybrid.Held, lanes.Held);
+        Assert.True(hybrid.Held.PinnedHostBytes > 0, "The shared hybrid decoder's buffers are not counted.");
+    }
+
+    private static void CheckRows((GpuDecodeResult Result, byte[][] Rows, byte[] Gaps) decoded, byte[][] expected, string what)
+    {
+        Assert.Equal((0, expected.Length), (decoded.Result.HardwareDecoded, decoded.Result.OtherDecoded));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(expected[i].AsSpan().SequenceEqual(decoded.Rows[i]), $"{what}: row {i} differs from the reference.");
     }
 
     /// <summary>The control for <see cref="ManyThreads"/>: two threads on one decoupled state do break the fake's contract.</summary>

@@ -36,6 +36,8 @@ SAME_TYPE(nvjpegBufferPinnedCreate, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegPin
 SAME_TYPE(nvjpegBufferPinnedDestroy, nvjpegStatus_t (*)(nvjpegBufferPinned_t));
 SAME_TYPE(nvjpegBufferDeviceCreate, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegDevAllocator_t *, nvjpegBufferDevice_t *));
 SAME_TYPE(nvjpegBufferDeviceDestroy, nvjpegStatus_t (*)(nvjpegBufferDevice_t));
+SAME_TYPE(nvjpegBufferPinnedRetrieve, nvjpegStatus_t (*)(nvjpegBufferPinned_t, size_t *, void **));
+SAME_TYPE(nvjpegBufferDeviceRetrieve, nvjpegStatus_t (*)(nvjpegBufferDevice_t, size_t *, void **));
 SAME_TYPE(nvjpegStateAttachPinnedBuffer, nvjpegStatus_t (*)(nvjpegJpegState_t, nvjpegBufferPinned_t));
 SAME_TYPE(nvjpegStateAttachDeviceBuffer, nvjpegStatus_t (*)(nvjpegJpegState_t, nvjpegBufferDevice_t));
 SAME_TYPE(nvjpegDecodeParamsCreate, nvjpegStatus_t (*)(nvjpegHandle_t, nvjpegDecodeParams_t *));
