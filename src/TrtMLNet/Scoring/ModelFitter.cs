@@ -49,7 +49,8 @@ internal static class ModelFitter
                     Precision = engine.Device.SharesHostMemory ? TensorRtPrecision.Fp32 : options.Precision,
                     ImageInputs = ImageDecoding(shapes, runtime, environment),
                 };
-                LaneWarmUp.Run(fitted, environment.Info);
+                if (options.WarmUpLanes)
+                    LaneWarmUp.Run(fitted, environment.Info);
                 return fitted;
             }
             catch

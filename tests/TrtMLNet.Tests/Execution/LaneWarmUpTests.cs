@@ -37,4 +37,16 @@ public class LaneWarmUpTests
         var scored = transformer.Transform(data).GetColumn<float[]>("y").ToList();
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (float)i + 1), scored.Select(y => y[0]));
     }
+
+    [Fact]
+    public void Without_the_warm_up_fitting_executes_nothing()
+    {
+        FakeShim.Require();
+        var engine = new MarkingEngine(Width, device: FakeGpu.Instance);
+        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+
+        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 4, Lanes = 2, WarmUpLanes = false });
+
+        Assert.Equal(0, engine.Executions);
+    }
 }
