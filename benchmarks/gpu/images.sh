@@ -12,12 +12,16 @@ job() {
 bench=/tmp/gpu-bundle/app/TrtMLNet.Benchmarks/TrtMLNet.Benchmarks
 {
   job gpu-decode --decoder gpu
+  echo "== job gpu-decode-memory: --decoder gpu --memory-report (the lines of the memory table)"
+  timeout 120 bash .gpu/tools/on-device.sh run BatchScoring -i /tmp/imgs -m /tmp/models/resnet50.onnx -o /tmp/out-memory.parquet --overwrite \
+    --backend OnnxRuntimeCuda --batch-size 128 --decoder gpu --memory-report 2>&1 | grep -E "rows=|image decoders|Pinned host|Lanes \(IO|Total, shared|Measured"
   [[ -n ${QUICK:-} ]] && { job gpu-decode-engine --decoder gpu --gpu-jpeg hardwareengine; job cpu-decode --decoder cpu; exit 0; }
   # The hybrid decoder (auto on 16 cores: Huffman on the CPU's cores, beside the engine) against the hardware
   # engine, whose batched call waits for the whole device (lanes take turns, Execution/DeviceTurn.cs).
   job gpu-decode-engine --decoder gpu --gpu-jpeg hardwareengine
   job gpu-decode-3-lanes --decoder gpu --concurrency 3
   job gpu-decode-read-ahead-4 --decoder gpu --read-ahead 4
+  job gpu-decode-again --decoder gpu
   job gpu-decode-fp16 --decoder gpu --precision fp16
   job gpu-decode-fp16-engine --decoder gpu --precision fp16 --gpu-jpeg hardwareengine
   job gpu-decode-fp16-3-lanes --decoder gpu --precision fp16 --concurrency 3
