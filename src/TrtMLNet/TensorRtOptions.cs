@@ -120,9 +120,10 @@ public sealed class TensorRtOptions
 
     /// <summary>
     /// On a GPU, run one batch of zeros on every lane at once when fitting, so that the first batches scored
-    /// cost what later ones do: what a lane pays on its first execution (ONNX Runtime's per-thread cuDNN and
-    /// cuBLAS handles, the memory executions in flight together need) and the pinned staging a cursor uses
-    /// are paid at fit. On the H200 the image job's first scored row came 0.26-0.36 s after the start without
+    /// cost what later ones do: what a lane pays on its first execution (on ONNX Runtime's CUDA provider a
+    /// ResNet-50 batch took 64-95 ms there against 17 later; its per-thread handles and the memory executions in
+    /// flight together need are the likely parts, not taken apart) and the pinned staging a cursor uses are
+    /// paid at fit. On the H200 the image job's first scored row came 0.24-0.36 s after the start without
     /// it and 0.08-0.11 s with it (docs/benchmarks.md, "Ninth session"). It costs fit one batch per lane, and
     /// the memory of executions in flight is taken at fit rather than later (about 1.1 GiB a lane for
     /// ResNet-50 at batch 32 on ONNX Runtime's CUDA provider). False keeps fitting light (to save a model, say).
