@@ -72,14 +72,7 @@ internal sealed class NvJpegPinnedBuffer(IntPtr context) : NvJpegObject(context,
             (out IntPtr raw) => NvJpegApi.nvjpegBufferPinnedCreate(library.Pointer, IntPtr.Zero, out raw), library);
 
     /// <summary>Bytes it holds now (nvjpegBufferPinnedRetrieve); not while another thread's call uses it.</summary>
-    public long Bytes
-    {
-        get
-        {
-            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegBufferPinnedRetrieve(Pointer, out var size, out _), "nvjpegBufferPinnedRetrieve");
-            return (long)size;
-        }
-    }
+    public long Bytes => Checked(NvJpegApi.nvjpegBufferPinnedRetrieve(Pointer, out var size, out _), (long)size, "nvjpegBufferPinnedRetrieve");
 }
 
 /// <summary>nvjpegBufferDevice_t: device memory a decoupled state decodes in (grown by nvJPEG).</summary>
@@ -90,14 +83,7 @@ internal sealed class NvJpegDeviceBuffer(IntPtr context) : NvJpegObject(context,
             (out IntPtr raw) => NvJpegApi.nvjpegBufferDeviceCreate(library.Pointer, IntPtr.Zero, out raw), library);
 
     /// <summary>Bytes it holds now (nvjpegBufferDeviceRetrieve); not while another thread's call uses it.</summary>
-    public long Bytes
-    {
-        get
-        {
-            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegBufferDeviceRetrieve(Pointer, out var size, out _), "nvjpegBufferDeviceRetrieve");
-            return (long)size;
-        }
-    }
+    public long Bytes => Checked(NvJpegApi.nvjpegBufferDeviceRetrieve(Pointer, out var size, out _), (long)size, "nvjpegBufferDeviceRetrieve");
 }
 
 /// <summary>nvjpegJpegStream_t: a parsed bitstream, on the host.</summary>

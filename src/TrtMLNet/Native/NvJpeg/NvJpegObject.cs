@@ -89,4 +89,11 @@ internal abstract class NvJpegObject(IntPtr context, Func<IntPtr, NvJpegStatus> 
             _dependencies.Clear();
         }
     }
+
+    /// <summary><paramref name="value"/>, what a call that returned <paramref name="status"/> gave back; throws if it failed.</summary>
+    protected static long Checked(NvJpegStatus status, long value, string call)
+    {
+        NvJpegException.ThrowIfFailed(status, call);
+        return value;
+    }
 }
