@@ -19,25 +19,25 @@ namespace TrtMLNet.Images.Gpu;
 /// many as workers ever ran at once, not lanes x threads (each slot's buffers grow to the largest image it
 /// decoded).
 ///
-/// Few streams, not one per worker: beyond the device's hardware queues (8 by default) streams share queues
-/// and wait for each other's work, which the probe saw as decodes held up by unrelated work on 12 or more
-/// streams.
+/// Few streams, not one per worker: two per call (per lane decoding at once). Beyond the device's hardware
+/// queues (8 by default) streams share queues and wait for each other's work, which the probe saw as decodes
+/// held up by unrelated work on 12 or more streams.
 /// </summary>
 internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
 {
-    private const int Streams = 2;
+    private const int StreamsPerCall = 2;
     private readonly CudaDevice _device;
     private readonly NvJpegLibraryHandle _library;
     private readonly NvJpegDecoder _decoder;
-    private readonly CudaStream[] _streams = new CudaStream[Streams];
     private readonly OwnedResources _owned = new();
     // Workers of every caller take a pair of slots while they run and give it back: the pairs are as many as
     // workers ever ran at once, whichever lanes they decoded for (not lanes x threads).
     private readonly ConcurrentBag<Slot[]> _freePairs = [];
     private readonly List<Slot[]> _pairs = [];
-    // Per call, so that lanes decoding at once each wait for their own work only.
-    private readonly ConcurrentBag<CudaEvent[]> _freeStreamDone = [];
-    private readonly List<CudaEvent[]> _streamDone = [];
+    // A call's streams and events, its own while it runs: a lane's later work then waits for its own decodes
+    // only, not for another lane's queued on the same stream. As many as calls ever ran at once (the lanes).
+    private readonly ConcurrentBag<CallStreams> _freeCallStreams = [];
+    private readonly List<CallStreams> _callStreams = [];
     private bool _disposed;
 
     /// <summary>
@@ -53,8 +53,6 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         try
         {
             _decoder = _owned.Add(NvJpegDecoder.Create(library, NvJpegBackend.Default));
-            for (int s = 0; s < Streams; s++)
-                _streams[s] = _owned.Add(device.CreateStream());
         }
         catch
         {
@@ -100,17 +98,22 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             return results;
         int next = -1;
         int workers = Math.Min(Threads, which.Count);
-        var done = TakeStreamDone();
+        var call = TakeCallStreams();
+        Exception? failure = null;
         try
         {
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
             {
+                // A pair only for a worker that has an image: one that starts late makes none for nothing.
+                int j = Interlocked.Increment(ref next);
+                if (j >= which.Count)
+                    return;
                 _device.MakeCurrent();
-                var workStream = _streams[worker % Streams].Pointer;
+                var workStream = call.Streams[worker % StreamsPerCall].Pointer;
                 var pair = TakePair();
                 try
                 {
-                    for (int j = Interlocked.Increment(ref next), used = 0; j < which.Count; j = Interlocked.Increment(ref next), used++)
+                    for (int used = 0; j < which.Count; j = Interlocked.Increment(ref next), used++)
                         results[j] = pair[used & 1].Decode(_library.Pointer, _decoder.Pointer, images[which[j]], destinations[j], workStream);
                 }
                 finally
@@ -119,26 +122,35 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
                 }
             });
         }
-        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        catch (AggregateException e)
         {
-            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            failure = e.InnerExceptions[0];
         }
-        finally
+        // Even after a failure: whatever was enqueued is then ordered before the caller's later work. The wait
+        // takes the events as recorded now, so they can serve another call at once. The first error is the one
+        // thrown: a failed stream fails these calls too.
+        for (int s = 0; s < StreamsPerCall; s++)
         {
-            // Even after a failure: whatever was enqueued is then ordered before the caller's later work. The wait
-            // takes the event as recorded now, so the events can serve another call at once.
-            for (int s = 0; s < Streams; s++)
+            try
             {
-                done[s].Record(_streams[s]);
-                CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(stream, done[s].Pointer, 0), "cuStreamWaitEvent");
+                call.Done[s].Record(call.Streams[s]);
+                CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(stream, call.Done[s].Pointer, 0), "cuStreamWaitEvent");
             }
-            _freeStreamDone.Add(done);
+            catch (CudaException e)
+            {
+                failure ??= e;
+            }
         }
+        _freeCallStreams.Add(call);
+        if (failure is not null)
+            ExceptionDispatchInfo.Capture(failure).Throw();
         return results;
     }
 
     private Slot[] TakePair()
     {
+        lock (_pairs)
+            ObjectDisposedException.ThrowIf(_disposed, this);
         if (_freePairs.TryTake(out var pair))
             return pair;
         pair = new Slot[2];
@@ -146,37 +158,48 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         {
             pair[0] = new Slot(_library, _decoder, _device);
             pair[1] = new Slot(_library, _decoder, _device);
+            lock (_pairs)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _pairs.Add(pair);
+            }
         }
         catch
         {
             pair[0]?.Dispose();
+            pair[1]?.Dispose();
             throw;
-        }
-        lock (_pairs)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _pairs.Add(pair);
         }
         return pair;
     }
 
-    private CudaEvent[] TakeStreamDone()
+    private CallStreams TakeCallStreams()
     {
-        if (_freeStreamDone.TryTake(out var events))
-            return events;
-        events = new CudaEvent[Streams];
-        for (int s = 0; s < Streams; s++)
-            events[s] = _device.CreateEvent();
         lock (_pairs)
-            _streamDone.Add(events);
-        return events;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_freeCallStreams.TryTake(out var call))
+            return call;
+        call = new CallStreams(_device);
+        lock (_pairs)
+        {
+            if (_disposed)
+            {
+                call.Dispose();
+                throw new ObjectDisposedException(nameof(NvJpegDecoupledDecoder));
+            }
+            _callStreams.Add(call);
+        }
+        return call;
     }
 
     /// <summary>Waits until no work this decoder enqueued is running (before freeing what it reads or writes).</summary>
     public void WaitIdle()
     {
-        foreach (var stream in _streams)
-            stream?.Synchronize();
+        List<CallStreams> calls;
+        lock (_pairs)
+            calls = [.. _callStreams];
+        foreach (var call in calls)
+            call.Synchronize();
     }
 
     public void Dispose()
@@ -195,11 +218,48 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             foreach (var slot in _pairs.SelectMany(p => p))
                 slot.Dispose();
             _pairs.Clear();
-            foreach (var done in _streamDone.SelectMany(e => e))
-                done.Dispose();
-            _streamDone.Clear();
+            _freePairs.Clear();
+            foreach (var call in _callStreams)
+                call.Dispose();
+            _callStreams.Clear();
+            _freeCallStreams.Clear();
         }
         _owned.Dispose();
+    }
+
+    /// <summary>One call's streams, and the events that end its work on each for the caller's stream to wait on.</summary>
+    private sealed class CallStreams : IDisposable
+    {
+        private readonly OwnedResources _owned = new();
+
+        public CallStreams(CudaDevice device)
+        {
+            try
+            {
+                for (int s = 0; s < StreamsPerCall; s++)
+                {
+                    Streams[s] = _owned.Add(device.CreateStream());
+                    Done[s] = _owned.Add(device.CreateEvent());
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public CudaStream[] Streams { get; } = new CudaStream[StreamsPerCall];
+
+        public CudaEvent[] Done { get; } = new CudaEvent[StreamsPerCall];
+
+        public void Synchronize()
+        {
+            foreach (var stream in Streams)
+                stream?.Synchronize();
+        }
+
+        public void Dispose() => _owned.Dispose();
     }
 
     /// <summary>
