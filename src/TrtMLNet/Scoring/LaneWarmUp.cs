@@ -13,12 +13,33 @@ namespace TrtMLNet.Scoring;
 /// </summary>
 internal static class LaneWarmUp
 {
-    public static void Run(FittedModel model, Action<string> info)
+    /// <summary>
+    /// Best effort: a warm-up that fails (the device short of memory for every lane at once, a model that refuses
+    /// zeros) is reported through <paramref name="warn"/>, and the fit goes on; the first batches then pay the cost.
+    /// </summary>
+    public static void Run(FittedModel model, Action<string> info, Action<string> warn)
     {
         var pool = model.Runtime.Pool;
         if (pool.Device.SharesHostMemory)
             return;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            RunOnEveryLane(model);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            warn($"{model.Runtime.Settings.ModelName}: the warm-up batch of zeros failed ({e.Message}); the first batches scored will be slower. " +
+                "Set WarmUpLanes = false to skip it.");
+            return;
+        }
+        info($"{model.Runtime.Settings.ModelName}: a batch of {model.Shapes.BatchSize} ran on each of the {pool.Lanes.Count} lane(s) in " +
+            $"{clock.Elapsed.TotalSeconds:0.00} s (warm-up).");
+    }
+
+    private static void RunOnEveryLane(FittedModel model)
+    {
+        var pool = model.Runtime.Pool;
         var lanes = pool.Lanes.Count;
         var staging = new List<Device.DeviceBuffer>();
         using var together = new CountdownEvent(lanes);
@@ -49,7 +70,6 @@ internal static class LaneWarmUp
             foreach (var buffer in staging)
                 pool.Staging.Return(buffer);
         }
-        info($"{model.Runtime.Settings.ModelName}: a batch of {model.Shapes.BatchSize} ran on each of the {lanes} lane(s) in {clock.Elapsed.TotalSeconds:0.00} s (warm-up).");
     }
 
     /// <summary>

@@ -50,7 +50,7 @@ internal static class ModelFitter
                     ImageInputs = ImageDecoding(shapes, runtime, environment),
                 };
                 if (options.WarmUpLanes)
-                    LaneWarmUp.Run(fitted, environment.Info);
+                    LaneWarmUp.Run(fitted, environment.Info, environment.Warn);
                 return fitted;
             }
             catch

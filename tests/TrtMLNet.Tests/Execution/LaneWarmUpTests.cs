@@ -49,4 +49,20 @@ public class LaneWarmUpTests
 
         Assert.Equal(0, engine.Executions);
     }
+
+    [Fact]
+    public void A_warm_up_the_model_refuses_is_a_warning_and_the_fit_goes_on()
+    {
+        FakeShim.Require();
+        var engine = new MarkingEngine(Width, device: FakeGpu.Instance) { RefusesZeros = true };
+        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+        var warnings = new List<string>();
+        var environment = new TrtMLNet.Scoring.FitEnvironment(null, null, w => { lock (warnings) warnings.Add(w); }, _ => { });
+
+        using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 4, Lanes = 2 }, environment);
+
+        Assert.Contains(warnings, w => w.Contains("warm-up batch of zeros failed") && w.Contains("refuses a batch of zeros") && w.Contains("WarmUpLanes = false"));
+        var scored = transformer.Transform(data).GetColumn<float[]>("y").ToList();
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => (float)i + 1), scored.Select(y => y[0]));
+    }
 }

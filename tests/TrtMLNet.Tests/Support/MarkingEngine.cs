@@ -59,6 +59,9 @@ internal sealed class MarkingEngine : IInferenceEngine
     /// <summary>How long, at most, an execution holds its scratch (it varies randomly below this).</summary>
     public TimeSpan MaxWork { get; set; } = TimeSpan.FromMilliseconds(0.3);
 
+    /// <summary>Refuse a batch whose input is all zeros, as a model that takes lengths or shapes as inputs would.</summary>
+    public bool RefusesZeros { get; init; }
+
     public List<string[]> RequestedOutputs { get; } = [];
 
     public TensorRtBackend Backend => TensorRtBackend.OnnxRuntimeCpu;
@@ -145,6 +148,8 @@ internal sealed class MarkingEngine : IInferenceEngine
                 var input = request.Inputs[0];
                 var rows = (int)input.Shape[0];
                 var x = new ReadOnlySpan<float>((void*)input.Data, rows * engine.Width);
+                if (engine.RefusesZeros && !x.ContainsAnyExcept(0f))
+                    throw new InvalidOperationException("the marking engine refuses a batch of zeros");
                 foreach (var output in request.Outputs)
                 {
                     if (output.Name == "y")
