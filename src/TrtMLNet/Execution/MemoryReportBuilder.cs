@@ -19,22 +19,26 @@ internal static class MemoryReportBuilder
         };
     }
 
-    private static EngineMemory EngineOf(ModelRuntime model) => new()
+    private static EngineMemory EngineOf(ModelRuntime model)
     {
-        Model = model.Settings.ModelName,
-        Backend = model.Engine.Description,
-        WeightsStatedBytes = model.Engine.Weights.Stated,
-        WeightsMeasuredBytes = model.Engine.Weights.Measured,
-        SharesScratch = model.SharesScratch,
-        DecoderDeviceBytes = model.AttachedMemory.DeviceBytes,
-        DecoderPinnedHostBytes = model.AttachedMemory.PinnedHostBytes,
-        Contexts = model.Contexts.All.Select((c, i) => new ContextMemory
+        var attached = model.AttachedMemory;
+        return new EngineMemory
         {
-            Index = i,
-            Profile = c.Context.Profile,
-            PersistentBytes = c.Context.PersistentBytes,
-            ScratchNeedBytes = model.Engine.ScratchBytes(c.Context.Profile),
-            OwnScratchBytes = c.OwnScratch?.Bytes,
-        }).ToList(),
-    };
+            Model = model.Settings.ModelName,
+            Backend = model.Engine.Description,
+            WeightsStatedBytes = model.Engine.Weights.Stated,
+            WeightsMeasuredBytes = model.Engine.Weights.Measured,
+            SharesScratch = model.SharesScratch,
+            DecoderDeviceBytes = attached.DeviceBytes,
+            DecoderPinnedHostBytes = attached.PinnedHostBytes,
+            Contexts = model.Contexts.All.Select((c, i) => new ContextMemory
+            {
+                Index = i,
+                Profile = c.Context.Profile,
+                PersistentBytes = c.Context.PersistentBytes,
+                ScratchNeedBytes = model.Engine.ScratchBytes(c.Context.Profile),
+                OwnScratchBytes = c.OwnScratch?.Bytes,
+            }).ToList(),
+        };
+    }
 }
