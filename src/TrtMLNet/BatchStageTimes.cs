@@ -60,8 +60,9 @@ public sealed class BatchStageTimes : IDisposable
     }
 
     /// <summary>
-    /// Each stage's first timed batch, e.g. "fill 46.7, wait 0.1, ...": what a run's start costs, stage by stage
-    /// (the first of any lane; with several lanes, the later lanes' first batches count as ordinary ones). Null before any batch.
+    /// Each stage's first measurement, e.g. "fill 46.7, wait 0.1, ...": what a run's start costs, stage by stage.
+    /// With several lanes or cursors the stages' first measurements need not be of one batch, and the other
+    /// lanes' first batches count as ordinary ones. Null before any batch.
     /// </summary>
     public string? DescribeFirst()
     {
