@@ -4,12 +4,12 @@ namespace TrtMLNet.Scoring;
 
 /// <summary>
 /// One full batch of zeros on every lane of the device, all at once, at fit: what a lane pays the first time
-/// it executes is paid there, not by the first batches scored. What that is was not taken apart: ONNX
-/// Runtime's per-thread handles, a context's first run and the memory executions at once need are the likely
-/// parts, and all are per lane thread or per execution in flight, which this covers. Measured on the H200 before it: a
-/// job's first batch of ResNet-50 computed in 64-95 ms against 17 for the later ones
-/// (docs/results/image-job-h200-run19-start.txt). The staging the warm-up rents stays in the pool, enough for a
-/// cursor's slots, so the first batches do not pin host memory either.
+/// it executes is paid there, not by the first batches scored. Measured on the H200 before it: a job's first
+/// batch of ResNet-50 computed in 64-95 ms against 17 for the later ones
+/// (docs/results/image-job-h200-run19-start.txt). What that cost is was not taken apart: ONNX Runtime's
+/// per-thread handles, a context's first run and the memory executions at once need are the likely parts,
+/// and all are per lane thread or per execution in flight, which this covers. The staging the warm-up rents
+/// stays in the pool, enough for a cursor's slots, so the first batches do not pin host memory either.
 /// </summary>
 internal static class LaneWarmUp
 {
