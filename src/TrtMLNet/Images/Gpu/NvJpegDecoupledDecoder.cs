@@ -122,26 +122,29 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
                 }
             });
         }
-        catch (AggregateException e)
+        catch (Exception e)
         {
-            failure = e.InnerExceptions[0];
+            failure = e is AggregateException all ? all.InnerExceptions[0] : e;
         }
-        // Even after a failure: whatever was enqueued is then ordered before the caller's later work. The wait
-        // takes the events as recorded now, so they can serve another call at once. The first error is the one
-        // thrown: a failed stream fails these calls too.
-        for (int s = 0; s < StreamsPerCall; s++)
+        finally
         {
-            try
+            // Even after a failure: whatever was enqueued is then ordered before the caller's later work. The wait
+            // takes the events as recorded now, so they can serve another call at once. The first error is the
+            // one thrown: a failed stream fails these calls too.
+            for (int s = 0; s < StreamsPerCall; s++)
             {
-                call.Done[s].Record(call.Streams[s]);
-                CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(stream, call.Done[s].Pointer, 0), "cuStreamWaitEvent");
+                try
+                {
+                    call.Done[s].Record(call.Streams[s]);
+                    CudaCheck.ThrowIfFailed(CudaDriverApi.cuStreamWaitEvent(stream, call.Done[s].Pointer, 0), "cuStreamWaitEvent");
+                }
+                catch (CudaException e)
+                {
+                    failure ??= e;
+                }
             }
-            catch (CudaException e)
-            {
-                failure ??= e;
-            }
+            _freeCallStreams.Add(call);
         }
-        _freeCallStreams.Add(call);
         if (failure is not null)
             ExceptionDispatchInfo.Capture(failure).Throw();
         return results;
@@ -192,14 +195,29 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         return call;
     }
 
-    /// <summary>Waits until no work this decoder enqueued is running (before freeing what it reads or writes).</summary>
+    /// <summary>
+    /// Waits until no work this decoder enqueued is running (before freeing what it reads or writes): every
+    /// stream, even after one fails; the first failure is thrown then.
+    /// </summary>
     public void WaitIdle()
     {
         List<CallStreams> calls;
         lock (_pairs)
             calls = [.. _callStreams];
-        foreach (var call in calls)
-            call.Synchronize();
+        CudaException? failure = null;
+        foreach (var stream in calls.SelectMany(c => c.Streams))
+        {
+            try
+            {
+                stream?.Synchronize();
+            }
+            catch (CudaException e)
+            {
+                failure ??= e;
+            }
+        }
+        if (failure is not null)
+            ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
     public void Dispose()
@@ -227,7 +245,10 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         _owned.Dispose();
     }
 
-    /// <summary>One call's streams, and the events that end its work on each for the caller's stream to wait on.</summary>
+    /// <summary>
+    /// One call's streams, and the events that end its work on each for the caller's stream to wait on. Freed
+    /// with the decoder, which is disposed only once no lane decodes any more.
+    /// </summary>
     private sealed class CallStreams : IDisposable
     {
         private readonly OwnedResources _owned = new();
@@ -252,12 +273,6 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         public CudaStream[] Streams { get; } = new CudaStream[StreamsPerCall];
 
         public CudaEvent[] Done { get; } = new CudaEvent[StreamsPerCall];
-
-        public void Synchronize()
-        {
-            foreach (var stream in Streams)
-                stream?.Synchronize();
-        }
 
         public void Dispose() => _owned.Dispose();
     }
