@@ -78,6 +78,9 @@ internal sealed class Lane : IDisposable
             catch (Exception e)
             {
                 error = e;
+                // What the batch queued before it failed (its input copies, part of an execution) must be done
+                // before its submitter reuses the staging.
+                DrainQuietly();
             }
             finally
             {
@@ -135,6 +138,7 @@ internal sealed class Lane : IDisposable
         timer?.Mark(1);
 
         var context = model.Contexts.Rent(job.Profiles);
+        var completed = false;
         try
         {
             var scratchNeed = model.ScratchNeed(context.Context.Profile);
@@ -155,10 +159,14 @@ internal sealed class Lane : IDisposable
                 Stream.CopyToHost(output.At(staging).Data, output.At(io).Data, output.Bytes);
             timer?.Mark(3);
             Stream.WaitForCompletion();
+            completed = true;
         }
         finally
         {
-            // Only now, with the stream's work complete, may the context serve another lane.
+            // Only with the stream's work complete may the context serve another lane: after a failure too, since
+            // an execution may have queued part of its work before it failed.
+            if (!completed)
+                DrainQuietly();
             model.Contexts.Return(context);
         }
 
@@ -168,6 +176,19 @@ internal sealed class Lane : IDisposable
             job.Timings.HostToDeviceMs = timer.Elapsed(0, 1);
             job.Timings.ComputeMs = timer.Elapsed(1, 2);
             job.Timings.DeviceToHostMs = timer.Elapsed(2, 3);
+        }
+    }
+
+    /// <summary>Waits for the lane's stream on an error path; a stream that failed reports it here too, and the first error is the one thrown.</summary>
+    private void DrainQuietly()
+    {
+        try
+        {
+            Stream.WaitForCompletion();
+        }
+        catch (Exception)
+        {
+            // The batch's own error is the one reported.
         }
     }
 
