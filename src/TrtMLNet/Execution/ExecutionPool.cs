@@ -174,8 +174,9 @@ internal sealed class ExecutionPool
         {
             _queue.Add(job);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
+            // Completed either way, so that nobody waits for a job no lane will take.
             job.Complete(new ObjectDisposedException($"The execution pool of {Device}", "The pool was shut down: its models were disposed."));
         }
     }
