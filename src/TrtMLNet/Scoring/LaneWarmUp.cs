@@ -16,6 +16,7 @@ internal static class LaneWarmUp
     /// <summary>
     /// Best effort: a warm-up that fails (the device short of memory for every lane at once, a model that refuses
     /// zeros) is reported through <paramref name="warn"/>, and the fit goes on; the first batches then pay the cost.
+    /// Other CUDA errors fail the fit.
     /// </summary>
     public static void Run(FittedModel model, Action<string> info, Action<string> warn)
     {
@@ -27,7 +28,9 @@ internal static class LaneWarmUp
         {
             RunOnEveryLane(model);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        // A CUDA error other than memory running out may leave the device unusable (an illegal address sticks to
+        // the context): that fails the fit rather than failing later, in some other model's batch.
+        catch (Exception e) when (e is not OutOfMemoryException && (e is not CudaException cuda || cuda.Error == CudaError.OutOfMemory))
         {
             warn($"{model.Runtime.Settings.ModelName}: the warm-up batch of zeros failed ({e.Message}); the first batches scored will be slower. " +
                 "Set WarmUpLanes = false to skip it.");

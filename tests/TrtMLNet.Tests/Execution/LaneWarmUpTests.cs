@@ -54,7 +54,7 @@ public class LaneWarmUpTests
     public void A_warm_up_the_model_refuses_is_a_warning_and_the_fit_goes_on()
     {
         FakeShim.Require();
-        var engine = new MarkingEngine(Width, device: FakeGpu.Instance) { RefusesZeros = true };
+        var engine = new MarkingEngine(Width, device: FakeGpu.Instance) { OnZeros = () => new InvalidOperationException("the marking engine refuses a batch of zeros") };
         var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
         var warnings = new List<string>();
         var environment = new TrtMLNet.Scoring.FitEnvironment(null, null, w => { lock (warnings) warnings.Add(w); }, _ => { });
@@ -64,5 +64,21 @@ public class LaneWarmUpTests
         Assert.Contains(warnings, w => w.Contains("warm-up batch of zeros failed") && w.Contains("refuses a batch of zeros") && w.Contains("WarmUpLanes = false"));
         var scored = transformer.Transform(data).GetColumn<float[]>("y").ToList();
         Assert.Equal(Enumerable.Range(0, 6).Select(i => (float)i + 1), scored.Select(y => y[0]));
+    }
+
+    [Fact]
+    public void A_device_error_in_the_warm_up_fails_the_fit()
+    {
+        // Unlike memory running out or a model refusing zeros, an illegal address leaves the device unusable.
+        FakeShim.Require();
+        var engine = new MarkingEngine(Width, device: FakeGpu.Instance)
+        {
+            OnZeros = () => new CudaException(CudaError.IllegalAddress, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"),
+        };
+        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+
+        var error = Assert.Throws<CudaException>(() => TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 4, Lanes = 2 }));
+
+        Assert.Equal(CudaError.IllegalAddress, error.Error);
     }
 }

@@ -59,8 +59,11 @@ internal sealed class MarkingEngine : IInferenceEngine
     /// <summary>How long, at most, an execution holds its scratch (it varies randomly below this).</summary>
     public TimeSpan MaxWork { get; set; } = TimeSpan.FromMilliseconds(0.3);
 
-    /// <summary>Refuse a batch whose input is all zeros, as a model that takes lengths or shapes as inputs would.</summary>
-    public bool RefusesZeros { get; init; }
+    /// <summary>
+    /// Thrown for a batch whose input is all zeros: a model that takes lengths or shapes as inputs refuses such
+    /// a batch, and a device error can strike any batch. Null: zeros are scored like any input.
+    /// </summary>
+    public Func<Exception>? OnZeros { get; init; }
 
     public List<string[]> RequestedOutputs { get; } = [];
 
@@ -148,8 +151,8 @@ internal sealed class MarkingEngine : IInferenceEngine
                 var input = request.Inputs[0];
                 var rows = (int)input.Shape[0];
                 var x = new ReadOnlySpan<float>((void*)input.Data, rows * engine.Width);
-                if (engine.RefusesZeros && !x.ContainsAnyExcept(0f))
-                    throw new InvalidOperationException("the marking engine refuses a batch of zeros");
+                if (engine.OnZeros is { } refusal && !x.ContainsAnyExcept(0f))
+                    throw refusal();
                 foreach (var output in request.Outputs)
                 {
                     if (output.Name == "y")
