@@ -179,7 +179,7 @@ internal sealed class Lane : IDisposable
         }
     }
 
-    /// <summary>Waits for the lane's stream on an error path; a stream that failed reports it here too, and the first error is the one thrown.</summary>
+    /// <summary>Waits for the lane's stream on an error path, ignoring what it reports: the batch's own error is the one thrown.</summary>
     private void DrainQuietly()
     {
         try
