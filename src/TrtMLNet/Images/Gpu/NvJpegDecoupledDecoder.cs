@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using TrtMLNet.Device;
 using TrtMLNet.Native.Cuda;
@@ -32,13 +31,10 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     private readonly OwnedResources _owned = new();
     // Workers of every caller take a pair of slots while they run and give it back: the pairs are as many as
     // workers ever ran at once, whichever lanes they decoded for (not lanes x threads).
-    private readonly ConcurrentBag<Slot[]> _freePairs = [];
-    private readonly List<Slot[]> _pairs = [];
+    private readonly FreeList<SlotPair> _pairs;
     // A call's streams and events, its own while it runs: a lane's later work then waits for its own decodes
     // only, not for another lane's queued on the same stream. As many as calls ever ran at once (the lanes).
-    private readonly ConcurrentBag<CallStreams> _freeCallStreams = [];
-    private readonly List<CallStreams> _callStreams = [];
-    private bool _disposed;
+    private readonly FreeList<CallStreams> _calls;
 
     /// <summary>
     /// Made on <paramref name="library"/> (a handle of any backend); <paramref name="threads"/> workers at most per
@@ -53,6 +49,9 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         try
         {
             _decoder = _owned.Add(NvJpegDecoder.Create(library, NvJpegBackend.Default));
+            _calls = _owned.Add(new FreeList<CallStreams>(() => new CallStreams(_device)));
+            // After the streams, so freed before them: a slot waits for its last work, on one of them, as it goes.
+            _pairs = _owned.Add(new FreeList<SlotPair>(() => new SlotPair(_library, _decoder, _device)));
         }
         catch
         {
@@ -67,7 +66,7 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     /// <summary>Pairs of slots made so far: the most workers that ever ran at once.</summary>
     public int SlotPairs
     {
-        get { lock (_pairs) return _pairs.Count; }
+        get => _pairs.All.Count;
     }
 
     /// <summary>
@@ -76,11 +75,7 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     /// </summary>
     public HeldMemory Held
     {
-        get
-        {
-            lock (_pairs)
-                return _pairs.SelectMany(p => p).Aggregate(new HeldMemory(), (sum, slot) => sum + slot.Held);
-        }
+        get => _pairs.All.Aggregate(new HeldMemory(), (sum, pair) => sum + pair.Held);
     }
 
     /// <summary>
@@ -98,7 +93,7 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
             return results;
         int next = -1;
         int workers = Math.Min(Threads, which.Count);
-        var call = TakeCallStreams();
+        var call = _calls.Take();
         Exception? failure = null;
         try
         {
@@ -110,15 +105,15 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
                     return;
                 _device.MakeCurrent();
                 var workStream = call.Streams[worker % StreamsPerCall].Pointer;
-                var pair = TakePair();
+                var pair = _pairs.Take();
                 try
                 {
                     for (int used = 0; j < which.Count; j = Interlocked.Increment(ref next), used++)
-                        results[j] = pair[used & 1].Decode(_library.Pointer, _decoder.Pointer, images[which[j]], destinations[j], workStream);
+                        results[j] = pair[used].Decode(_library.Pointer, _decoder.Pointer, images[which[j]], destinations[j], workStream);
                 }
                 finally
                 {
-                    _freePairs.Add(pair);
+                    _pairs.Return(pair);
                 }
             });
         }
@@ -143,56 +138,11 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
                     failure ??= e;
                 }
             }
-            _freeCallStreams.Add(call);
+            _calls.Return(call);
         }
         if (failure is not null)
             ExceptionDispatchInfo.Capture(failure).Throw();
         return results;
-    }
-
-    private Slot[] TakePair()
-    {
-        lock (_pairs)
-            ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_freePairs.TryTake(out var pair))
-            return pair;
-        pair = new Slot[2];
-        try
-        {
-            pair[0] = new Slot(_library, _decoder, _device);
-            pair[1] = new Slot(_library, _decoder, _device);
-            lock (_pairs)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                _pairs.Add(pair);
-            }
-        }
-        catch
-        {
-            pair[0]?.Dispose();
-            pair[1]?.Dispose();
-            throw;
-        }
-        return pair;
-    }
-
-    private CallStreams TakeCallStreams()
-    {
-        lock (_pairs)
-            ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_freeCallStreams.TryTake(out var call))
-            return call;
-        call = new CallStreams(_device);
-        lock (_pairs)
-        {
-            if (_disposed)
-            {
-                call.Dispose();
-                throw new ObjectDisposedException(nameof(NvJpegDecoupledDecoder));
-            }
-            _callStreams.Add(call);
-        }
-        return call;
     }
 
     /// <summary>
@@ -201,11 +151,8 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
     /// </summary>
     public void WaitIdle()
     {
-        List<CallStreams> calls;
-        lock (_pairs)
-            calls = [.. _callStreams];
         CudaException? failure = null;
-        foreach (var stream in calls.SelectMany(c => c.Streams))
+        foreach (var stream in _calls.All.SelectMany(c => c.Streams))
         {
             try
             {
@@ -230,18 +177,7 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         {
             // A failed stream reports its error here too; freeing is still right.
         }
-        lock (_pairs)
-        {
-            _disposed = true;
-            foreach (var slot in _pairs.SelectMany(p => p))
-                slot.Dispose();
-            _pairs.Clear();
-            _freePairs.Clear();
-            foreach (var call in _callStreams)
-                call.Dispose();
-            _callStreams.Clear();
-            _freeCallStreams.Clear();
-        }
+        // In reverse order of making: the slots, the streams, then the decoder they were made for.
         _owned.Dispose();
     }
 
@@ -275,6 +211,37 @@ internal sealed unsafe class NvJpegDecoupledDecoder : IDisposable
         public CudaEvent[] Done { get; } = new CudaEvent[StreamsPerCall];
 
         public void Dispose() => _owned.Dispose();
+    }
+
+    /// <summary>Two slots a worker alternates: one image's host phase overlaps the previous one's device phase.</summary>
+    private sealed class SlotPair : IDisposable
+    {
+        private readonly Slot _first, _second;
+
+        public SlotPair(NvJpegLibraryHandle library, NvJpegDecoder decoder, CudaDevice device)
+        {
+            _first = new Slot(library, decoder, device);
+            try
+            {
+                _second = new Slot(library, decoder, device);
+            }
+            catch
+            {
+                _first.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The slot for a worker's <paramref name="used"/>-th image.</summary>
+        public Slot this[int used] => (used & 1) == 0 ? _first : _second;
+
+        public HeldMemory Held => _first.Held + _second.Held;
+
+        public void Dispose()
+        {
+            _second.Dispose();
+            _first.Dispose();
+        }
     }
 
     /// <summary>
