@@ -11,19 +11,14 @@ namespace TrtMLNet.Tests.Execution;
 /// </summary>
 public class LaneWarmUpTests
 {
-    private const int Width = 8;
-
-    private sealed class Row
-    {
-        [VectorType(Width)] public float[] x { get; set; } = new float[Width];
-    }
+    private const int Width = MarkingRows.Width;
 
     [Fact]
     public void Fitting_runs_one_full_batch_on_every_lane_and_scoring_then_starts_from_there()
     {
         FakeShim.Require();
         var engine = new MarkingEngine(Width, device: FakeGpu.Instance) { MaxWork = TimeSpan.FromMilliseconds(5) };
-        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 10).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+        var data = MarkingRows.Of(10);
 
         using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 4, Lanes = 3 });
 
@@ -43,7 +38,7 @@ public class LaneWarmUpTests
     {
         FakeShim.Require();
         var engine = new MarkingEngine(Width, device: FakeGpu.Instance);
-        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+        var data = MarkingRows.Of(4);
 
         using var transformer = TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 4, Lanes = 2, WarmUpLanes = false });
 
@@ -55,7 +50,7 @@ public class LaneWarmUpTests
     {
         FakeShim.Require();
         var engine = new MarkingEngine(Width, device: FakeGpu.Instance) { OnZeros = () => new InvalidOperationException("the marking engine refuses a batch of zeros") };
-        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+        var data = MarkingRows.Of(6);
         var warnings = new List<string>();
         var environment = new TrtMLNet.Scoring.FitEnvironment(null, null, w => { lock (warnings) warnings.Add(w); }, _ => { });
 
@@ -75,7 +70,7 @@ public class LaneWarmUpTests
         {
             OnZeros = () => new CudaException(CudaError.IllegalAddress, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"),
         };
-        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, 4).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+        var data = MarkingRows.Of(4);
 
         var error = Assert.Throws<CudaException>(() => TestEngines.Fit(engine, MarkingEngine.Signature(Width), data, new TensorRtOptions { BatchSize = 4, Lanes = 2 }));
 

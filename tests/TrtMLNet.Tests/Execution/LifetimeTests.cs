@@ -13,15 +13,9 @@ namespace TrtMLNet.Tests.Execution;
 /// </summary>
 public class LifetimeTests
 {
-    private const int Width = 8;
+    private const int Width = MarkingRows.Width;
 
-    private sealed class Row
-    {
-        [VectorType(Width)] public float[] x { get; set; } = new float[Width];
-    }
-
-    private static IDataView Data(int rows) =>
-        new MLContext(seed: 1).Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new Row { x = [i, 1, 2, 3, 4, 5, 6, 7] }).ToList());
+    private static IDataView Data(int rows) => MarkingRows.Of(rows);
 
     [Fact]
     public unsafe void A_loan_keeps_its_pool_and_slab_alive_after_the_last_transformer_is_disposed()
