@@ -36,17 +36,16 @@ internal sealed class GraphConversion
     private readonly HashSet<string> _keptOutputs;
     private readonly HashSet<string> _wantedReduced = new(StringComparer.Ordinal);
     private readonly HashSet<string> _notTensors;
-    private readonly SortedSet<string> _outOfRange = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, int> _blocked = new(StringComparer.Ordinal);
     private readonly long? _opset;
     private readonly Dictionary<NodeProto, (bool Blocked, IReadOnlySet<int> Float32Inputs)> _plans = new(ReferenceEqualityComparer.Instance);
-    private int _initializers, _float32Initializers, _constants, _retargetedCasts, _castsInserted, _otherChanges;
-    private long _clamped;
+    private readonly PrecisionRewriteReport _report;
+    private int _otherChanges;
 
     public GraphConversion(ModelProto model, PrecisionRewriteOptions options)
     {
         _graph = model.Graph ?? throw new InvalidDataException("The ONNX model has no graph.");
         _options = options;
+        _report = new PrecisionRewriteReport(options.Target);
         _target = options.Target.DataType();
         _inference = new TypeInference(model.Functions);
         _opset = model.OpsetVersion("");
@@ -91,7 +90,7 @@ internal sealed class GraphConversion
         var verdict = ElementTypeRules.IsDefaultDomain(node.Domain) ? ReducedTypeSupport.For(node, _opset, _options.Target) : ReducedTypeSupport.Verdict.Accepts;
         // bfloat16 kernels of other domains' ops (com.microsoft) are not known here: they stay float32.
         var blocked = _options.IsBlocked(node) || verdict.Block || (_options.Target == ReducedPrecision.BFloat16 && !ElementTypeRules.IsDefaultDomain(node.Domain));
-        blocked |= Enumerable.Range(0, node.Inputs.Count).Any(i => _outOfRange.Contains(node.Inputs[i])
+        blocked |= Enumerable.Range(0, node.Inputs.Count).Any(i => _report.OutOfRange.Contains(node.Inputs[i])
             && !verdict.Float32Inputs.Contains(i) && !PrecisionRewriteOptions.InputStaysFloat32(node, i) && !PrecisionRewriteOptions.InputTakesAnyType(node, i));
         return _plans[node] = (blocked, verdict.Float32Inputs);
     }
@@ -115,12 +114,12 @@ internal sealed class GraphConversion
         foreach (var initializer in _graph.Initializers.Where(i => i.ElementType == OnnxDataType.Float))
         {
             if (ReducedFloat.HasValuesOutOfRange(initializer, _options.Target))
-                _outOfRange.Add(initializer.Name ?? "");
+                _report.OutOfRange.Add(initializer.Name ?? "");
         }
         foreach (var node in order.Where(ConstantNodes.IsConstant))
         {
             if (ConstantNodes.FloatValue(node) is { } value && ReducedFloat.HasValuesOutOfRange(value, _options.Target))
-                _outOfRange.UnionWith(node.Outputs);
+                _report.OutOfRange.UnionWith(node.Outputs);
         }
     }
 
@@ -149,12 +148,12 @@ internal sealed class GraphConversion
             var name = initializer.Name ?? "";
             if (!ConvertAtSource(name))
             {
-                _float32Initializers++;
+                _report.Float32Initializers++;
                 continue;
             }
-            _clamped += ReducedFloat.ConvertTensor(initializer, _options.Target);
+            _report.ClampedValues += ReducedFloat.ConvertTensor(initializer, _options.Target);
             _current[name] = _target;
-            _initializers++;
+            _report.ConvertedInitializers++;
             // Exporters before IR 4 also list initializers among the graph's inputs; the declared type must follow.
             foreach (var input in _graph.Inputs.Where(i => i.Name == name))
                 input.Type?.SetElementType(_target);
@@ -178,7 +177,7 @@ internal sealed class GraphConversion
     {
         var blocked = Blocked(node);
         if (blocked && node.Inputs.Concat(node.Outputs).Any(n => Original(n) == OnnxDataType.Float))
-            _blocked[node.QualifiedOpType] = _blocked.GetValueOrDefault(node.QualifiedOpType) + 1;
+            _report.Blocked[node.QualifiedOpType] = _report.Blocked.GetValueOrDefault(node.QualifiedOpType) + 1;
         var before = new List<NodeProto>();
         for (var i = 0; i < node.Inputs.Count; i++)
         {
@@ -262,7 +261,7 @@ internal sealed class GraphConversion
 
     private NodeProto Cast(string input, string output, OnnxDataType type)
     {
-        _castsInserted++;
+        _report.CastsInserted++;
         var node = new NodeProto { Name = FreshName($"{output}_cast"), OpType = "Cast" };
         node.Inputs.Add(input);
         node.Outputs.Add(output);
@@ -288,7 +287,7 @@ internal sealed class GraphConversion
             // only feeds float32 readers (a graph output, a blocked op) stays, so a rewritten model rewrites to itself.
             case "Cast" when node.Attribute("to") is { I: (long)OnnxDataType.Float } to && ConvertAtSource(output):
                 to.I = (long)_target;
-                _retargetedCasts++;
+                _report.RetargetedCasts++;
                 return;
             case "EyeLike" or "SequenceEmpty" when node.Attribute("dtype") is { I: (long)OnnxDataType.Float } dtype:
                 dtype.I = (long)_target;
@@ -297,8 +296,8 @@ internal sealed class GraphConversion
             case "Constant" or "ConstantOfShape":
                 if (Original(output) == OnnxDataType.Float && ConvertAtSource(output))
                 {
-                    _clamped += ConstantNodes.Convert(node, _options.Target);
-                    _constants++;
+                    _report.ClampedValues += ConstantNodes.Convert(node, _options.Target);
+                    _report.ConvertedConstants++;
                 }
                 return;
         }
@@ -308,8 +307,8 @@ internal sealed class GraphConversion
 
     private void ConvertConstantTensor(TensorProto tensor)
     {
-        _clamped += ReducedFloat.ConvertTensor(tensor, _options.Target);
-        _constants++;
+        _report.ClampedValues += ReducedFloat.ConvertTensor(tensor, _options.Target);
+        _report.ConvertedConstants++;
     }
 
     private void SetOutputAndValueInfoTypes()
@@ -329,29 +328,15 @@ internal sealed class GraphConversion
 
     private PrecisionRewriteReport Report()
     {
-        var changed = _initializers + _constants + _retargetedCasts + _castsInserted + _otherChanges > 0;
-        string? reason = null;
+        var changed = _report.ConvertedInitializers + _report.ConvertedConstants + _report.RetargetedCasts + _report.CastsInserted + _otherChanges > 0;
         if (!changed)
         {
             var reducedTypes = _original.Values.Where(t => t is OnnxDataType.Float16 or OnnxDataType.BFloat16).Distinct().Select(TypeName).ToList();
-            reason = _original.ContainsValue(OnnxDataType.Float) ? "every float32 value is read only by nodes kept in float32"
+            _report.UnchangedReason = _original.ContainsValue(OnnxDataType.Float) ? "every float32 value is read only by nodes kept in float32"
                 : reducedTypes.Count > 0 ? $"no float32 values: the model is already in {string.Join(" and ", reducedTypes)}"
                 : "no float32 values to convert";
         }
-        return new PrecisionRewriteReport
-        {
-            Target = _options.Target,
-            Changed = changed,
-            UnchangedReason = reason,
-            ConvertedInitializers = _initializers,
-            Float32Initializers = _float32Initializers,
-            ConvertedConstants = _constants,
-            RetargetedCasts = _retargetedCasts,
-            CastsInserted = _castsInserted,
-            BlockedNodesByOpType = _blocked,
-            OutOfRangeWeights = [.. _outOfRange],
-            ClampedValues = _clamped,
-        };
+        return _report;
     }
 
     private static string TypeName(OnnxDataType type) => type switch
