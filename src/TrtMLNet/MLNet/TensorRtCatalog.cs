@@ -16,13 +16,7 @@ public static class TensorRtCatalog
     /// <param name="batchSize">Rows per batch.</param>
     public static TensorRtEstimator ApplyTensorRt(this TransformsCatalog catalog, string modelFile,
         int? gpuDeviceId = null, bool? fallbackToCpu = null, int batchSize = TensorRtOptions.DefaultBatchSize) =>
-        catalog.ApplyTensorRt(new TensorRtOptions
-        {
-            ModelFile = modelFile,
-            DeviceId = gpuDeviceId,
-            FallbackToCpu = fallbackToCpu,
-            BatchSize = batchSize,
-        });
+        catalog.ApplyTensorRt(FromArguments(modelFile, outputColumnNames: null, inputColumnNames: null, shapeDictionary: null, gpuDeviceId, fallbackToCpu, batchSize));
 
     /// <summary>Feeds one input column to the model and appends one output column.</summary>
     public static TensorRtEstimator ApplyTensorRt(this TransformsCatalog catalog, string outputColumnName, string inputColumnName, string modelFile,
@@ -37,7 +31,19 @@ public static class TensorRtCatalog
     /// <summary>As above, with shapes for inputs the model and the columns leave open.</summary>
     public static TensorRtEstimator ApplyTensorRt(this TransformsCatalog catalog, string[] outputColumnNames, string[] inputColumnNames, string modelFile,
         IDictionary<string, int[]>? shapeDictionary, int? gpuDeviceId = null, bool? fallbackToCpu = null, int batchSize = TensorRtOptions.DefaultBatchSize) =>
-        catalog.ApplyTensorRt(new TensorRtOptions
+        catalog.ApplyTensorRt(FromArguments(modelFile, outputColumnNames, inputColumnNames, shapeDictionary, gpuDeviceId, fallbackToCpu, batchSize));
+
+    /// <summary>Every option, including backend, concurrency, scratch sharing and engine building.</summary>
+    public static TensorRtEstimator ApplyTensorRt(this TransformsCatalog catalog, TensorRtOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new TensorRtEstimator(HostEnvironment.From(catalog), options);
+    }
+
+    // Null columns mean every input and output of the model, as in TensorRtOptions.
+    private static TensorRtOptions FromArguments(string modelFile, string[]? outputColumnNames, string[]? inputColumnNames,
+        IDictionary<string, int[]>? shapeDictionary, int? gpuDeviceId, bool? fallbackToCpu, int batchSize) =>
+        new()
         {
             ModelFile = modelFile,
             OutputColumns = outputColumnNames,
@@ -46,12 +52,5 @@ public static class TensorRtCatalog
             DeviceId = gpuDeviceId,
             FallbackToCpu = fallbackToCpu,
             BatchSize = batchSize,
-        });
-
-    /// <summary>Every option, including backend, concurrency, scratch sharing and engine building.</summary>
-    public static TensorRtEstimator ApplyTensorRt(this TransformsCatalog catalog, TensorRtOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        return new TensorRtEstimator(HostEnvironment.From(catalog), options);
-    }
+        };
 }
