@@ -46,17 +46,30 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
         var rowGetter = cursor.GetGetter<long>(scored.Schema[RowTracking.Row]);
         var resumeGetter = cursor.GetGetter<long>(scored.Schema[RowTracking.ResumeAt]);
         var missingGetter = cursor.GetGetter<int>(scored.Schema[RowTracking.Missing]);
+        Timeline.CursorOpen = Timeline.Elapsed;
 
-        using var rejects = new RejectsWriter(RejectsTempPath, committed.RejectsBytes, committed.Rejected);
-        await using var writer = await OutputWriter.OpenAsync(target.Format, TempPath,
-            readers, resumed ? new CommitPoint(committed.OutputBytes, committed.ParquetFooter) : null);
+        // The first MoveNext scores the first batch; later ones mostly serve rows from a batch already scored.
+        // The files open on another thread meanwhile: in a fresh process Parquet's first file took 28-40 ms on the
+        // 2-core machine, the first batch 30-40 ms on the H200 (docs/benchmarks.md, "Tenth session").
+        var opening = Task.Run(() => OpenFilesAsync(readers, committed, resumed));
+        bool more;
+        try
+        {
+            more = cursor.MoveNext();
+        }
+        catch
+        {
+            await CloseWhenOpenAsync(opening);
+            throw;
+        }
+        var (rejectsFile, outputFile) = await opening;
+        using var rejects = rejectsFile;
+        await using var writer = outputFile;
 
         long rows = committed.Rows, missing = committed.MissingCells, inPart = 0;
         long? lastRow = committed.LastRow, resumeAt = committed.ResumeAt;
-        Timeline.CursorOpen = Timeline.Elapsed;
         var lastReport = Stopwatch.GetTimestamp();
-        // The first MoveNext scores the first batch; later ones mostly serve rows from a batch already scored.
-        while (cursor.MoveNext())
+        for (; more; more = cursor.MoveNext())
         {
             Timeline.FirstRow ??= Timeline.Elapsed;
             cancel.ThrowIfCancellationRequested();
@@ -92,6 +105,37 @@ public sealed class PartWriter(OutputTarget target, ResumeManifest manifest, int
         await CommitAsync(writer, rejects, rows, missing, lastRow, resumeAt, final: true);
         progress(rows - committed.Rows);
         return Manifest.Committed;
+    }
+
+    private async Task<(RejectsWriter Rejects, OutputWriter Output)> OpenFilesAsync(IReadOnlyList<ColumnReader> readers, CommittedParts committed, bool resumed)
+    {
+        var rejects = new RejectsWriter(RejectsTempPath, committed.RejectsBytes, committed.Rejected);
+        try
+        {
+            var output = await OutputWriter.OpenAsync(target.Format, TempPath, readers,
+                resumed ? new CommitPoint(committed.OutputBytes, committed.ParquetFooter) : null);
+            return (rejects, output);
+        }
+        catch
+        {
+            rejects.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>After the first batch failed: closes the files once open. Their own error, if any, is not the one to report.</summary>
+    private static async Task CloseWhenOpenAsync(Task<(RejectsWriter Rejects, OutputWriter Output)> opening)
+    {
+        try
+        {
+            var (rejects, output) = await opening;
+            await output.DisposeAsync();
+            rejects.Dispose();
+        }
+        catch (Exception)
+        {
+            // The first batch's error is the one the caller gets; one opening the files as well adds nothing to act on.
+        }
     }
 
     private async Task CommitAsync(OutputWriter writer, RejectsWriter rejects, long rows, long missing, long? lastRow, long? resumeAt, bool final)
