@@ -47,14 +47,14 @@ internal static unsafe partial class NvJpegContextProbe
             var primaryBase = destinations[0].Channel[0];
             // The same layout as the primary context's pixels, in the second context's memory.
             arrays.Fill(images, [.. destinations.Select(d => NvJpegImage.Interleaved(pixels + (d.Channel[0] - primaryBase), (long)d.Pitch[0]))]);
-            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, 0, 0, NvJpegApi.FlagsDefault, out handle), "nvjpegCreateEx");
-            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegJpegStateCreate(handle, out state), "nvjpegJpegStateCreate");
-            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
+            NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, 0, 0, NvJpegApi.FlagsDefault, out handle), "nvjpegCreateEx");
+            NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegJpegStateCreate(handle, out state), "nvjpegJpegStateCreate");
+            NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
             void Decode()
             {
                 CudaCheck.ThrowIfFailed(CudaDriverApi.cuCtxSetCurrent(second), "cuCtxSetCurrent");
-                NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, images.Length, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
-                NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatched(handle, state, arrays.Data, arrays.Lengths, arrays.Destinations, stream), "nvjpegDecodeBatched");
+                NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, images.Length, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
+                NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatched(handle, state, arrays.Data, arrays.Lengths, arrays.Destinations, stream), "nvjpegDecodeBatched");
                 CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventRecord(doneEvent, stream), "cuEventRecord");
             }
             void WaitDecoded() => CudaCheck.ThrowIfFailed(CudaDriverApi.cuEventSynchronize(doneEvent), "cuEventSynchronize");

@@ -64,7 +64,7 @@ internal static class NvJpegOverlapProbe
         void DecodeWhole() => decoder.DecodeInto(first, output.Pointer, layout.RowBytes, layout, BadImagePolicy.Fail, decodeStream.Pointer);
         void DecodeNvJpegOnly()
         {
-            NvJpegException.ThrowIfFailed(session.DecodeBatched(first, destinations, decodeStream.Pointer), "nvjpegDecodeBatched (probe)");
+            NvJpegCheck.ThrowIfFailed(session.DecodeBatched(first, destinations, decodeStream.Pointer), "nvjpegDecodeBatched (probe)");
         }
         // The decoupled default backend on one thread: Huffman on this thread, the rest as kernels.
         int[] all = [.. Enumerable.Range(0, first.Length)];
@@ -72,7 +72,7 @@ internal static class NvJpegOverlapProbe
         {
             var results = software.Decoupled.Decode(first, all, destinations, decodeStream.Pointer);
             for (int i = 0; i < results.Length; i++)
-                NvJpegException.ThrowIfFailed(results[i].Status, $"{results[i].Phase} (probe)");
+                NvJpegCheck.ThrowIfFailed(results[i].Status, $"{results[i].Phase} (probe)");
         }
         DecodeWhole();
         DecodeNvJpegOnly();
@@ -177,7 +177,7 @@ internal static class NvJpegOverlapProbe
     {
         var sizes = images.Select(image =>
         {
-            NvJpegException.ThrowIfFailed(session.GetImageInfo(image, out int width, out int height, out _, out _), $"nvjpegGetImageInfo on {image.Source}");
+            NvJpegCheck.ThrowIfFailed(session.GetImageInfo(image, out int width, out int height, out _, out _), $"nvjpegGetImageInfo on {image.Source}");
             return (Width: width, Height: height);
         }).ToArray();
         var memory = device.Allocate(sizes.Sum(s => s.Width * 3L * s.Height + 256), "probe: decoded pixels");

@@ -57,16 +57,16 @@ internal static unsafe class NvJpegPhaseProbe
         s_keep = keep;
         var deviceAllocator = new DeviceAllocator { Malloc = &DeviceMalloc, Free = &DeviceFree };
         var pinnedAllocator = new PinnedAllocator { Malloc = &PinnedMalloc, Free = &PinnedFree };
-        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, (IntPtr)(&deviceAllocator), (IntPtr)(&pinnedAllocator), NvJpegApi.FlagsDefault, out var handle), "nvjpegCreateEx");
-        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegJpegStateCreate(handle, out var state), "nvjpegJpegStateCreate");
+        NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegCreateEx(NvJpegBackend.Hardware, (IntPtr)(&deviceAllocator), (IntPtr)(&pinnedAllocator), NvJpegApi.FlagsDefault, out var handle), "nvjpegCreateEx");
+        NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegJpegStateCreate(handle, out var state), "nvjpegJpegStateCreate");
         int n = images.Length;
         var arrays = new NvJpegBatchArrays();
         try
         {
             arrays.Fill(images, destinations);
-            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
-            void Initialize() => NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, n, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
-            void Decode() => NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatched(handle, state, arrays.Data, arrays.Lengths, arrays.Destinations, decodeStream.Pointer), "nvjpegDecodeBatched");
+            NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedPreAllocate(handle, state, 1, 1, 1, NvJpegChromaSubsampling.Css444, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedPreAllocate");
+            void Initialize() => NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatchedInitialize(handle, state, n, 1, NvJpegOutputFormat.Rgbi), "nvjpegDecodeBatchedInitialize");
+            void Decode() => NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegDecodeBatched(handle, state, arrays.Data, arrays.Lengths, arrays.Destinations, decodeStream.Pointer), "nvjpegDecodeBatched");
             for (int warm = 0; warm < 3; warm++)
             {
                 Initialize();

@@ -34,7 +34,7 @@ internal static class NvJpegThreadsProbe
             {
                 var results = session.Decoupled.Decode(images, all, destinations, stream.Pointer);
                 for (int i = 0; i < results.Length; i++)
-                    NvJpegException.ThrowIfFailed(results[i].Status, $"{results[i].Phase} (probe, {images[i].Source})");
+                    NvJpegCheck.ThrowIfFailed(results[i].Status, $"{results[i].Phase} (probe, {images[i].Source})");
                 stream.Synchronize();
             }
             Decode(); // warm-up: buffers grow to the images' size
@@ -47,7 +47,7 @@ internal static class NvJpegThreadsProbe
         using var batched = new NvJpegSession(device, useHardware: false, interpolatedUpsampling: false, hostThreads: 1);
         void DecodeBatched()
         {
-            NvJpegException.ThrowIfFailed(batched.DecodeBatched(images, destinations, stream.Pointer), "nvjpegDecodeBatched, default backend (probe)");
+            NvJpegCheck.ThrowIfFailed(batched.DecodeBatched(images, destinations, stream.Pointer), "nvjpegDecodeBatched, default backend (probe)");
             stream.Synchronize();
         }
         DecodeBatched();

@@ -102,6 +102,22 @@ public partial class ArchitectureTests
         Assert.True(long_.Count == 0, $"Lines over {MaxLineLength} characters: " + string.Join(", ", long_.Select(l => $"{l.File}:{l.Line} ({l.Length})")));
     }
 
+    /// <summary>
+    /// What users touch (options, results, exceptions) is in the namespace they import, whichever layer
+    /// defines it; the catalog extends ML.NET's own. Public types of the layers below would break users
+    /// each time a layer is reshaped.
+    /// </summary>
+    [Fact]
+    public void Every_public_type_is_in_the_namespace_users_import()
+    {
+        var elsewhere = typeof(TensorRtOptions).Assembly.GetExportedTypes()
+            .Where(t => t.Namespace is not ("TrtMLNet" or "Microsoft.ML"))
+            .Select(t => t.FullName)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.True(elsewhere.Count == 0, "Public types outside TrtMLNet: " + string.Join(", ", elsewhere));
+    }
+
     /// <summary>The code without comments and without the text of string literals (their interpolation holes stay).</summary>
     private static string CodeOnly(string source)
     {

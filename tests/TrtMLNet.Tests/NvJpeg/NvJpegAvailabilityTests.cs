@@ -86,7 +86,7 @@ public class NvJpegAvailabilityTests
         Assert.Equal("NVJPEG_STATUS_BAD_JPEG", NvJpegException.NameOf(NvJpegStatus.BadJpeg));
         Assert.Equal("NVJPEG_STATUS_ARCH_MISMATCH", NvJpegException.NameOf(NvJpegStatus.ArchMismatch));
         Assert.Equal("NVJPEG_STATUS_42", NvJpegException.NameOf((NvJpegStatus)42));
-        var error = NvJpegException.Create(NvJpegStatus.IncompleteBitstream, "nvjpegGetImageInfo on 'a.jpg'");
+        var error = NvJpegCheck.Failure(NvJpegStatus.IncompleteBitstream, "nvjpegGetImageInfo on 'a.jpg'");
         Assert.Equal("nvjpegGetImageInfo on 'a.jpg' failed: NVJPEG_STATUS_INCOMPLETE_BITSTREAM (the JPEG data ends too early)", error.Message);
         Assert.Equal("NVJPEG_STATUS_INCOMPLETE_BITSTREAM", error.StatusName);
     }

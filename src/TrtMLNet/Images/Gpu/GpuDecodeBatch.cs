@@ -106,7 +106,7 @@ internal sealed class GpuDecodeBatch(NvJpegBatchDecoder decoder, IReadOnlyList<E
     /// </summary>
     public void Refuse(int index, NvJpegStatus status, string call)
     {
-        var error = NvJpegException.Create(status, $"{call} on {Images[index].Source}");
+        var error = NvJpegCheck.Failure(status, $"{call} on {Images[index].Source}");
         string what = $"{call} returned {error.StatusName} ({NvJpegException.Describe(status)})";
         switch (status)
         {

@@ -248,7 +248,7 @@ internal sealed class NvJpegBatchDecoder : IDisposable
             }
             else if (status is NvJpegStatus.AllocatorFailure or NvJpegStatus.NotInitialized)
             {
-                throw NvJpegException.Create(status, $"nvjpegDecodeBatched of {batched.Count} images (the first {batch.Images[chunk[batched[0]].Index].Source})");
+                throw NvJpegCheck.Failure(status, $"nvjpegDecodeBatched of {batched.Count} images (the first {batch.Images[chunk[batched[0]].Index].Source})");
             }
             else
             {

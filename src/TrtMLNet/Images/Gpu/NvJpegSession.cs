@@ -110,7 +110,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
         // "Any currently running batched decoding should be finished before calling" nvjpegDecodeBatchedInitialize;
         // the arrays of the last batch are free then too.
         _batchedDone.Synchronize();
-        NvJpegException.ThrowIfFailed(
+        NvJpegCheck.ThrowIfFailed(
             NvJpegApi.nvjpegDecodeBatchedInitialize(_library.Pointer, _batchedState.Pointer, n, 1, NvJpegOutputFormat.Rgbi),
             $"nvjpegDecodeBatchedInitialize({n} images)");
         _arrays.Fill(images, destinations);
@@ -149,7 +149,7 @@ internal sealed unsafe class NvJpegSession : IDisposable
                     (refused.Count > 0 ? $" (refused: {string.Join("; ", refused)})" : "");
                 return (handle, backend == NvJpegBackend.Hardware, setup);
             }
-            firstError ??= NvJpegException.Create(status, $"nvjpegCreateEx({backend} backend, flags {flags})");
+            firstError ??= NvJpegCheck.Failure(status, $"nvjpegCreateEx({backend} backend, flags {flags})");
             refused.Add($"{backend} backend{(flags != 0 ? " with interpolated upsampling" : "")}: {NvJpegException.NameOf(status)}");
         }
         throw new NvJpegException(firstError!.Status, $"nvJPEG could not start on this GPU: {string.Join("; ", refused)}.");

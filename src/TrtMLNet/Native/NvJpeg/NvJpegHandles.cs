@@ -45,13 +45,13 @@ internal sealed class NvJpegState(IntPtr context) : NvJpegObject(context, NvJpeg
 
     public void Attach(NvJpegPinnedBuffer buffer)
     {
-        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegStateAttachPinnedBuffer(Pointer, buffer.Pointer), "nvjpegStateAttachPinnedBuffer");
+        NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegStateAttachPinnedBuffer(Pointer, buffer.Pointer), "nvjpegStateAttachPinnedBuffer");
         Depend(buffer);
     }
 
     public void Attach(NvJpegDeviceBuffer buffer)
     {
-        NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegStateAttachDeviceBuffer(Pointer, buffer.Pointer), "nvjpegStateAttachDeviceBuffer");
+        NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegStateAttachDeviceBuffer(Pointer, buffer.Pointer), "nvjpegStateAttachDeviceBuffer");
         Depend(buffer);
     }
 }
@@ -103,7 +103,7 @@ internal sealed class NvJpegDecodeParams(IntPtr context) : NvJpegObject(context,
             (out IntPtr raw) => NvJpegApi.nvjpegDecodeParamsCreate(library.Pointer, out raw), library);
         try
         {
-            NvJpegException.ThrowIfFailed(NvJpegApi.nvjpegDecodeParamsSetOutputFormat(parameters.Pointer, format), "nvjpegDecodeParamsSetOutputFormat");
+            NvJpegCheck.ThrowIfFailed(NvJpegApi.nvjpegDecodeParamsSetOutputFormat(parameters.Pointer, format), "nvjpegDecodeParamsSetOutputFormat");
             return parameters;
         }
         catch

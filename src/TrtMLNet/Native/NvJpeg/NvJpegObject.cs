@@ -45,7 +45,7 @@ internal abstract class NvJpegObject(IntPtr context, Func<IntPtr, NvJpegStatus> 
         {
             foreach (var dependency in dependencies)
                 wrapper.Depend(dependency);
-            NvJpegException.ThrowIfFailed(create(out var raw), call);
+            NvJpegCheck.ThrowIfFailed(create(out var raw), call);
             wrapper.SetHandle(raw);
             return wrapper;
         }
@@ -93,7 +93,7 @@ internal abstract class NvJpegObject(IntPtr context, Func<IntPtr, NvJpegStatus> 
     /// <summary><paramref name="value"/>, what a call that returned <paramref name="status"/> gave back; throws if it failed.</summary>
     protected static long Checked(NvJpegStatus status, long value, string call)
     {
-        NvJpegException.ThrowIfFailed(status, call);
+        NvJpegCheck.ThrowIfFailed(status, call);
         return value;
     }
 }

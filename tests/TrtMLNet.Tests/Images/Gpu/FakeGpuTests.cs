@@ -180,7 +180,7 @@ public class FakeGpuTests
         var error5 = Assert.Throws<ImageDecodeException>(() => Decode(device, decoder, [images[0], images[5], images[7]], layout, BadImagePolicy.Fail));
         Assert.Equal("image 1", error5.ImageSource);
         Assert.Equal(ImageDecodeFailure.Corrupt, error5.Failure);
-        Assert.IsType<Native.NvJpeg.NvJpegException>(error5.InnerException);
+        Assert.IsType<NvJpegException>(error5.InnerException);
         var (result, _, _) = Decode(device, decoder, [images[0], images[7]], layout, BadImagePolicy.Fail);
         Assert.Equal(2, result.Decoded);
     }

@@ -1,4 +1,4 @@
-namespace TrtMLNet.Native.NvJpeg;
+namespace TrtMLNet;
 
 /// <summary>
 /// An nvJPEG call failed. <see cref="StatusName"/> is nvjpeg.h's name for the status (for example
@@ -16,11 +16,6 @@ public sealed class NvJpegException : Exception
     public NvJpegStatus Status { get; }
 
     public string StatusName => NameOf(Status);
-
-    internal static void ThrowIfFailed(NvJpegStatus status, string call) => NativeStatus.ThrowIfFailed(status, call, Create);
-
-    internal static NvJpegException Create(NvJpegStatus status, string call) =>
-        new(status, $"{call} failed: {NameOf(status)} ({Describe(status)})");
 
     /// <summary>nvjpeg.h's name for a status; unknown values (a newer library's) keep their number.</summary>
     public static string NameOf(NvJpegStatus status) => status switch
