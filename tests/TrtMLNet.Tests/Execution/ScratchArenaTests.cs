@@ -157,14 +157,38 @@ public class ScratchArenaTests
             "The slab's next user hangs on the fence of an acquisition whose wait failed.");
     }
 
-    /// <summary>The CPU device, except that its events exist and one stream wait can be made to fail.</summary>
+    [Fact]
+    public void AnAcquisitionRefusedLeavesNoEventBehind()
+    {
+        var device = new FailingWaitDevice();
+        using var arena = new ScratchArena(device);
+        using var stream = device.CreateStream();
+        Assert.Throws<InvalidOperationException>(() => arena.Acquire(stream, 1000));
+        arena.Register(new object(), 1000, slabs: 1);
+        Assert.Throws<InvalidOperationException>(() => arena.Acquire(stream, 2000));
+        // On a GPU each fence is a CUDA event: one made before a refusal would be lost with nothing to free it.
+        Assert.Equal(0, device.LiveEvents);
+
+        using (arena.Acquire(stream, 1000)) { }
+        Assert.Equal(1, device.LiveEvents);
+    }
+
+    /// <summary>The CPU device, except that its events exist (counted while alive) and one stream wait can be made to fail.</summary>
     private sealed class FailingWaitDevice : CpuComputeDevice
     {
+        private int _liveEvents;
+
         public bool FailNextWait { get; set; }
+
+        public int LiveEvents => Volatile.Read(ref _liveEvents);
 
         public override string Name => "CPU with failing waits";
 
-        public override DeviceEvent? CreateEvent(bool timing = false) => new Event(this);
+        public override DeviceEvent? CreateEvent(bool timing = false)
+        {
+            Interlocked.Increment(ref _liveEvents);
+            return new Event(this);
+        }
 
         private sealed class Event(FailingWaitDevice device) : DeviceEvent
         {
@@ -183,7 +207,7 @@ public class ScratchArenaTests
 
             public override bool IsComplete() => true;
 
-            public override void Dispose() { }
+            public override void Dispose() => Interlocked.Decrement(ref device._liveEvents);
         }
     }
 
