@@ -40,7 +40,7 @@ internal sealed class BatchPipeline : IDisposable
     /// <param name="passThrough">Source columns to remember per row.</param>
     public BatchPipeline(FittedModel model, DataViewRow source, Func<bool> moveSource, bool[] activeOutputs, IEnumerable<DataViewSchema.Column> passThrough)
     {
-        var slotCount = 1 + Math.Max(1, model.ReadAheadBatches);
+        var slotCount = 1 + model.ReadAheadBatches; // at least 1: TensorRtOptions.Validate
         _session = new ScoringSession(model, slotCount);
         try
         {
