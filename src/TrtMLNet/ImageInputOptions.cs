@@ -124,6 +124,14 @@ public sealed class ImageInputOptions
         Mean = ImageNetMean,
         Std = ImageNetStd,
     };
+
+    /// <summary>A copy that decodes with <paramref name="decoder"/>; this one is left as it is.</summary>
+    internal ImageInputOptions DecodedOn(ImageDecoderKind decoder)
+    {
+        var copy = (ImageInputOptions)MemberwiseClone();
+        copy.Decoder = decoder;
+        return copy;
+    }
 }
 
 /// <summary>How an image is brought to the tensor's width and height. Both resample with PIL's antialiased bilinear filter.</summary>

@@ -17,7 +17,29 @@ internal static class ParityCheck
         if (reference == TensorRtBackend.Auto)
             throw new ArgumentException("The reference must be a concrete backend, not Auto.", nameof(reference));
         var sample = new MLContext().Data.TakeRows(data, rows);
-        var options = transformer.Options.Clone();
+        using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, ReferenceOptions(transformer.Options, reference), transformer.Model,
+            name => data.Schema.GetColumnOrNull(name)?.Type);
+
+        var onGpu = !transformer.Fitted.Runtime.Engine.Device.SharesHostMemory;
+        var precision = transformer.Fitted.Precision;
+        var imagesOnGpu = transformer.Fitted.ImageInputs.Values.Any(image => image.Gpu is not null);
+        var judged = tolerance ?? ParityTolerance.For(precision, onGpu && transformer.Options.AllowTf32, imagesOnGpu);
+        var outputs = transformer.OutputColumnNames;
+        var actual = Collect(transformer.Transform(sample), outputs);
+        var expected = Collect(referenceTransformer.Transform(sample), outputs);
+        return new ParityReport(
+            transformer.BackendDescription,
+            Describe(precision, onGpu && transformer.Options.AllowTf32 && precision == TensorRtPrecision.Fp32) + (imagesOnGpu ? ", images decoded by nvJPEG" : ""),
+            referenceTransformer.BackendDescription + " (FP32)",
+            expected.Count == 0 ? 0 : expected[0].Count,
+            judged,
+            outputs.Select((name, o) => Compare(name, expected[o], actual[o], judged)).ToList());
+    }
+
+    /// <summary>The checked transformer's options, for the reference: FP32 without TF32, one lane, the graph as given.</summary>
+    internal static TensorRtOptions ReferenceOptions(TensorRtOptions checkedOptions, TensorRtBackend reference)
+    {
+        var options = checkedOptions.Clone();
         options.Backend = reference;
         options.FallbackToCpu = false;
         options.Lanes = 1;
@@ -26,21 +48,9 @@ internal static class ParityCheck
         options.CudaGraphs = false;
         // The reference runs the graph as the user gave it, so the check judges fit's rewrites too.
         options.FuseTransformerOps = false;
-        using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, options, transformer.Model, name => data.Schema.GetColumnOrNull(name)?.Type);
-
-        var onGpu = !transformer.Fitted.Runtime.Engine.Device.SharesHostMemory;
-        var precision = transformer.Fitted.Precision;
-        var judged = tolerance ?? ParityTolerance.For(precision, onGpu && transformer.Options.AllowTf32);
-        var outputs = transformer.OutputColumnNames;
-        var actual = Collect(transformer.Transform(sample), outputs);
-        var expected = Collect(referenceTransformer.Transform(sample), outputs);
-        return new ParityReport(
-            transformer.BackendDescription,
-            Describe(precision, onGpu && transformer.Options.AllowTf32 && precision == TensorRtPrecision.Fp32),
-            referenceTransformer.BackendDescription + " (FP32)",
-            expected.Count == 0 ? 0 : expected[0].Count,
-            judged,
-            outputs.Select((name, o) => Compare(name, expected[o], actual[o], judged)).ToList());
+        // The reference decodes images on the CPU: a CPU backend refuses nvJPEG, and the CPU path is the one both share.
+        options.ImageInputs = options.ImageInputs?.ToDictionary(p => p.Key, p => p.Value.DecodedOn(ImageDecoderKind.Cpu));
+        return options;
     }
 
     private static string Describe(TensorRtPrecision precision, bool tf32) => precision switch
@@ -50,7 +60,7 @@ internal static class ParityCheck
         _ => tf32 ? "FP32 with TF32" : "FP32",
     };
 
-    private static OutputParity Compare(string name, List<double[]> expected, List<double[]> actual, ParityTolerance tolerance)
+    internal static OutputParity Compare(string name, List<double[]> expected, List<double[]> actual, ParityTolerance tolerance)
     {
         double maxAbs = 0, maxRel = 0, errorSquares = 0, expectedSquares = 0, minCosine = 1;
         long mismatches = 0, values = 0;
@@ -58,6 +68,7 @@ internal static class ParityCheck
         for (var row = 0; row < expected.Count; row++)
         {
             RowError? rowWorst = null;
+            var absolute = tolerance.Absolute * RowScale(expected[row]);
             double dot = 0, expectedNorm = 0, actualNorm = 0;
             for (var i = 0; i < expected[row].Length; i++)
             {
@@ -77,7 +88,7 @@ internal static class ParityCheck
                 var error = e == a ? 0 : Math.Abs(a - e);
                 maxAbs = Math.Max(maxAbs, error);
                 maxRel = Math.Max(maxRel, error / Math.Max(Math.Abs(e), Math.Max(tolerance.Absolute, 1e-30)));
-                if (tolerance.Relative is { } relative && error > tolerance.Absolute + relative * Math.Abs(e))
+                if (tolerance.Relative is { } relative && error > absolute + relative * Math.Abs(e))
                     mismatches++;
                 errorSquares += error * error;
                 expectedSquares += e * e;
@@ -95,6 +106,16 @@ internal static class ParityCheck
         var within = mismatches == 0 && relativeL2 <= tolerance.MaxRelativeL2Error && minCosine >= tolerance.MinCosineSimilarity;
         return new OutputParity(name, values, maxAbs, maxRel, relativeL2, minCosine, mismatches,
             worst.OrderByDescending(w => w.AbsoluteError).Take(WorstRowsKept).ToList(), within);
+    }
+
+    /// <summary>The row's largest finite |value|, or 1 when that is smaller: what the absolute tolerance is in units of.</summary>
+    private static double RowScale(double[] row)
+    {
+        var scale = 1.0;
+        foreach (var value in row)
+            if (double.IsFinite(value))
+                scale = Math.Max(scale, Math.Abs(value));
+        return scale;
     }
 
     /// <summary>1 for two zero rows (they agree), 0 when only one is zero.</summary>

@@ -69,6 +69,28 @@ public sealed class ImageInputGpuTests : IDisposable
         Assert.True(baseline - after <= 16L << 20, $"{Gpu.MiB(baseline - after)} of device memory not returned");
     }
 
+    /// <summary>
+    /// The parity check's reference runs on the CPU, so it must decode there: it used to take the GPU decoder
+    /// along and fail ("asks for GPU decoding, but the model runs on the CPU"). Plain FP32 on nvJPEG's pixels
+    /// is judged by norm and direction, as the inputs differ by the JPEG decoders' few levels.
+    /// </summary>
+    [Fact]
+    public void AParityCheckOfNvJpegDecodedImagesComparesWithTheCpuDecodedReference()
+    {
+        var model = Gpu.Model("resnet50.onnx");
+        NvJpegGpu.Require();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Files(count: 16));
+        using var gpu = Fit(ml, data, model, ImageDecoderKind.Gpu, allowTf32: false);
+
+        var report = gpu.CheckParity(data, rows: 16);
+
+        Gpu.Note(report.ToString());
+        Assert.Contains("images decoded by nvJPEG", report.Precision);
+        Assert.Null(report.Tolerance.Relative);
+        Assert.True(report.WithinTolerance, report.ToString());
+    }
+
     private const int PngRow = 7;
     private const int TruncatedRow = 23;
 
@@ -88,7 +110,7 @@ public sealed class ImageInputGpuTests : IDisposable
         return rows;
     }
 
-    private static TensorRtTransformer Fit(MLContext ml, IDataView data, string model, ImageDecoderKind decoder)
+    private static TensorRtTransformer Fit(MLContext ml, IDataView data, string model, ImageDecoderKind decoder, bool allowTf32 = true)
     {
         var image = ImageInputOptions.ImageNet(nameof(PathRow.Path));
         image.Decoder = decoder;
@@ -100,6 +122,7 @@ public sealed class ImageInputGpuTests : IDisposable
             Backend = TensorRtBackend.OnnxRuntimeCuda,
             FallbackToCpu = false,
             BatchSize = 16,
+            AllowTf32 = allowTf32,
             ImageInputs = new Dictionary<string, ImageInputOptions> { ["input"] = image },
         }).Fit(data);
     }
