@@ -11,9 +11,9 @@ public class ParityCheckTests
     private static readonly ParityTolerance Fp32 = ParityTolerance.For(TensorRtPrecision.Fp32, tf32: false);
 
     [Fact]
-    public void TheAbsoluteToleranceFollowsTheScaleOfTheRow()
+    public void TheAbsoluteToleranceFollowsTheTypicalSizeOfTheRow()
     {
-        // A value near zero off by 0.003 in a row whose largest value is 5,000: rounding, within 1e-5 x 5,000.
+        // A value near zero off by 0.003 in a row of values in the thousands: rounding, within 1e-5 x 1,200.
         var large = ParityCheck.Compare("logits", [[5000, -1200, 1e-4]], [[5000, -1200, 3e-3]], Fp32);
         Assert.Equal(0, large.Mismatches);
         Assert.True(large.WithinTolerance);
@@ -22,6 +22,25 @@ public class ParityCheckTests
         var small = ParityCheck.Compare("probabilities", [[0.9, 0.1, 1e-4]], [[0.9, 0.1, 3e-3]], Fp32);
         Assert.Equal(1, small.Mismatches);
         Assert.False(small.WithinTolerance);
+    }
+
+    [Fact]
+    public void OneHugeValueDoesNotLoosenTheRestOfItsRow()
+    {
+        // A masking sentinel beside ordinary values: the median keeps the scale at the ordinary values' size.
+        var masked = ParityCheck.Compare("scores", [[-3.4e38, 1, 2, 0.5, 1e-4]], [[-3.4e38, 1, 2, 0.5, 3e-3]], Fp32);
+        Assert.Equal(1, masked.Mismatches);
+        Assert.False(masked.WithinTolerance);
+    }
+
+    [Fact]
+    public void AToleranceGivenByHandIsTakenAsGiven()
+    {
+        var byHand = Fp32 with { Relative = 1e-3, Absolute = 1e-5, AbsoluteInRowUnits = false };
+        var result = ParityCheck.Compare("logits", [[5000, -1200, 1e-4]], [[5000, -1200, 3e-3]], byHand);
+        Assert.Equal(1, result.Mismatches);
+        Assert.Contains("each value ≤ 1e-05 + 0.001×|expected|", byHand.ToString());
+        Assert.Contains("max(1, row's median |expected|)", Fp32.ToString());
     }
 
     [Fact]

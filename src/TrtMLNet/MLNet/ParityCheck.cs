@@ -20,21 +20,29 @@ internal static class ParityCheck
         using var referenceTransformer = TensorRtTransformer.Create(HostEnvironment.None, ReferenceOptions(transformer.Options, reference), transformer.Model,
             name => data.Schema.GetColumnOrNull(name)?.Type);
 
-        var onGpu = !transformer.Fitted.Runtime.Engine.Device.SharesHostMemory;
         var precision = transformer.Fitted.Precision;
-        var imagesOnGpu = transformer.Fitted.ImageInputs.Values.Any(image => image.Gpu is not null);
-        var judged = tolerance ?? ParityTolerance.For(precision, onGpu && transformer.Options.AllowTf32, imagesOnGpu);
+        var judged = tolerance ?? DefaultTolerance(transformer);
         var outputs = transformer.OutputColumnNames;
         var actual = Collect(transformer.Transform(sample), outputs);
         var expected = Collect(referenceTransformer.Transform(sample), outputs);
         return new ParityReport(
             transformer.BackendDescription,
-            Describe(precision, onGpu && transformer.Options.AllowTf32 && precision == TensorRtPrecision.Fp32) + (imagesOnGpu ? ", images decoded by nvJPEG" : ""),
+            Describe(precision, RanTf32(transformer) && precision == TensorRtPrecision.Fp32) + (DecodesImagesOnGpu(transformer) ? ", images decoded by nvJPEG" : ""),
             referenceTransformer.BackendDescription + " (FP32)",
             expected.Count == 0 ? 0 : expected[0].Count,
             judged,
             outputs.Select((name, o) => Compare(name, expected[o], actual[o], judged)).ToList());
     }
+
+    /// <summary>What the precision, the TF32 setting and the image decoder that ran here can be held to.</summary>
+    internal static ParityTolerance DefaultTolerance(TensorRtTransformer transformer) =>
+        ParityTolerance.For(transformer.Fitted.Precision, RanTf32(transformer), DecodesImagesOnGpu(transformer));
+
+    private static bool RanTf32(TensorRtTransformer transformer) =>
+        transformer.Options.AllowTf32 && !transformer.Fitted.Runtime.Engine.Device.SharesHostMemory;
+
+    private static bool DecodesImagesOnGpu(TensorRtTransformer transformer) =>
+        transformer.Fitted.ImageInputs.Values.Any(image => image.Gpu is not null);
 
     /// <summary>The checked transformer's options, for the reference: FP32 without TF32, one lane, the graph as given.</summary>
     internal static TensorRtOptions ReferenceOptions(TensorRtOptions checkedOptions, TensorRtBackend reference)
@@ -68,7 +76,7 @@ internal static class ParityCheck
         for (var row = 0; row < expected.Count; row++)
         {
             RowError? rowWorst = null;
-            var absolute = tolerance.Absolute * RowScale(expected[row]);
+            var absolute = tolerance.AbsoluteInRowUnits ? tolerance.Absolute * RowScale(expected[row]) : tolerance.Absolute;
             double dot = 0, expectedNorm = 0, actualNorm = 0;
             for (var i = 0; i < expected[row].Length; i++)
             {
@@ -87,7 +95,7 @@ internal static class ParityCheck
                 // Equal infinities are equal; anything else involving one is an infinite error.
                 var error = e == a ? 0 : Math.Abs(a - e);
                 maxAbs = Math.Max(maxAbs, error);
-                maxRel = Math.Max(maxRel, error / Math.Max(Math.Abs(e), Math.Max(tolerance.Absolute, 1e-30)));
+                maxRel = Math.Max(maxRel, error / Math.Max(Math.Abs(e), Math.Max(absolute, 1e-30)));
                 if (tolerance.Relative is { } relative && error > absolute + relative * Math.Abs(e))
                     mismatches++;
                 errorSquares += error * error;
@@ -108,14 +116,14 @@ internal static class ParityCheck
             worst.OrderByDescending(w => w.AbsoluteError).Take(WorstRowsKept).ToList(), within);
     }
 
-    /// <summary>The row's largest finite |value|, or 1 when that is smaller: what the absolute tolerance is in units of.</summary>
+    /// <summary>
+    /// The row's typical size: the median |value| of its finite values, or 1 when that is smaller. A median, so
+    /// that a few large values (a masking sentinel, box coordinates beside probabilities) do not loosen the rest.
+    /// </summary>
     private static double RowScale(double[] row)
     {
-        var scale = 1.0;
-        foreach (var value in row)
-            if (double.IsFinite(value))
-                scale = Math.Max(scale, Math.Abs(value));
-        return scale;
+        var sizes = row.Where(double.IsFinite).Select(Math.Abs).Order().ToArray();
+        return sizes.Length == 0 ? 1 : Math.Max(1, sizes[sizes.Length / 2]);
     }
 
     /// <summary>1 for two zero rows (they agree), 0 when only one is zero.</summary>

@@ -136,14 +136,18 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// </summary>
     /// <param name="data">Rows to score; the first <paramref name="rows"/> are used.</param>
     /// <param name="rows">How many rows to compare.</param>
-    /// <param name="tolerance">What to accept; null takes <see cref="ParityTolerance.For"/> the precision that runs here.</param>
+    /// <param name="tolerance">What to accept; null takes <see cref="ParityTolerance.For(TensorRtPrecision, bool, bool)"/> for the precision, TF32 setting and image decoder that run here.</param>
     /// <param name="reference">The backend to compare with.</param>
     public ParityReport CheckParity(IDataView data, int rows = 64, ParityTolerance? tolerance = null, TensorRtBackend reference = TensorRtBackend.OnnxRuntimeCpu) =>
         ParityCheck.Run(this, data, rows, tolerance, reference);
 
-    /// <summary>As <see cref="CheckParity(IDataView, int, ParityTolerance?, TensorRtBackend)"/>, judging value by value with these tolerances.</summary>
+    /// <summary>
+    /// As <see cref="CheckParity(IDataView, int, ParityTolerance?, TensorRtBackend)"/>, judging value by value too:
+    /// |actual − expected| ≤ <paramref name="absoluteTolerance"/> + <paramref name="relativeTolerance"/> × |expected|, as given.
+    /// </summary>
     public ParityReport CheckParity(IDataView data, int rows, double relativeTolerance, double absoluteTolerance, TensorRtBackend reference = TensorRtBackend.OnnxRuntimeCpu) =>
-        ParityCheck.Run(this, data, rows, ParityTolerance.For(Fitted.Precision, tf32: false) with { Relative = relativeTolerance, Absolute = absoluteTolerance }, reference);
+        ParityCheck.Run(this, data, rows,
+            ParityCheck.DefaultTolerance(this) with { Relative = relativeTolerance, Absolute = absoluteTolerance, AbsoluteInRowUnits = false }, reference);
 
     public void Dispose()
     {

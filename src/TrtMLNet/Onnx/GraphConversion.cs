@@ -328,8 +328,8 @@ internal sealed class GraphConversion
 
     private PrecisionRewriteReport Report()
     {
-        var changed = _report.ConvertedInitializers + _report.ConvertedConstants + _report.RetargetedCasts + _report.CastsInserted + _otherChanges > 0;
-        if (!changed)
+        _report.Changed = _report.ConvertedInitializers + _report.ConvertedConstants + _report.RetargetedCasts + _report.CastsInserted + _otherChanges > 0;
+        if (!_report.Changed)
         {
             var reducedTypes = _original.Values.Where(t => t is OnnxDataType.Float16 or OnnxDataType.BFloat16).Distinct().Select(TypeName).ToList();
             _report.UnchangedReason = _original.ContainsValue(OnnxDataType.Float) ? "every float32 value is read only by nodes kept in float32"

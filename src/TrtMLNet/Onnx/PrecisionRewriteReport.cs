@@ -9,7 +9,7 @@ internal sealed class PrecisionRewriteReport(ReducedPrecision target)
     public ReducedPrecision Target { get; } = target;
 
     /// <summary>False when the model came back as it was (byte for byte); <see cref="UnchangedReason"/> says why.</summary>
-    public bool Changed => UnchangedReason is null;
+    public bool Changed { get; internal set; }
 
     public string? UnchangedReason { get; internal set; }
 
