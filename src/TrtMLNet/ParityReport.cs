@@ -40,9 +40,14 @@ public sealed record ParityTolerance(double MaxRelativeL2Error, double MinCosine
     /// <summary>As <see cref="For(TensorRtPrecision, bool, bool)"/> for inputs the reference decodes alike.</summary>
     public static ParityTolerance For(TensorRtPrecision precision, bool tf32) => For(precision, tf32, imagesDecodedOnGpu: false);
 
-    public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"relative L2 ≤ {MaxRelativeL2Error:g3}, cosine ≥ {MinCosineSimilarity}") +
-        (Relative is { } relative ? string.Create(CultureInfo.InvariantCulture, $", each value ≤ {Absolute:g3}{(AbsoluteInRowUnits ? "×max(1, row's median |expected|)" : "")} + {relative:g3}×|expected|") : "");
+    public override string ToString()
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"relative L2 ≤ {MaxRelativeL2Error:g3}, cosine ≥ {MinCosineSimilarity}");
+        if (Relative is not { } relative)
+            return text;
+        var absolute = string.Create(CultureInfo.InvariantCulture, $"{Absolute:g3}") + (AbsoluteInRowUnits ? "×max(1, row's median |expected|)" : "");
+        return text + string.Create(CultureInfo.InvariantCulture, $", each value ≤ {absolute} + {relative:g3}×|expected|");
+    }
 }
 
 /// <summary>How one output of a transformer compares with the reference on the same rows.</summary>

@@ -136,7 +136,10 @@ public sealed class TensorRtTransformer : ITransformer, IDisposable
     /// </summary>
     /// <param name="data">Rows to score; the first <paramref name="rows"/> are used.</param>
     /// <param name="rows">How many rows to compare.</param>
-    /// <param name="tolerance">What to accept; null takes <see cref="ParityTolerance.For(TensorRtPrecision, bool, bool)"/> for the precision, TF32 setting and image decoder that run here.</param>
+    /// <param name="tolerance">
+    /// What to accept; null takes <see cref="ParityTolerance.For(TensorRtPrecision, bool, bool)"/> for the precision, TF32 setting
+    /// and image decoder that run here.
+    /// </param>
     /// <param name="reference">The backend to compare with.</param>
     public ParityReport CheckParity(IDataView data, int rows = 64, ParityTolerance? tolerance = null, TensorRtBackend reference = TensorRtBackend.OnnxRuntimeCpu) =>
         ParityCheck.Run(this, data, rows, tolerance, reference);
