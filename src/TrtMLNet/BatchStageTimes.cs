@@ -41,37 +41,29 @@ public sealed class BatchStageTimes : IDisposable
     /// a stage whose slowest batch took over five times its mean gets that too ("upload 22.6 (max 512.0)"), which
     /// is how a one-time cost (a first-batch allocation or search) shows. Null before any batch.
     /// </summary>
-    public string? Describe()
+    public string? Describe() => Join(total =>
     {
-        lock (_totals)
-        {
-            if (_totals[TensorRtMetrics.LaneBusy].Count == 0)
-                return null;
-            // A stage that never took any time (no turn without nvJPEG's hardware decoder) is left out.
-            return string.Join(", ", Stages.Where(s => _totals[s].Max > 0).Select(s =>
-            {
-                var (sum, count, max, _) = _totals[s];
-                var mean = sum / Math.Max(1, count);
-                var name = s[(s.LastIndexOf('.') + 1)..];
-                var text = string.Create(CultureInfo.InvariantCulture, $"{name} {mean:0.0}");
-                return max > 5 * mean && max > 1 ? text + string.Create(CultureInfo.InvariantCulture, $" (max {max:0.0})") : text;
-            }));
-        }
-    }
+        var mean = total.Sum / Math.Max(1, total.Count);
+        var text = string.Create(CultureInfo.InvariantCulture, $"{mean:0.0}");
+        return total.Max > 5 * mean && total.Max > 1 ? text + string.Create(CultureInfo.InvariantCulture, $" (max {total.Max:0.0})") : text;
+    });
 
     /// <summary>
     /// Each stage's first measurement, e.g. "fill 46.7, wait 0.1, ...": what a run's start costs, stage by stage.
     /// With several lanes or cursors the stages' first measurements need not be of one batch, and the other
     /// lanes' first batches count as ordinary ones. Null before any batch.
     /// </summary>
-    public string? DescribeFirst()
+    public string? DescribeFirst() => Join(total => string.Create(CultureInfo.InvariantCulture, $"{total.First:0.0}"));
+
+    /// <summary>"name value, ..." over the stages that took time, each value from <paramref name="value"/>; null before any batch.</summary>
+    private string? Join(Func<(double Sum, long Count, double Max, double First), string> value)
     {
         lock (_totals)
         {
             if (_totals[TensorRtMetrics.LaneBusy].Count == 0)
                 return null;
-            return string.Join(", ", Stages.Where(s => _totals[s].Max > 0).Select(s =>
-                string.Create(CultureInfo.InvariantCulture, $"{s[(s.LastIndexOf('.') + 1)..]} {_totals[s].First:0.0}")));
+            // A stage that never took any time (no turn without nvJPEG's hardware decoder) is left out.
+            return string.Join(", ", Stages.Where(s => _totals[s].Max > 0).Select(s => $"{s[(s.LastIndexOf('.') + 1)..]} {value(_totals[s])}"));
         }
     }
 
